@@ -1,0 +1,3 @@
+export * from './bytes.ts';
+export * from './apdu.ts';
+export * from './tlv.ts';
