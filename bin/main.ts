@@ -1,0 +1,42 @@
+/** Dispatches `tsmlab <command>` to bin/commands/<command>.ts; each exports `run(args): Promise<number>`. */
+import { CliError } from './cli-error.ts';
+
+type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
+
+const commands: Record<string, Command> = {
+  run: { summary: 'run the feature suites (default: built-in simulator)', load: () => import('./commands/run.ts') },
+  sim: { summary: 'serve a fleet of simulated SEs over WebSocket (and vpcd)', load: () => import('./commands/sim.ts') },
+  serve: { summary: 'run the central TSM SP API alone', load: () => import('./commands/serve.ts') },
+  calc: { summary: 'secure-channel and key calculators (scp03, scp02, kdf)', load: () => import('./commands/calc.ts') },
+  cap: { summary: 'inspect CAP files', load: () => import('./commands/cap.ts') },
+  view: { summary: 'open the trace viewer on a saved trace', load: () => import('./commands/view.ts') },
+  readers: { summary: 'list PC/SC readers, inserted cards and matching profiles', load: () => import('./commands/readers.ts') },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return `usage: tsmlab <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n'tsmlab <command> --help' for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    console.error(`tsmlab: unknown command "${name}"\n${usage()}`);
+    return 2;
+  }
+  try {
+    const mod = await cmd.load();
+    return await mod.run(rest);
+  } catch (e) {
+    if (e instanceof CliError) {
+      console.error(`tsmlab ${name}: ${e.message}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
