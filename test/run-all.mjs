@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// `npm test`: type-check, unit tests (vitest), feature suites (cucumber-js) on the simulator, then the PC/SC
+// path through a private pcscd. Ends with one line "N passed, N failed" adding up every runner's counts.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+
+const out = 'reports/out';
+mkdirSync(out, { recursive: true });
+const tally = { passed: 0, failed: 0, skipped: 0 };
+const rows = [];
+
+function step(name, cmd, args, counts, env = {}) {
+  console.log(`\n== ${name}: ${[cmd, ...args].join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  let c = counts();
+  if (!c) c = { passed: r.status === 0 ? 1 : 0, failed: r.status === 0 ? 0 : 1, skipped: 0 };
+  // A runner that crashed before counting anything still counts as a failure.
+  if (r.status !== 0 && c.failed === 0) c.failed = 1;
+  tally.passed += c.passed;
+  tally.failed += c.failed;
+  tally.skipped += c.skipped ?? 0;
+  rows.push([name, c.passed, c.failed, c.skipped ?? 0]);
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const only = process.argv.slice(2);
+const want = (n) => only.length === 0 || only.includes(n);
+
+if (want('typecheck')) step('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.'], () => undefined);
+
+if (want('unit')) {
+  step('unit', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}/vitest.json`], () => {
+    const j = readJson(`${out}/vitest.json`);
+    return j && { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests };
+  });
+}
+
+if (want('features')) {
+  step('features (simulator over WebSocket)', 'node', ['bin/tsmlab.js', 'run', '--quiet', '--out', `${out}`], () => readJson(`${out}/summary.json`));
+}
+
+if (want('pcsc')) {
+  const script = 'test/pcsc/with-pcscd.sh';
+  if (existsSync(script)) {
+    step('unit (PC/SC through pcscd + vpcd)', 'bash', [script, 'npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}/vitest-pcsc.json`, 'drivers/pcsc', 'test/pcsc'], () => {
+      const j = readJson(`${out}/vitest-pcsc.json`);
+      return j && { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests };
+    }, { TSMLAB_PCSC_NAMESPACE: '1' });
+    if (existsSync('drivers/pcsc.ts')) {
+      step('features (PC/SC through pcscd + vpcd)', 'bash', [script, 'node', 'bin/tsmlab.js', 'run', '--quiet', '--target', 'pcsc', '--out', `${out}/pcsc`], () => readJson(`${out}/pcsc/summary.json`), { TSMLAB_PCSC_NAMESPACE: '1' });
+    }
+  }
+}
+
+console.log('\n' + ['runner', 'passed', 'failed', 'skipped'].map((h) => h.padEnd(12)).join(' '));
+for (const r of rows) console.log(r.map((v, i) => String(v).padEnd(i === 0 ? 40 : 12)).join(' '));
+console.log(`\n${tally.passed} passed, ${tally.failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ''}`);
+process.exitCode = tally.failed === 0 ? 0 : 1;
