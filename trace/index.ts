@@ -1,2 +1,3 @@
 export * from './events.ts';
 export * from './bus.ts';
+export * from './ndjson.ts';
