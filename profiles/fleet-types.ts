@@ -26,6 +26,14 @@ export interface MnoSpec {
   maxScriptSize?: number;
   /** Simulated one-way latency per script, ms. */
   latencyMs?: number;
+  /** Whether the network is up when the run starts (default true). */
+  up?: boolean;
+  /** Seed of the bearer's deterministic loss pattern (sms). */
+  seed?: number;
+  /** Share of lost segments the bearer retransmits, 0..90 (sms; default 0). */
+  lossPercent?: number;
+  /** Bytes per bearer segment (sms: one short message of user data; default 140). */
+  segmentSize?: number;
 }
 
 export interface ServiceProviderSpec {
@@ -111,6 +119,8 @@ export interface SeSpec {
 }
 
 export interface Fleet {
+  /** Editor hint; ignored. */
+  $schema?: string;
   mnos: MnoSpec[];
   serviceProviders: ServiceProviderSpec[];
   ses: SeSpec[];
