@@ -377,3 +377,20 @@ describe('PUT KEY of a DES key set', () => {
     expect(decodeScp02PutKeyData(card.sessionKeys!.sdek, u.command.data!.slice(0, 30))).toMatchObject({ ok: false });
   });
 });
+
+describe('GlobalPlatformPro SCP02 vectors (TestPlaintextKeys: static keys 404142..4F, sequence counter 0000)', () => {
+  const k = h('404142434445464748494A4B4C4D4E4F');
+  const s = scp02SessionKeys({ enc: k, mac: k, dek: k }, h('0000'));
+
+  it('session key check values', () => {
+    expect(toHex(desKeyCheckValue(s.senc))).toBe('F2DCDD');
+    expect(toHex(desKeyCheckValue(s.smac))).toBe('5FCC69');
+    expect(toHex(desKeyCheckValue(s.sdek))).toBe('85272E');
+    expect(toHex(desKeyCheckValue(s.srmac))).toBe('9F749A');
+  });
+
+  it('a key encrypted for PUT KEY with the session DEK', () => {
+    const data = scp02PutKeyData(s.sdek, 0x01, { enc: k, mac: k, dek: k });
+    expect(toHex(data.slice(3, 19))).toBe('EFBEE6C6D99D7B70BDE9D7E927F020AF');
+  });
+});
