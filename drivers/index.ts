@@ -1,0 +1,7 @@
+export * from './channel.ts';
+export * from './extensions.ts';
+export * from './deadline.ts';
+export * from './inproc.ts';
+export * from './websocket.ts';
+export * from './traced.ts';
+export * from './open.ts';

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { fromHex } from '../gp/index.ts';
+import { DriverError } from './channel.ts';
+import { runChannelConformance } from './conformance.ts';
+import { InProcessChannel } from './inproc.ts';
+import { openChannel } from './open.ts';
+import { StubCard } from './stub-card.ts';
+
+runChannelConformance('in-process', async () => {
+  const se = new StubCard('se-1');
+  const channel = new InProcessChannel(se);
+  return { channel, se, isdAid: 'A000000151000000', dispose: () => channel.close() };
+});
+
+describe('InProcessChannel', () => {
+  it('times out when the card answers slower than the deadline, without the card acting on the command', async () => {
+    const se = new StubCard('se-1');
+    let seen = 0;
+    const process = se.process.bind(se);
+    se.process = (c) => (seen++, process(c));
+    const ch = new InProcessChannel(se, { latencyMs: 200 });
+    const e = await ch.transmit(fromHex('80CA9F7F00'), { timeoutMs: 20 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DriverError);
+    expect((e as DriverError).kind).toBe('timeout');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(seen).toBe(0);
+  });
+
+  it('is what openChannel("inproc:<seId>") gives, and names a missing SE', async () => {
+    const a = new StubCard('se-a');
+    const b = new StubCard('se-b');
+    const ch = await openChannel('inproc:se-b', { endpoints: [a, b], trace: false });
+    expect(ch).toBeInstanceOf(InProcessChannel);
+    expect(ch.name).toBe('inproc:se-b');
+    const e = await openChannel('inproc:se-c', { endpoints: [a, b] }).catch((x: unknown) => x);
+    expect((e as DriverError).kind).toBe('unavailable');
+    expect((e as Error).message).toContain('se-c');
+  });
+});
