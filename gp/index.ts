@@ -6,3 +6,5 @@ export * from './scp02-crypto.ts';
 export * from './scp02.ts';
 export * from './scp02-card.ts';
 export * from './scp02-put-key.ts';
+export * from './cap.ts';
+export * from './cap-zip.ts';
