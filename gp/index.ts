@@ -8,3 +8,4 @@ export * from './scp02-card.ts';
 export * from './scp02-put-key.ts';
 export * from './cap.ts';
 export * from './cap-zip.ts';
+export * from './load.ts';
