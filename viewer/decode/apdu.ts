@@ -1,0 +1,440 @@
+/**
+ * Explains command and response APDUs the way a lab engineer reads them: ISO/GP command name, CLA bits,
+ * P1/P2 meaning, Lc/Le, data fields, BER-TLV tree, status word, GP registry and CPLC.
+ */
+import { parseCommand, type CommandApdu } from '../../gp/index.ts';
+import { decodeCplc, decodePrivileges, decodeRegistry, type CplcField, type RegistryEntry } from './gp-data.ts';
+import { describeSw, type SwClass } from './sw.ts';
+import { tlvTree, type TlvNode } from './tlv-tree.ts';
+
+export interface Field {
+  label: string;
+  hex?: string;
+  note?: string;
+}
+
+export interface DecodedCommand {
+  hex: string;
+  cla: string;
+  claInfo: string;
+  ins: string;
+  name: string;
+  p1: string;
+  p2: string;
+  p1Meaning?: string;
+  p2Meaning?: string;
+  case: 1 | 2 | 3 | 4;
+  extended: boolean;
+  lc?: number;
+  le?: number;
+  data?: string;
+  fields?: Field[];
+  tlv?: TlvNode[];
+  /** Set when the bytes are not a well-formed command; the other fields are then best effort. */
+  error?: string;
+}
+
+export interface DecodedResponse {
+  hex: string;
+  sw: string;
+  swMeaning: string;
+  swClass: SwClass;
+  data?: string;
+  fields?: Field[];
+  tlv?: TlvNode[];
+  registry?: RegistryEntry[];
+  cplc?: CplcField[];
+  error?: string;
+}
+
+const h2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+
+function bytesOf(hexText: string): Uint8Array {
+  const clean = hexText.replace(/\s+/g, '');
+  if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new Error('not hex');
+  return Uint8Array.from(Buffer.from(clean, 'hex'));
+}
+
+/** GP proprietary class (b8 = 1) outside the 'FF' reserved value. */
+export function isGpClass(cla: number): boolean {
+  return (cla & 0x80) !== 0 && cla !== 0xff;
+}
+
+export function describeCla(cla: number): string {
+  if (cla === 0xff) return 'invalid class (FF)';
+  const origin = cla & 0x80 ? 'GlobalPlatform / proprietary' : 'ISO/IEC 7816-4 interindustry';
+  let channel: number;
+  let sm: string;
+  if ((cla & 0x40) === 0) {
+    channel = cla & 0x03;
+    sm = ['no secure messaging', 'secure messaging (GP proprietary)', 'ISO secure messaging, header not authenticated', 'ISO secure messaging, header authenticated'][(cla >> 2) & 0x03];
+  } else {
+    channel = 4 + (cla & 0x0f);
+    sm = cla & 0x20 ? 'secure messaging' : 'no secure messaging';
+  }
+  const chain = (cla & 0x10) !== 0 && (cla & 0x40) === 0 ? ', command chaining' : '';
+  return `${origin}, ${sm}, logical channel ${channel}${chain}`;
+}
+
+/** Command name from CLA and INS (and P1 where ISO and GP share an INS). */
+export function commandName(cla: number, ins: number, p1 = 0): string {
+  const gp = isGpClass(cla);
+  switch (ins) {
+    case 0xa4: return 'SELECT';
+    case 0x70: return 'MANAGE CHANNEL';
+    case 0xc0: return 'GET RESPONSE';
+    case 0xca: case 0xcb: return 'GET DATA';
+    case 0x50: return gp ? 'INITIALIZE UPDATE' : 'INS 50';
+    case 0x82: return 'EXTERNAL AUTHENTICATE';
+    case 0x88: return 'INTERNAL AUTHENTICATE';
+    case 0x84: return 'GET CHALLENGE';
+    case 0xe6: return 'INSTALL';
+    case 0xe8: return 'LOAD';
+    case 0xe4: return 'DELETE';
+    case 0xf2: return gp && (p1 & 0xf0) !== 0 ? 'GET STATUS' : 'STATUS';
+    case 0xf0: return 'SET STATUS';
+    case 0xd8: return 'PUT KEY';
+    case 0xe2: return gp ? 'STORE DATA' : 'APPEND RECORD';
+    case 0x78: return 'END R-MAC SESSION';
+    case 0x7a: return 'BEGIN R-MAC SESSION';
+    case 0x2a: return 'PERFORM SECURITY OPERATION';
+    case 0x22: return 'MANAGE SECURITY ENVIRONMENT';
+    case 0xb0: return 'READ BINARY';
+    case 0xb2: return 'READ RECORD';
+    case 0xd6: return 'UPDATE BINARY';
+    case 0xdc: return 'UPDATE RECORD';
+    case 0x20: return 'VERIFY';
+    case 0x24: return 'CHANGE REFERENCE DATA';
+    case 0x2c: return 'RESET RETRY COUNTER';
+    case 0x44: return 'ACTIVATE FILE';
+    case 0x04: return 'DEACTIVATE FILE';
+    case 0x10: return 'TERMINAL PROFILE';
+    case 0xc2: return 'ENVELOPE';
+    case 0x12: return 'FETCH';
+    case 0x14: return 'TERMINAL RESPONSE';
+    default: return `INS ${h2(ins)}`;
+  }
+}
+
+const GET_DATA_OBJECTS: Record<string, string> = {
+  '0042': 'Issuer identification number (IIN)',
+  '0045': 'Card image number (CIN)',
+  '0066': 'Card data',
+  '0067': 'Card capability information',
+  '00CF': 'Key diversification data',
+  '00C1': 'Sequence counter of the default key version',
+  '00C2': 'Confirmation counter',
+  '00D3': 'Current security level',
+  '00E0': 'Key information template',
+  '2F00': 'List of applications',
+  '5F50': 'Security Domain manager URL',
+  '9F7F': 'Card production life cycle data (CPLC)',
+  '9F6E': 'Application production life cycle data',
+  FF21: 'Extended card resources information',
+};
+
+function installRoles(p1: number): string[] {
+  const roles: string[] = [];
+  if (p1 & 0x40) roles.push('registry update');
+  if (p1 & 0x20) roles.push('personalization');
+  if (p1 & 0x10) roles.push('extradition');
+  if (p1 & 0x02) roles.push('load');
+  if (p1 & 0x04) roles.push('install');
+  if (p1 & 0x08) roles.push('make selectable');
+  return roles;
+}
+
+function lastOrMore(p1: number, what: string): string {
+  return p1 & 0x80 ? `more ${what} commands follow` : 'last (or only) command';
+}
+
+function securityLevel(p1: number): string {
+  if (p1 === 0) return 'no secure messaging';
+  const parts: string[] = [];
+  if (p1 & 0x01) parts.push('C-MAC');
+  if (p1 & 0x02) parts.push('C-DECRYPTION');
+  if (p1 & 0x10) parts.push('R-MAC');
+  if (p1 & 0x20) parts.push('R-ENCRYPTION');
+  return parts.join(' + ') || `'${h2(p1)}'`;
+}
+
+function p1p2Meaning(c: CommandApdu, name: string): { p1?: string; p2?: string } {
+  const { p1, p2 } = c;
+  switch (name) {
+    case 'SELECT': {
+      const by = { 0x00: 'select MF, DF or EF by file identifier', 0x04: 'select by name (AID)', 0x02: 'select EF under current DF', 0x08: 'select by path from MF', 0x09: 'select by path from current DF' }[p1];
+      const occ = ['first or only occurrence', 'last occurrence', 'next occurrence', 'previous occurrence'][p2 & 0x03];
+      const fci = ['return FCI', 'return FCP', 'return FMD', 'no response data'][(p2 >> 2) & 0x03];
+      return { p1: by ?? `'${h2(p1)}'`, p2: `${occ}, ${fci}` };
+    }
+    case 'MANAGE CHANNEL':
+      return { p1: p1 === 0x00 ? 'open' : p1 === 0x80 ? 'close' : `'${h2(p1)}'`, p2: p2 === 0 ? (p1 === 0 ? 'card assigns the channel' : 'channel 0') : `channel ${p2}` };
+    case 'GET DATA': {
+      const tag = h2(p1) + h2(p2);
+      return { p1: `tag ${tag}`, p2: GET_DATA_OBJECTS[tag] ?? GET_DATA_OBJECTS[`00${h2(p2)}`] ?? 'data object' };
+    }
+    case 'INITIALIZE UPDATE':
+      return { p1: p1 === 0 ? 'first available key version' : `key version ${p1}`, p2: p2 === 0 ? 'key identifier 0' : `key identifier ${p2}` };
+    case 'EXTERNAL AUTHENTICATE':
+      return { p1: `security level: ${securityLevel(p1)}`, p2: p2 === 0 ? 'reference 00' : `'${h2(p2)}'` };
+    case 'INSTALL': {
+      const roles = installRoles(p1);
+      const p2m = { 0x00: 'no information', 0x01: 'beginning of combined load, install and make selectable', 0x03: 'end of combined load, install and make selectable' }[p2];
+      return { p1: `[for ${roles.join(' and ') || '?'}], ${lastOrMore(p1, 'INSTALL')}`, p2: p2m ?? `'${h2(p2)}'` };
+    }
+    case 'LOAD':
+      return { p1: p1 & 0x80 ? 'last block' : 'more blocks', p2: `block number ${p2}` };
+    case 'DELETE':
+      return { p1: lastOrMore(p1, 'DELETE'), p2: p2 & 0x80 ? 'delete object and related object' : 'delete object' };
+    case 'GET STATUS': {
+      const what = p1 & 0x80 ? 'Issuer Security Domain' : p1 & 0x40 ? 'applications and Security Domains' : p1 & 0x20 ? 'executable load files' : p1 & 0x10 ? 'executable load files and modules' : `'${h2(p1)}'`;
+      return { p1: what, p2: `${p2 & 0x01 ? 'next occurrence(s)' : 'first or all occurrence(s)'}, ${p2 & 0x02 ? 'GP Registry data (TLV, E3)' : 'deprecated fixed format'}` };
+    }
+    case 'SET STATUS': {
+      const target = (p1 & 0xe0) === 0x80 ? 'Issuer Security Domain (card)' : (p1 & 0xe0) === 0x60 ? 'Security Domain and its associated applications' : (p1 & 0xe0) === 0x40 ? 'application or Security Domain' : `'${h2(p1)}'`;
+      const state = (p1 & 0xe0) === 0x80 ? lifeCycleState(p2, 'isd') : p2 & 0x80 ? `LOCKED ('${h2(p2)}')` : `'${h2(p2)}' (back from LOCKED / ${lifeCycleState(p2, 'application')})`;
+      return { p1: target, p2: `new state ${state}` };
+    }
+    case 'PUT KEY':
+      return { p1: `${p1 & 0x7f ? `key version ${p1 & 0x7f}` : 'new key set (version in the data)'}, ${lastOrMore(p1, 'PUT KEY')}`, p2: `${p2 & 0x80 ? 'multiple keys' : 'single key'}, first key identifier ${p2 & 0x7f}` };
+    case 'STORE DATA': {
+      const enc = ['no encryption information', 'application dependent encryption', 'RFU encryption', 'encrypted data'][(p1 >> 5) & 0x03];
+      const struct = ['no structure information', 'DGI format', 'BER-TLV format', 'RFU structure'][(p1 >> 3) & 0x03];
+      return { p1: `${p1 & 0x80 ? 'last block' : 'more blocks'}, ${enc}, ${struct}, ${p1 & 0x01 ? 'case 4 (response may follow)' : 'case 3'}`, p2: `block number ${p2}` };
+    }
+    case 'GET RESPONSE':
+      return {};
+    case 'READ BINARY': case 'UPDATE BINARY':
+      return { p1: p1 & 0x80 ? `short file id ${p1 & 0x1f}` : `offset ${(p1 << 8) | p2}`, p2: p1 & 0x80 ? `offset ${p2}` : undefined };
+    case 'READ RECORD': case 'UPDATE RECORD':
+      return { p1: `record ${p1}`, p2: `short file id ${p2 >> 3}, mode ${p2 & 0x07}` };
+    case 'VERIFY': case 'CHANGE REFERENCE DATA': case 'RESET RETRY COUNTER':
+      return { p2: `reference data '${h2(p2)}'` };
+    default:
+      return {};
+  }
+}
+
+function lifeCycleState(b: number, kind: 'isd' | 'application'): string {
+  if (kind === 'isd') return { 0x01: 'OP_READY', 0x07: 'INITIALIZED', 0x0f: 'SECURED', 0x7f: 'CARD_LOCKED', 0xff: 'TERMINATED' }[b] ?? `'${h2(b)}'`;
+  return { 0x03: 'INSTALLED', 0x07: 'SELECTABLE', 0x0f: 'PERSONALIZED' }[b] ?? `'${h2(b)}'`;
+}
+
+/** Length-value fields of INSTALL data (Tables 11-42 to 11-47), named for the INSTALL role. */
+function installFields(p1: number, data: Uint8Array): { fields: Field[]; tlv?: TlvNode[] } {
+  let names: string[];
+  if (p1 & 0x02) names = ['Load file AID', 'Security Domain AID', 'Load file data block hash', 'Load parameters', 'Load token'];
+  else if (p1 & 0x04) names = ['Executable load file AID', 'Executable module AID', 'Application AID', 'Privileges', 'Install parameters', 'Install token'];
+  else if (p1 & 0x08) names = ['(empty)', '(empty)', 'Application AID', 'Privileges', 'Make selectable parameters', 'Make selectable token'];
+  else if (p1 & 0x10) names = ['Security Domain AID', '(empty)', 'Application AID', '(empty)', 'Extradition parameters', 'Extradition token'];
+  else if (p1 & 0x20) names = ['(empty)', '(empty)', 'Application AID', '(empty)', '(empty)', '(empty)'];
+  else if (p1 & 0x40) names = ['Security Domain AID', '(empty)', 'Application AID', 'Privileges', 'Registry update parameters', 'Registry update token'];
+  else return { fields: [] };
+  const fields: Field[] = [];
+  let tlv: TlvNode[] | undefined;
+  let o = 0;
+  for (const name of names) {
+    if (o >= data.length) break;
+    let len = data[o++];
+    // Parameter and token fields may use a two-byte length ('81' xx) when longer than 127 bytes.
+    if (len === 0x81 && o < data.length) len = data[o++];
+    else if (len === 0x82 && o + 1 < data.length) {
+      len = (data[o] << 8) | data[o + 1];
+      o += 2;
+    }
+    const v = data.subarray(o, o + len);
+    o += len;
+    const f: Field = { label: name, hex: hex(v) };
+    if (name === 'Privileges' && v.length) f.note = decodePrivilegesNote(v);
+    if (name.endsWith('parameters') && v.length) tlv = tlvTree(v);
+    fields.push(f);
+  }
+  if (o < data.length) fields.push({ label: 'Trailing bytes (C-MAC if wrapped)', hex: hex(data.subarray(o)) });
+  return tlv ? { fields, tlv } : { fields };
+}
+
+function decodePrivilegesNote(v: Uint8Array): string {
+  const names = decodePrivileges(v);
+  return names.length ? names.join(', ') : 'none';
+}
+
+function dataFields(c: CommandApdu, name: string): { fields?: Field[]; tlv?: TlvNode[] } {
+  const d = c.data;
+  if (!d || d.length === 0) return {};
+  switch (name) {
+    case 'SELECT':
+      return { fields: [{ label: c.p1 === 0x04 ? 'AID' : 'File identifier / path', hex: hex(d) }] };
+    case 'INSTALL':
+      return installFields(c.p1, d);
+    case 'INITIALIZE UPDATE':
+      return { fields: [{ label: 'Host challenge', hex: hex(d) }] };
+    case 'EXTERNAL AUTHENTICATE':
+      return { fields: [{ label: 'Host cryptogram', hex: hex(d.subarray(0, 8)) }, ...(d.length > 8 ? [{ label: 'C-MAC', hex: hex(d.subarray(8)) }] : [])] };
+    case 'SET STATUS':
+      return { fields: [{ label: 'AID', hex: hex(d) }] };
+    case 'PUT KEY':
+      return { fields: [{ label: 'New key version number', hex: h2(d[0]) }, { label: 'Key components (encrypted key data, KCVs)', hex: hex(d.subarray(1)) }] };
+    case 'LOAD':
+      return { fields: [{ label: 'Load file data block', hex: hex(d), note: `${d.length} bytes` }] };
+    case 'STORE DATA': {
+      const struct = (c.p1 >> 3) & 0x03;
+      if (struct === 1) return { fields: dgiFields(d) };
+      const tlv = tlvTree(d);
+      return tlv ? { tlv } : { fields: [{ label: 'Data', hex: hex(d) }] };
+    }
+    default: {
+      const tlv = tlvTree(d);
+      return tlv ? { tlv } : {};
+    }
+  }
+}
+
+/** DGI structures: 2-byte tag, 1-byte length or 'FF' + 2-byte length, value. */
+function dgiFields(d: Uint8Array): Field[] {
+  const out: Field[] = [];
+  let o = 0;
+  while (o + 3 <= d.length) {
+    const tag = hex(d.subarray(o, o + 2));
+    o += 2;
+    let len = d[o++];
+    if (len === 0xff && o + 2 <= d.length) {
+      len = (d[o] << 8) | d[o + 1];
+      o += 2;
+    }
+    out.push({ label: `DGI ${tag}`, hex: hex(d.subarray(o, o + len)), note: `${len} bytes` });
+    o += len;
+  }
+  if (o < d.length) out.push({ label: 'Trailing bytes', hex: hex(d.subarray(o)) });
+  return out;
+}
+
+export function decodeCommand(commandHex: string): DecodedCommand {
+  let raw: Uint8Array;
+  try {
+    raw = bytesOf(commandHex);
+  } catch {
+    return { hex: commandHex, cla: '', claInfo: '', ins: '', name: 'not hex', p1: '', p2: '', case: 1, extended: false, error: 'not hex' };
+  }
+  const up = hex(raw);
+  if (raw.length < 4) {
+    return { hex: up, cla: '', claInfo: '', ins: '', name: 'too short', p1: '', p2: '', case: 1, extended: false, error: `command shorter than a header: ${raw.length} bytes` };
+  }
+  const [cla, ins, p1, p2] = raw;
+  const name = commandName(cla, ins, p1);
+  const base = { hex: up, cla: h2(cla), claInfo: describeCla(cla), ins: h2(ins), name, p1: h2(p1), p2: h2(p2) };
+  let c: CommandApdu;
+  try {
+    c = parseCommand(raw);
+  } catch (e) {
+    return { ...base, case: 1, extended: false, error: (e as Error).message };
+  }
+  const hasData = !!c.data && c.data.length > 0;
+  const hasLe = c.le !== undefined;
+  const m = p1p2Meaning(c, name);
+  const out: DecodedCommand = {
+    ...base,
+    case: hasData ? (hasLe ? 4 : 3) : hasLe ? 2 : 1,
+    extended: raw.length > 5 && raw[4] === 0x00,
+  };
+  if (m.p1) out.p1Meaning = m.p1;
+  if (m.p2) out.p2Meaning = m.p2;
+  if (hasData) {
+    out.lc = c.data!.length;
+    out.data = hex(c.data!);
+  }
+  if (hasLe) out.le = c.le;
+  if (name === 'INSTALL') out.name = `INSTALL [for ${installRoles(p1).join(' and ') || '?'}]`;
+  Object.assign(out, dataFields(c, name));
+  return out;
+}
+
+/** What a response means given the command that caused it (registry for GET STATUS, CPLC for GET DATA 9F7F, ...). */
+export function decodeResponse(responseHex: string, commandHex?: string): DecodedResponse {
+  let raw: Uint8Array;
+  try {
+    raw = bytesOf(responseHex);
+  } catch {
+    return { hex: responseHex, sw: '', swMeaning: 'not hex', swClass: 'unknown', error: 'not hex' };
+  }
+  if (raw.length < 2) return { hex: hex(raw), sw: '', swMeaning: 'no status word', swClass: 'unknown', error: `response shorter than a status word: ${raw.length} bytes` };
+  const sw = (raw[raw.length - 2] << 8) | raw[raw.length - 1];
+  const data = raw.subarray(0, raw.length - 2);
+  let cmd: Uint8Array | undefined;
+  try {
+    cmd = commandHex ? bytesOf(commandHex) : undefined;
+  } catch {
+    cmd = undefined;
+  }
+  const ins = cmd && cmd.length >= 4 ? cmd[1] : undefined;
+  const info = describeSw(sw, ins);
+  const out: DecodedResponse = { hex: hex(raw), sw: info.sw, swMeaning: info.meaning, swClass: info.class };
+  if (data.length === 0) return out;
+  out.data = hex(data);
+  try {
+    if (cmd && cmd.length >= 4) {
+      const [cla, , p1, p2] = cmd;
+      const name = commandName(cla, cmd[1], p1);
+      if (name === 'GET STATUS' && p2 & 0x02) {
+        out.registry = decodeRegistry(data, p1);
+        out.tlv = tlvTree(data);
+        return out;
+      }
+      if (name === 'GET DATA' && p1 === 0x9f && p2 === 0x7f) {
+        out.cplc = decodeCplc(data);
+        return out;
+      }
+      if (name === 'INITIALIZE UPDATE') {
+        out.fields = initializeUpdateFields(data);
+        return out;
+      }
+    }
+  } catch (e) {
+    out.error = (e as Error).message;
+  }
+  const tlv = tlvTree(data);
+  if (tlv) out.tlv = tlv;
+  return out;
+}
+
+/** INITIALIZE UPDATE response: SCP02 (28 bytes) or SCP03 (29 or 32 bytes), told apart by the SCP identifier. */
+function initializeUpdateFields(d: Uint8Array): Field[] {
+  if (d.length < 13) return [{ label: 'Data', hex: hex(d) }];
+  const scp = d[11];
+  const f: Field[] = [
+    { label: 'Key diversification data', hex: hex(d.subarray(0, 10)) },
+    { label: 'Key version number', hex: h2(d[10]) },
+    { label: 'Secure channel protocol', hex: h2(scp), note: scp === 2 ? 'SCP02' : scp === 3 ? 'SCP03' : undefined },
+  ];
+  if (scp === 0x03) {
+    f.push({ label: 'SCP03 "i" parameter', hex: h2(d[12]) });
+    f.push({ label: 'Card challenge', hex: hex(d.subarray(13, 21)) });
+    f.push({ label: 'Card cryptogram', hex: hex(d.subarray(21, 29)) });
+    if (d.length >= 32) f.push({ label: 'Sequence counter', hex: hex(d.subarray(29, 32)) });
+  } else {
+    f.push({ label: 'Sequence counter', hex: hex(d.subarray(12, 14)) });
+    f.push({ label: 'Card challenge', hex: hex(d.subarray(14, 20)) });
+    f.push({ label: 'Card cryptogram', hex: hex(d.subarray(20, 28)) });
+  }
+  return f;
+}
+
+/** One short line for the list pane: "SELECT A000000151000000", "GET DATA 9F7F (CPLC)". */
+export function commandSummary(commandHex: string): string {
+  const c = decodeCommand(commandHex);
+  if (c.error && !c.ins) return c.name;
+  switch (c.name) {
+    case 'SELECT':
+      return c.data ? `SELECT ${c.data}` : 'SELECT';
+    case 'GET DATA':
+      return `GET DATA ${c.p1}${c.p2}`;
+    case 'GET STATUS':
+      return `GET STATUS ${c.p1Meaning ?? ''}`.trim();
+    case 'EXTERNAL AUTHENTICATE':
+      return `EXTERNAL AUTHENTICATE ${c.p1Meaning?.replace('security level: ', '') ?? ''}`.trim();
+    case 'LOAD':
+      return `LOAD block ${parseInt(c.p2, 16)}${parseInt(c.p1, 16) & 0x80 ? ' (last)' : ''}`;
+    default:
+      return c.name;
+  }
+}

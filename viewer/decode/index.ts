@@ -1,0 +1,4 @@
+export * from './sw.ts';
+export * from './gp-data.ts';
+export * from './tlv-tree.ts';
+export * from './apdu.ts';
