@@ -9,7 +9,7 @@ Feature: The central TSM tells service providers what they may not do, and why
   @TP-API-001
   Scenario: An unknown subscriber is reported, not guessed
     When BankCo asks for the secure element of subscriber "+33699999999" on "MNO-A"
-    Then the request fails with reason "3.3"
+    Then the request fails with reason "3.9"
 
   @TP-API-002
   Scenario: A service provider cannot work on another provider's service
