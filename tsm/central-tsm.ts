@@ -1,0 +1,474 @@
+/**
+ * The central TSM core: the SP functions (get SE identifier, get SE data, conversations and scripts, activate
+ * service), their rules (authorization, limits, time to live, validity period, idempotency) and their trace.
+ * Transport-free: the HTTP edge (http.ts) and the steps call the same methods. Refusals throw TsmError;
+ * executed functions resolve, possibly with status Failed when a command failed on the card.
+ */
+import type { CardChannel } from '../drivers/channel.ts';
+import { toHex } from '../gp/index.ts';
+import type { Fleet } from '../profiles/fleet-types.ts';
+import { MnoError, MnoNetworks, scriptSize, type MnoNetwork } from '../simulator/mno-network.ts';
+import { emit, withCorrelation } from '../trace/index.ts';
+import type {
+  ActivateServiceRequest,
+  ActivateServiceResponse,
+  Answer,
+  BeginConversationRequest,
+  BeginConversationResponse,
+  EndConversationRequest,
+  EndConversationResponse,
+  GetSeDataRequest,
+  GetSeDataResponse,
+  GetSeIdRequest,
+  GetSeIdResponse,
+  RequestContext,
+  SendScriptRequest,
+  SendScriptResponse,
+} from './api-types.ts';
+import { activateOnCard } from './central-sd.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { ConversationStore, type Conversation } from './conversation.ts';
+import { CallLedger, fingerprint } from './idempotency.ts';
+import { Registry, type ServiceRecord } from './registry.ts';
+import { authorizeScript, classifySw, parseScript, reasonForSw, swOf } from './script.ts';
+import { errorFields, TsmError } from './status.ts';
+
+/** Opens a channel to an SE (in-process simulator, WebSocket simulator, PC/SC): the TSM never picks a driver. */
+export type ChannelFactory = (seId: string) => Promise<CardChannel>;
+
+export interface CentralTsmOptions {
+  fleet: Fleet;
+  channels: ChannelFactory;
+  /** The MNO networks (default: built from fleet.mnos); pass one to share it with the steps. */
+  networks?: MnoNetworks;
+  clock?: Clock;
+  /** Time to live of a conversation when the SP asks for none, seconds (default 300). */
+  defaultTimeToLive?: number;
+  /** Longest time to live granted, seconds (default 3600). */
+  maxTimeToLive?: number;
+  /** When true a 62xx/63xx answer stops a script (Failed 4.3); by default it is a warning. */
+  warningsStopScripts?: boolean;
+  /** Deadline per exchange with a card, ms. */
+  exchangeTimeoutMs?: number;
+}
+
+export class CentralTsm {
+  readonly registry: Registry;
+  readonly networks: MnoNetworks;
+  readonly clock: Clock;
+  private readonly conversations = new ConversationStore();
+  private readonly ledger = new CallLedger();
+  private readonly opts: Required<Pick<CentralTsmOptions, 'defaultTimeToLive' | 'maxTimeToLive' | 'warningsStopScripts'>> &
+    CentralTsmOptions;
+  /** SEs the central TSM is working on itself (activation): SP conversations wait their turn (3.7). */
+  private readonly busy = new Set<string>();
+
+  constructor(opts: CentralTsmOptions) {
+    this.opts = { defaultTimeToLive: 300, maxTimeToLive: 3600, warningsStopScripts: false, ...opts };
+    this.registry = new Registry(opts.fleet);
+    this.networks = opts.networks ?? new MnoNetworks(opts.fleet.mnos);
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  // ---- SP functions -------------------------------------------------------------------------------------
+
+  getSeIdByMsi(ctx: RequestContext, req: GetSeIdRequest): Promise<GetSeIdResponse> {
+    return this.call('GetSEIdentifier', ctx, req, async () => {
+      const seId = this.registry.seIdByMsi(req.msisdn, req.mno);
+      const d = this.registry.seData(seId);
+      return { status: 'Executed-Success', seId, cin: d.cin, ...(d.iccid ? { iccid: d.iccid } : {}), mno: d.mno };
+    });
+  }
+
+  getSeData(ctx: RequestContext, req: GetSeDataRequest): Promise<GetSeDataResponse> {
+    return this.call('GetSEData', ctx, req, async () => {
+      const data = this.registry.seData(req.seId);
+      const services = this.registry
+        .services(req.seId)
+        .filter((s) => s.serviceProvider === ctx.serviceProvider)
+        .map(({ seId: _omit, ...s }) => s);
+      return { status: 'Executed-Success', ...data, bearer: this.registry.mno(data.mno).bearer, services };
+    }, { seId: req.seId });
+  }
+
+  beginConversation(ctx: RequestContext, req: BeginConversationRequest): Promise<BeginConversationResponse> {
+    return this.call('BeginConversation', ctx, req, async () => {
+      const seId = this.resolveSe(req, 'seId', req.serviceId);
+      const service = this.registry.service(seId, req.serviceId);
+      this.authorizeService(ctx.serviceProvider, service);
+      if (req.serviceQualifier && req.serviceQualifier.serviceProvider !== ctx.serviceProvider) {
+        throw TsmError.failed('1.2', `serviceQualifier names ${req.serviceQualifier.serviceProvider}, but the caller is ${ctx.serviceProvider}`);
+      }
+      if (req.scriptFormat && req.scriptFormat !== 'apdu-hex') throw TsmError.failed('3.1', `script format "${req.scriptFormat}" is not supported (apdu-hex is)`);
+      const targetAid = (req.targetAid ?? service.sdAid).toUpperCase();
+      this.authorizeTarget(ctx.serviceProvider, service, targetAid);
+
+      const network = this.route(seId);
+      const limits = network.limits;
+      if (req.scriptSize !== undefined && req.scriptSize > limits.maxScriptSize * 64) {
+        // Advisory only: a whole conversation may carry many scripts, but not without bound.
+        throw TsmError.failed('2.5', `announced script size ${req.scriptSize} exceeds what ${network.name} carries in one conversation`);
+      }
+      this.expireStale();
+      if (this.busy.has(seId) || this.conversations.openOn(seId)) {
+        this.decide('busy', `${seId} already has an open conversation`);
+        throw TsmError.failed('3.7', `SE ${seId} is busy with another conversation; try again when it has ended`);
+      }
+      const ttl = Math.min(req.timeToLive ?? this.opts.defaultTimeToLive, this.opts.maxTimeToLive);
+      const now = this.clock.now();
+      const id = this.conversations.nextId();
+      const conv: Conversation = {
+        id,
+        serviceProvider: ctx.serviceProvider,
+        seId,
+        mno: network.name,
+        bearer: network.bearer.kind,
+        serviceId: service.id,
+        targetAid,
+        requestedOperation: req.requestedOperation,
+        scriptFormat: 'apdu-hex',
+        limits,
+        createdAt: now,
+        expiresAt: now + ttl * 1000,
+        state: 'open',
+        scriptsExecuted: 0,
+        apdusExecuted: 0,
+        tail: Promise.resolve(),
+      };
+      // Reserve the SE before the first await so a concurrent BeginConversation sees it busy.
+      this.conversations.add(conv);
+      try {
+        await withCorrelation({ conversationId: id }, async () => {
+          conv.channel = await this.open(seId);
+          await this.selectTarget(conv, network);
+        });
+      } catch (e) {
+        const ch = this.conversations.finish(conv, 'ended', this.clock.now());
+        await ch?.close().catch(() => undefined);
+        throw e;
+      }
+      this.decide('conversation', `${id}: ${ctx.serviceProvider} on ${seId} for ${service.id} (${req.requestedOperation}), ttl ${ttl}s`, {
+        conversationId: id,
+        ttl,
+      });
+      return {
+        status: 'Executed-Success',
+        conversationId: id,
+        seId,
+        mno: network.name,
+        bearer: network.bearer.kind,
+        maxApduCount: limits.maxApduCount,
+        maxScriptSize: limits.maxScriptSize,
+        scriptFormat: 'apdu-hex',
+        timeToLiveSeconds: ttl,
+        expiresAt: new Date(conv.expiresAt).toISOString(),
+        targetAid,
+      };
+    });
+  }
+
+  sendScript(ctx: RequestContext, req: SendScriptRequest): Promise<SendScriptResponse> {
+    const conv = this.conversations.get(req.conversationId);
+    return this.call('SendScript', ctx, req, async () => {
+      const c = this.usableConversation(ctx, req.conversationId);
+      const script = parseScript(req.commandApdus);
+      const size = scriptSize(script.bytes);
+      if (script.bytes.length > c.limits.maxApduCount || size > c.limits.maxScriptSize) {
+        this.decide('limits', `refused: ${script.bytes.length} APDUs / ${size} bytes over ${c.limits.maxApduCount} / ${c.limits.maxScriptSize}`);
+        throw TsmError.failed(
+          '2.5',
+          `script of ${script.bytes.length} APDUs and ${size} bytes exceeds the conversation's limits of ${c.limits.maxApduCount} APDUs and ${c.limits.maxScriptSize} bytes; nothing was sent`,
+        );
+      }
+      this.decide('limits', `${script.bytes.length} APDUs / ${size} bytes within ${c.limits.maxApduCount} / ${c.limits.maxScriptSize}`);
+      authorizeScript(script, this.registry, c.seId, ctx.serviceProvider);
+      // One script at a time per conversation: the card channel carries one exchange at a time.
+      const run = c.tail.then(() => this.execute(c, script.bytes));
+      c.tail = run.catch(() => undefined);
+      return run;
+    }, conv ? { seId: conv.seId, conversationId: conv.id } : { conversationId: req.conversationId });
+  }
+
+  endConversation(ctx: RequestContext, req: EndConversationRequest): Promise<EndConversationResponse> {
+    const conv = this.conversations.get(req.conversationId);
+    return this.call('EndConversation', ctx, req, async () => {
+      const c = this.usableConversation(ctx, req.conversationId);
+      await c.tail;
+      c.spStatus = req.spStatus;
+      const ch = this.conversations.finish(c, 'ended', this.clock.now());
+      await ch?.close().catch(() => undefined);
+      this.decide('conversation', `${c.id} ended by ${ctx.serviceProvider}${req.spStatus ? ` (${req.spStatus})` : ''}`);
+      return { status: 'Executed-Success', conversationId: c.id, scriptsExecuted: c.scriptsExecuted, apdusExecuted: c.apdusExecuted };
+    }, conv ? { seId: conv.seId, conversationId: conv.id } : { conversationId: req.conversationId });
+  }
+
+  activateService(ctx: RequestContext, req: ActivateServiceRequest): Promise<ActivateServiceResponse> {
+    return this.call('ActivateService', ctx, req, async () => {
+      const seId = this.resolveSe(req, 'seId', req.serviceId);
+      const service = this.registry.service(seId, req.serviceId);
+      this.authorizeService(ctx.serviceProvider, service);
+      if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId} to activate`);
+      const network = this.route(seId);
+      this.expireStale();
+      if (this.busy.has(seId) || this.conversations.openOn(seId)) {
+        throw TsmError.failed('3.7', `SE ${seId} is busy with a conversation; activate the service after it has ended`);
+      }
+      this.busy.add(seId);
+      let channel: CardChannel | undefined;
+      try {
+        channel = await this.open(seId);
+        const central = this.registry.centralSdKeys(seId);
+        this.decide('activation', `central TSM opens its own secure channel to ${central.aid} on ${seId} to activate ${service.instanceAid}`);
+        await activateOnCard({ network, channel, centralSd: central, instanceAid: service.instanceAid, timeoutMs: this.opts.exchangeTimeoutMs });
+      } catch (e) {
+        throw asTsmError(e);
+      } finally {
+        this.busy.delete(seId);
+        await channel?.close().catch(() => undefined);
+      }
+      this.registry.setServiceState(seId, service.id, 'activated');
+      return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'activated' };
+    }, { seId: req.seId });
+  }
+
+  // ---- inspection (steps, tests) ----------------------------------------------------------------------
+
+  conversation(id: string): Readonly<Conversation> | undefined {
+    return this.conversations.get(id);
+  }
+
+  /** Closes every open conversation's channel. */
+  async close(): Promise<void> {
+    const now = this.clock.now();
+    for (const c of this.conversations.all()) {
+      if (c.state !== 'open') continue;
+      await this.conversations.finish(c, 'ended', now)?.close().catch(() => undefined);
+    }
+  }
+
+  // ---- rules --------------------------------------------------------------------------------------------
+
+  /**
+   * Common frame of every SP function: trace, caller identity, idempotency, validity period, error envelope.
+   */
+  private async call<T extends Answer>(
+    operation: string,
+    ctx: RequestContext,
+    req: object,
+    fn: () => Promise<T>,
+    corr: { seId?: string; conversationId?: string } = {},
+  ): Promise<T> {
+    const started = performance.now();
+    return withCorrelation(definedOnly(corr), async () => {
+      emit({ kind: 'sp.request', from: 'sp', to: 'tsm', operation, requestId: ctx.functionCallIdentifier, body: { serviceProvider: ctx.serviceProvider, ...req } });
+      const respond = (status: string, reasonCode: string | undefined, body: unknown) =>
+        emit({
+          kind: 'sp.response',
+          from: 'tsm',
+          to: 'sp',
+          operation,
+          requestId: ctx.functionCallIdentifier,
+          status,
+          ...(reasonCode ? { reasonCode } : {}),
+          body,
+          durationMs: performance.now() - started,
+        });
+      try {
+        if (!this.registry.isServiceProvider(ctx.serviceProvider)) {
+          throw TsmError.failed('1.1', `"${ctx.serviceProvider}" is not a service provider known to the central TSM`);
+        }
+        const key = fingerprint(operation, { ...req, requestTimestamp: ctx.requestTimestamp, validityPeriod: ctx.validityPeriod });
+        const result = await this.ledger.run(ctx.serviceProvider, ctx.functionCallIdentifier, key, () => {
+          this.checkValidity(ctx);
+          return fn();
+        }, () => this.decide('idempotency', `repeat of functionCallIdentifier ${ctx.functionCallIdentifier}: answering the first result, executing nothing`));
+        respond(result.status, result.reasonCode, result);
+        return result;
+      } catch (e) {
+        const err = asTsmError(e);
+        respond(err.status, err.reasonCode, errorFields(err));
+        throw err;
+      }
+    });
+  }
+
+  private checkValidity(ctx: RequestContext): void {
+    if (ctx.validityPeriod === undefined) return;
+    const from = ctx.requestTimestamp ? Date.parse(ctx.requestTimestamp) : this.clock.now();
+    if (Number.isNaN(from)) throw TsmError.failed('2.1', `requestTimestamp "${ctx.requestTimestamp}" is not an ISO 8601 date-time`);
+    const until = from + ctx.validityPeriod * 1000;
+    if (this.clock.now() > until) {
+      this.decide('validity', `validity period ended at ${new Date(until).toISOString()}: nothing done`);
+      throw TsmError.expired('5.3', `the request's validity period ended at ${new Date(until).toISOString()}; nothing was done`);
+    }
+  }
+
+  private authorizeService(sp: string, service: ServiceRecord): void {
+    if (service.serviceProvider !== sp) {
+      this.decide('authorization', `refused: ${sp} asked for ${service.id} of ${service.serviceProvider}`);
+      throw TsmError.failed('1.2', `${sp} may not act on service ${service.id}: it belongs to ${service.serviceProvider}`);
+    }
+    this.decide('authorization', `${sp} owns ${service.id} on ${service.seId}`);
+  }
+
+  private authorizeTarget(sp: string, service: ServiceRecord, targetAid: string): void {
+    const owner = this.registry.ownerOf(service.seId, targetAid);
+    if (owner.kind !== 'sp' || owner.name !== sp) {
+      this.decide('authorization', `refused: ${sp} targeted ${targetAid} (${owner.kind})`);
+      throw TsmError.failed('1.2', `${sp} may not address ${targetAid}: it is not one of its security domains or applications`);
+    }
+  }
+
+  /** Finds the SE from seId and/or MSI (or, for a service id carried by one SE only, from the service). */
+  private resolveSe(req: { seId?: string; msisdn?: string; mno?: string }, field: string, serviceId?: string): string {
+    if (req.msisdn !== undefined || req.mno !== undefined) {
+      if (req.msisdn === undefined || req.mno === undefined) throw TsmError.failed('2.3', 'msisdn and mno go together: give both or neither');
+      const bySubscriber = this.registry.seIdByMsi(req.msisdn, req.mno);
+      if (req.seId !== undefined && req.seId !== bySubscriber) {
+        throw TsmError.failed('3.10', `SE ${req.seId} is not the SE of subscriber ${req.msisdn} on ${req.mno}`);
+      }
+      return bySubscriber;
+    }
+    if (req.seId !== undefined) {
+      if (!this.registry.hasSe(req.seId)) throw TsmError.failed('3.9', `unknown SE "${req.seId}"`);
+      return req.seId;
+    }
+    if (serviceId !== undefined) {
+      const ses = this.registry.sesWithService(serviceId);
+      if (ses.length === 1) return ses[0];
+      if (ses.length === 0) throw TsmError.failed('3.9', `service "${serviceId}" is not known`);
+    }
+    throw TsmError.failed('2.2', `${field} (or msisdn and mno) is required`);
+  }
+
+  /** Picks the network that reaches the SE; a network that is down answers 5.1 and nothing is sent. */
+  private route(seId: string): MnoNetwork {
+    const mno = this.registry.mnoOf(seId);
+    const network = this.networks.get(mno);
+    if (!network) throw TsmError.failed('5.1', `no network is configured for ${mno}`);
+    if (!network.up) {
+      this.decide('routing', `${seId} is reached through ${mno}, which is down`);
+      throw TsmError.failed('5.1', `SE ${seId} is inaccessible: ${mno} is down`);
+    }
+    this.decide('routing', `${seId} through ${mno} over ${network.bearer.kind}`, { mno, bearer: network.bearer.kind });
+    return network;
+  }
+
+  private async open(seId: string): Promise<CardChannel> {
+    try {
+      return await this.opts.channels(seId);
+    } catch (e) {
+      throw TsmError.failed('5.1', `SE ${seId} is inaccessible: ${(e as Error).message}`);
+    }
+  }
+
+  /** Makes the conversation's target the selected application, so the SP's first command reaches it. */
+  private async selectTarget(c: Conversation, network: MnoNetwork): Promise<void> {
+    const aid = Uint8Array.from(Buffer.from(c.targetAid, 'hex'));
+    const select = Uint8Array.from([0x00, 0xa4, 0x04, 0x00, aid.length, ...aid, 0x00]);
+    const d = await network.carry(c.channel!, { commands: [select], timeoutMs: this.opts.exchangeTimeoutMs });
+    const sw = swOf(d.responses[0]);
+    if (classifySw(sw) === 'failure') {
+      throw TsmError.failed(sw === 0x6a82 ? '3.9' : '4.2', `the target ${c.targetAid} could not be selected on ${c.seId} (SW ${sw.toString(16).toUpperCase().padStart(4, '0')})`);
+    }
+  }
+
+  /** The conversation a script or an end refers to, if the caller may still use it. */
+  private usableConversation(ctx: RequestContext, id: string): Conversation {
+    const c = this.conversations.get(id);
+    if (!c) throw TsmError.failed('3.9', `unknown conversation "${id}"`);
+    if (c.serviceProvider !== ctx.serviceProvider) {
+      this.decide('authorization', `refused: ${ctx.serviceProvider} used ${id} of ${c.serviceProvider}`);
+      throw TsmError.failed('1.2', `conversation ${id} belongs to another service provider`);
+    }
+    if (c.state === 'open' && this.clock.now() > c.expiresAt) this.expire(c);
+    if (c.state === 'expired') throw TsmError.expired('4.10', `conversation ${id} expired at ${new Date(c.expiresAt).toISOString()}; nothing was sent`);
+    if (c.state === 'ended') throw TsmError.failed('3.8', `conversation ${id} has ended; nothing was sent`);
+    return c;
+  }
+
+  private expire(c: Conversation): void {
+    const ch = this.conversations.finish(c, 'expired', this.clock.now());
+    this.decide('conversation', `${c.id} expired (time to live passed)`, { conversationId: c.id });
+    void ch?.close().catch(() => undefined);
+  }
+
+  private expireStale(): void {
+    const now = this.clock.now();
+    for (const c of this.conversations.all()) if (c.state === 'open' && now > c.expiresAt) this.expire(c);
+  }
+
+  private async execute(c: Conversation, commands: Uint8Array[]): Promise<SendScriptResponse> {
+    if (c.state !== 'open' || !c.channel) throw TsmError.failed('3.8', `conversation ${c.id} has ended; nothing was sent`);
+    const network = this.networks.get(c.mno)!;
+    if (!network.up) {
+      this.decide('routing', `${c.seId} is reached through ${c.mno}, which is down`);
+      throw TsmError.failed('5.1', `SE ${c.seId} is inaccessible: ${c.mno} is down; nothing was sent`);
+    }
+    const stopOnWarning = this.opts.warningsStopScripts;
+    let delivery;
+    try {
+      delivery = await network.carry(c.channel, {
+        commands,
+        timeoutMs: this.opts.exchangeTimeoutMs,
+        shouldStop: (r) => {
+          const k = classifySw(swOf(r));
+          return k === 'failure' || (k === 'warning' && stopOnWarning);
+        },
+      });
+    } catch (e) {
+      if (e instanceof MnoError) c.apdusExecuted += e.partial.length;
+      throw asTsmError(e);
+    }
+    c.scriptsExecuted++;
+    c.apdusExecuted += delivery.responses.length;
+    const responseApdus = delivery.responses.map((r) => toHex(r));
+    const warnings = delivery.responses.map((r, i) => (classifySw(swOf(r)) === 'warning' ? i : -1)).filter((i) => i >= 0);
+    const base = { conversationId: c.id, responseApdus, networkMs: delivery.networkMs };
+    if (delivery.stoppedAt !== undefined) {
+      const i = delivery.stoppedAt;
+      const sw = swOf(delivery.responses[i]);
+      const swHex = sw.toString(16).toUpperCase().padStart(4, '0');
+      const onWarning = classifySw(sw) === 'warning';
+      const skipped = commands.length - i - 1;
+      this.decide('script', `stopped at APDU ${i} (SW ${swHex}); ${skipped} command(s) not sent`);
+      return {
+        status: 'Failed',
+        reasonCode: onWarning ? '4.3' : reasonForSw(sw),
+        message: `command ${i} failed with SW ${swHex}; ${skipped} later command(s) were not sent`,
+        ...base,
+        failedApduIndex: i,
+        ...(warnings.length && !onWarning ? { warningApduIndexes: warnings.filter((w) => w < i) } : {}),
+      };
+    }
+    if (warnings.length) {
+      return { status: 'Executed-WithWarning', message: `command(s) ${warnings.join(', ')} answered a warning`, ...base, warningApduIndexes: warnings };
+    }
+    return { status: 'Executed-Success', ...base };
+  }
+
+  private decide(decision: string, detail: string, data?: unknown): void {
+    emit({ kind: 'tsm.decision', from: 'tsm', to: 'tsm', decision, detail, ...(data !== undefined ? { data } : {}) });
+  }
+}
+
+/** Maps anything thrown below the core to the one TSM error family. */
+export function asTsmError(e: unknown): TsmError {
+  if (e instanceof TsmError) return e;
+  if (e instanceof MnoError) {
+    switch (e.kind) {
+      case 'limit':
+        return TsmError.failed('2.5', e.message);
+      case 'down':
+      case 'unreachable':
+        return TsmError.failed('5.1', e.message, e.partial.length ? { responseApdus: e.partial.map((r) => toHex(r)) } : undefined);
+      default:
+        return TsmError.failed(e.partial.length ? '5.4' : '5.1', e.message, e.partial.length ? { responseApdus: e.partial.map((r) => toHex(r)) } : undefined);
+    }
+  }
+  return TsmError.failed('4.2', `internal error: ${(e as Error)?.message ?? String(e)}`);
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,185 @@
+/**
+ * The SP API at its HTTP edge, over a real socket: contract served, malformed and invalid requests refused in
+ * the API's own terms, caller identity, refusals that must happen before any card is reached.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultFleet } from '../profiles/fleet.ts';
+import { subscribe, type TraceEvent } from '../trace/index.ts';
+import { CentralTsm } from './central-tsm.ts';
+import { ManualClock } from './clock.ts';
+import { startSpApi, type SpApiServer } from './http.ts';
+import { SpClient } from './sp-client.ts';
+
+/** Every test here must be refused or answered without a card: opening one is a failure. */
+const opened: string[] = [];
+const noCard = async (seId: string): Promise<never> => {
+  opened.push(seId);
+  throw new Error(`test expected no channel to ${seId}`);
+};
+
+let server: SpApiServer;
+let tsm: CentralTsm;
+let bank: SpClient;
+const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+
+beforeAll(async () => {
+  tsm = new CentralTsm({ fleet: defaultFleet(), channels: noCard, clock });
+  server = await startSpApi(tsm);
+  bank = new SpClient({ baseUrl: server.url, serviceProvider: 'BankCo' });
+});
+
+afterAll(async () => {
+  await server.close();
+  expect(opened).toEqual([]);
+});
+
+describe('contract', () => {
+  it('serves the checked-in OpenAPI document at /openapi.json', async () => {
+    const served = await bank.openApi();
+    const file = JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
+    expect(served).toEqual(file);
+    expect(served.openapi).toMatch(/^3\./);
+    expect(Object.keys(served.paths as object)).toContain('/conversations/{conversationId}/scripts');
+  });
+
+  it('answers an unknown path with a JSON refusal', async () => {
+    const r = await bank.raw('GET', '/no/such/function');
+    expect(r.httpStatus).toBe(404);
+    expect(r.body).toMatchObject({ status: 'Failed', reasonCode: '3.1' });
+  });
+});
+
+describe('format errors (2.x) name the field', () => {
+  it('refuses a body that is not JSON with 2.1', async () => {
+    const r = await bank.raw('POST', '/conversations', '{"serviceId": "bankco-pay",');
+    expect(r.httpStatus).toBe(400);
+    expect(r.body.status).toBe('Failed');
+    expect(r.body.reasonCode).toBe('2.1');
+    expect(r.body.message).toMatch(/not valid JSON/);
+  });
+
+  it('refuses a missing mandatory field with 2.2', async () => {
+    const r = await bank.raw('POST', '/conversations', JSON.stringify({ functionCallIdentifier: 'f-1', serviceId: 'bankco-pay' }));
+    expect(r.httpStatus).toBe(400);
+    expect(r.body).toMatchObject({ status: 'Failed', reasonCode: '2.2', message: 'missing field /requestedOperation' });
+  });
+
+  it('refuses an unknown field with 2.1', async () => {
+    const r = await bank.raw(
+      'POST',
+      '/conversations',
+      JSON.stringify({ functionCallIdentifier: 'f-2', serviceId: 'bankco-pay', requestedOperation: 'personalize', colour: 'red' }),
+    );
+    expect(r.body).toMatchObject({ reasonCode: '2.1', message: 'unknown field /colour' });
+  });
+
+  it('refuses a value of the wrong form with 2.1 naming it', async () => {
+    const r = await bank.raw('POST', '/conversations/conv-x/scripts', JSON.stringify({ functionCallIdentifier: 'f-3', commandApdus: ['00A4040', 'zz'] }));
+    expect(r.httpStatus).toBe(400);
+    expect(r.body.reasonCode).toBe('2.1');
+    expect(r.body.message).toMatch(/^\/commandApdus\/0 /);
+    const q = await bank.raw('GET', '/msi/abc/se?mno=MNO-A');
+    expect(q.body).toMatchObject({ reasonCode: '2.1', message: '/msisdn has an invalid format' });
+    const m = await bank.raw('GET', '/msi/33600000001/se');
+    expect(m.body).toMatchObject({ reasonCode: '2.2', message: 'missing field /mno' });
+  });
+
+  it('refuses a missing body with 2.2', async () => {
+    const r = await bank.raw('POST', '/conversations');
+    expect(r.body).toMatchObject({ status: 'Failed', reasonCode: '2.2' });
+  });
+});
+
+describe('caller identity and registry lookups', () => {
+  it('refuses a request without X-SP-Name, and an unknown SP, with 1.1', async () => {
+    const r = await fetch(`${server.url}/se/se-1`);
+    expect(r.status).toBe(401);
+    expect(await r.json()).toMatchObject({ status: 'Failed', reasonCode: '1.1' });
+    const evil = new SpClient({ baseUrl: server.url, serviceProvider: 'EvilCo' });
+    expect((await evil.getSeData('se-1')).body).toMatchObject({ status: 'Failed', reasonCode: '1.1' });
+  });
+
+  it('finds the SE of a subscriber on its MNO only', async () => {
+    const ok = await bank.getSeIdByMsi('+33600000001', 'MNO-A');
+    expect(ok.httpStatus).toBe(200);
+    expect(ok.body).toMatchObject({ status: 'Executed-Success', seId: 'se-1', mno: 'MNO-A' });
+    const wrongMno = await bank.getSeIdByMsi('+33600000001', 'MNO-B');
+    expect(wrongMno.body).toMatchObject({ status: 'Failed', reasonCode: '3.9' });
+    const unknown = await bank.getSeIdByMsi('+33699999999', 'MNO-A');
+    expect(unknown.httpStatus).toBe(404);
+    expect(unknown.body).toMatchObject({ status: 'Failed', reasonCode: '3.9' });
+  });
+
+  it('gives SE data with the MNO, the SE type and only the caller’s services', async () => {
+    const r = await bank.getSeData('se-1');
+    expect(r.body).toMatchObject({ status: 'Executed-Success', mno: 'MNO-A', seType: 'eSE', bearer: 'http-admin', gpVersion: '2.3.1' });
+    const services = (r.body as { services: { id: string }[] }).services.map((s) => s.id);
+    expect(services).toEqual(['bankco-pay']);
+    const uicc = await bank.getSeData('se-2');
+    expect(uicc.body).toMatchObject({ mno: 'MNO-B', seType: 'UICC', bearer: 'sms' });
+  });
+});
+
+describe('refusals before any card is reached', () => {
+  it("refuses 1.2 when an SP begins a conversation on another SP's service, naming it", async () => {
+    const r = await bank.beginConversation({ seId: 'se-1', serviceId: 'transitco-ticket', requestedOperation: 'personalize' });
+    expect(r.httpStatus).toBe(403);
+    expect(r.body).toMatchObject({ status: 'Failed', reasonCode: '1.2' });
+    expect(r.body.message).toContain('TransitCo');
+  });
+
+  it("refuses 1.2 when an SP activates another SP's service", async () => {
+    const r = await bank.activateService('transitco-ticket', { seId: 'se-1' });
+    expect(r.body).toMatchObject({ status: 'Failed', reasonCode: '1.2' });
+  });
+
+  it('refuses 1.2 a target that is not the SP’s, and 3.10 an MSI that is not the SE’s', async () => {
+    const r = await bank.beginConversation({ seId: 'se-1', serviceId: 'bankco-pay', requestedOperation: 'manage', targetAid: 'A000000151000000' });
+    expect(r.body).toMatchObject({ reasonCode: '1.2' });
+    const q = await bank.beginConversation({ seId: 'se-1', msisdn: '+33700000002', mno: 'MNO-B', serviceId: 'bankco-pay', requestedOperation: 'read' });
+    expect(q.body).toMatchObject({ reasonCode: '3.10' });
+  });
+
+  it('answers 3.9 for an unknown conversation and an unknown service', async () => {
+    expect((await bank.sendScript('conv-nope', ['00A4040000'])).body).toMatchObject({ status: 'Failed', reasonCode: '3.9' });
+    expect((await bank.endConversation('conv-nope')).body).toMatchObject({ status: 'Failed', reasonCode: '3.9' });
+    expect((await bank.beginConversation({ seId: 'se-1', serviceId: 'nope', requestedOperation: 'read' })).body).toMatchObject({ reasonCode: '3.9' });
+  });
+
+  it('answers Expired (5.3) and does nothing when the validity period has passed', async () => {
+    const events: TraceEvent[] = [];
+    const stop = subscribe((e) => events.push(e));
+    const r = await bank.beginConversation({
+      seId: 'se-1',
+      serviceId: 'bankco-pay',
+      requestedOperation: 'personalize',
+      requestTimestamp: new Date(clock.now() - 120_000).toISOString(),
+      validityPeriod: 60,
+    });
+    stop();
+    expect(r.httpStatus).toBe(410);
+    expect(r.body).toMatchObject({ status: 'Expired', reasonCode: '5.3' });
+    expect(events.some((e) => e.kind === 'tsm.decision' && e.decision === 'routing')).toBe(false);
+  });
+
+  it('refuses 3.3 a functionCallIdentifier reused for a different request, and repeats a refusal identically', async () => {
+    const first = await bank.beginConversation({ functionCallIdentifier: 'dup-1', seId: 'se-1', serviceId: 'transitco-ticket', requestedOperation: 'read' });
+    const again = await bank.beginConversation({ functionCallIdentifier: 'dup-1', seId: 'se-1', serviceId: 'transitco-ticket', requestedOperation: 'read' });
+    expect(again).toEqual(first);
+    const other = await bank.beginConversation({ functionCallIdentifier: 'dup-1', seId: 'se-1', serviceId: 'bankco-pay', requestedOperation: 'read' });
+    expect(other.body).toMatchObject({ status: 'Failed', reasonCode: '3.3' });
+  });
+
+  it('traces every SP request and response, including refusals at the edge', async () => {
+    const events: TraceEvent[] = [];
+    const stop = subscribe((e) => events.push(e));
+    await bank.raw('POST', '/conversations', 'not json');
+    await bank.getSeIdByMsi('+33600000001', 'MNO-A');
+    stop();
+    const kinds = events.filter((e) => e.kind === 'sp.request' || e.kind === 'sp.response').map((e) => e.kind);
+    expect(kinds).toEqual(['sp.request', 'sp.response', 'sp.request', 'sp.response']);
+    const refused = events.find((e) => e.kind === 'sp.response');
+    expect(refused).toMatchObject({ status: 'Failed', reasonCode: '2.1' });
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The SP API over HTTP (express): JSON in, JSON out, validated against tsm/openapi.json. This is the one place
+ * a TsmError becomes an HTTP answer. The caller names itself in X-SP-Name (and X-API-Key when the fleet gives
+ * SPs keys).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Request, type Response } from 'express';
+import { emit } from '../trace/index.ts';
+import { API_KEY_HEADER, SP_NAME_HEADER, type RequestContext } from './api-types.ts';
+import { asTsmError, type CentralTsm } from './central-tsm.ts';
+import { openApiDocument, operationValidators, type OperationValidator } from './openapi.ts';
+import { errorFields, httpStatusOf, TsmError, type ReasonCode } from './status.ts';
+
+/** Largest request body accepted. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+type Handler = (tsm: CentralTsm, ctx: RequestContext, params: Record<string, string>, query: Record<string, string>, body: Record<string, unknown>) => Promise<object>;
+
+/** Splits the common request fields from an operation's own. */
+function common(body: Record<string, unknown>) {
+  const { functionCallIdentifier, requestTimestamp, validityPeriod, ...rest } = body;
+  return { common: { functionCallIdentifier, requestTimestamp, validityPeriod } as Omit<RequestContext, 'serviceProvider'>, rest };
+}
+
+const handlers: Record<string, Handler> = {
+  getSeIdentifier: (tsm, ctx, p, q) => tsm.getSeIdByMsi(ctx, { msisdn: p.msisdn, mno: q.mno }),
+  getSeData: (tsm, ctx, p) => tsm.getSeData(ctx, { seId: p.seId }),
+  beginConversation: (tsm, ctx, _p, _q, b) => tsm.beginConversation(ctx, b as never),
+  sendScript: (tsm, ctx, p, _q, b) => tsm.sendScript(ctx, { ...(b as { commandApdus: string[] }), conversationId: p.conversationId }),
+  endConversation: (tsm, ctx, p, _q, b) => tsm.endConversation(ctx, { ...b, conversationId: p.conversationId }),
+  activateService: (tsm, ctx, p, _q, b) => tsm.activateService(ctx, { ...b, serviceId: p.serviceId }),
+};
+
+function refuse(res: Response, operation: string, reasonCode: ReasonCode, message: string, spName?: string, httpStatus?: number): void {
+  const err = TsmError.failed(reasonCode, message);
+  const body = errorFields(err);
+  // Refused at the edge: the core never saw it, so the edge traces it.
+  emit({ kind: 'sp.request', from: 'sp', to: 'tsm', operation, body: { serviceProvider: spName } });
+  emit({ kind: 'sp.response', from: 'tsm', to: 'sp', operation, status: err.status, reasonCode, body, durationMs: 0 });
+  res.status(httpStatus ?? httpStatusOf(err)).json(body);
+}
+
+export function createSpApi(tsm: CentralTsm): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const doc = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(doc);
+  });
+  // Bodies are read raw so malformed JSON is answered in the API's own terms (2.1), not express's.
+  app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES }));
+
+  for (const v of operationValidators(doc)) {
+    const route = app.route(v.expressPath);
+    const handle = (req: Request, res: Response) => serve(tsm, v, req, res);
+    if (v.method === 'GET') route.get(handle);
+    else if (v.method === 'POST') route.post(handle);
+  }
+
+  app.use((req: Request, res: Response) => {
+    refuse(res, `${req.method} ${req.path}`, '3.1', `no function ${req.method} ${req.path} (see /openapi.json)`, req.get(SP_NAME_HEADER), 404);
+  });
+  // Body too large and the like: still an answer in the API's terms, never express's HTML page.
+  app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: express.NextFunction) => {
+    const tooLarge = err.type === 'entity.too.large';
+    refuse(res, `${req.method} ${req.path}`, '2.1', tooLarge ? `the request body exceeds ${MAX_BODY_BYTES} bytes` : `the request could not be read: ${err.message}`);
+  });
+  return app;
+}
+
+async function serve(tsm: CentralTsm, v: OperationValidator, req: Request, res: Response): Promise<void> {
+  const spName = req.get(SP_NAME_HEADER);
+  if (!spName) return refuse(res, v.operationId, '1.1', `the ${SP_NAME_HEADER} header naming the service provider is missing`);
+  if (tsm.registry.requiresApiKeys() && req.get(API_KEY_HEADER) !== tsm.registry.apiKeyOf(spName)) {
+    return refuse(res, v.operationId, '1.1', `the ${API_KEY_HEADER} header does not authenticate ${spName}`, spName);
+  }
+  const params = { ...(req.params as Record<string, string>) };
+  const query = Object.fromEntries(Object.entries(req.query).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
+  const paramFailure = v.params({ ...params, ...query });
+  if (paramFailure) return refuse(res, v.operationId, paramFailure.reasonCode, paramFailure.message, spName);
+
+  let body: Record<string, unknown> = {};
+  if (v.hasBody) {
+    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    if (!raw.trim()) return refuse(res, v.operationId, '2.2', 'the request body is missing (a JSON object is expected)', spName);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch (e) {
+      return refuse(res, v.operationId, '2.1', `the request body is not valid JSON: ${(e as Error).message}`, spName);
+    }
+    const failure = v.body(parsed);
+    if (failure) return refuse(res, v.operationId, failure.reasonCode, failure.message, spName);
+    body = parsed as Record<string, unknown>;
+  }
+  const { common: fields, rest } = common(body);
+  const ctx: RequestContext = { serviceProvider: spName, ...definedOnly(fields) };
+  try {
+    const result = await handlers[v.operationId](tsm, ctx, params, query, rest);
+    res.status(200).json(result);
+  } catch (e) {
+    const err = asTsmError(e);
+    res.status(httpStatusOf(err)).json(errorFields(err));
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as Partial<T>;
+}
+
+export interface SpApiServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Serves the SP API; port 0 (the default) picks a free port. */
+export async function startSpApi(tsm: CentralTsm, opts: { port?: number; host?: string } = {}): Promise<SpApiServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const app = createSpApi(tsm);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(opts.port ?? 0, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * The central TSM's registry, seeded from the fleet: MSI (MSISDN + MNO) → SE → SE data and MNO data; service
+ * providers and the services and security domains each one owns. Lookups that find nothing throw TsmError 3.9
+ * (3.10 when the identifiers exist but do not belong together).
+ */
+import { normalizeMsisdn } from '../profiles/fleet.ts';
+import type { Bearer, Fleet, KeySetSpec, MnoSpec, SeSpec, SeType, ServiceSpec } from '../profiles/fleet-types.ts';
+import { TsmError } from './status.ts';
+
+export interface MnoData {
+  name: string;
+  bearer: Bearer;
+  maxApduCount?: number;
+  maxScriptSize?: number;
+}
+
+/** What the central TSM tells an SP about an SE. */
+export interface SeData {
+  seId: string;
+  cin: string;
+  iin: string;
+  iccid?: string;
+  mno: string;
+  seType: SeType;
+  profileId?: string;
+  masterKeyIndex?: number;
+  gpVersion?: string;
+  javaCardVersion?: string;
+  certificationLevel?: string;
+  expiry?: string;
+}
+
+export interface ServiceRecord {
+  id: string;
+  seId: string;
+  serviceProvider: string;
+  sdAid: string;
+  packageAid?: string;
+  moduleAid?: string;
+  instanceAid?: string;
+  state: string;
+}
+
+/** Who a security domain (or application) on an SE belongs to. */
+export type Owner = { kind: 'issuer' } | { kind: 'central' } | { kind: 'sp'; name: string } | { kind: 'unknown' };
+
+interface SeEntry {
+  spec: SeSpec;
+  services: Map<string, ServiceRecord>;
+}
+
+const upper = (s: string) => s.toUpperCase();
+
+export class Registry {
+  private readonly ses = new Map<string, SeEntry>();
+  private readonly msi = new Map<string, string>();
+  private readonly mnos = new Map<string, MnoSpec>();
+  private readonly sps = new Map<string, { name: string; apiKey?: string }>();
+
+  constructor(fleet: Fleet) {
+    for (const m of fleet.mnos) this.mnos.set(m.name, m);
+    for (const sp of fleet.serviceProviders) this.sps.set(sp.name, { ...sp });
+    for (const se of fleet.ses) {
+      const services = new Map<string, ServiceRecord>();
+      for (const s of se.services ?? []) services.set(s.id, toRecord(se.seId, s));
+      this.ses.set(se.seId, { spec: se, services });
+      for (const n of se.msisdns) this.msi.set(msiKey(n, se.mno), se.seId);
+    }
+  }
+
+  /** Get SE identifier by MSI. */
+  seIdByMsi(msisdn: string, mno: string): string {
+    if (!this.mnos.has(mno)) throw TsmError.failed('3.9', `unknown MNO "${mno}"`);
+    const seId = this.msi.get(msiKey(msisdn, mno));
+    if (!seId) throw TsmError.failed('3.9', `no SE is known for subscriber ${msisdn} on ${mno}`);
+    return seId;
+  }
+
+  hasSe(seId: string): boolean {
+    return this.ses.has(seId);
+  }
+
+  seIds(): string[] {
+    return [...this.ses.keys()];
+  }
+
+  /** The fleet entry of an SE (card content and keys included): for the TSM's own use, never for SPs. */
+  seSpec(seId: string): SeSpec {
+    return this.entry(seId).spec;
+  }
+
+  seData(seId: string): SeData {
+    const se = this.entry(seId).spec;
+    return {
+      seId: se.seId,
+      cin: se.cin,
+      iin: se.iin,
+      ...(se.iccid ? { iccid: se.iccid } : {}),
+      mno: se.mno,
+      seType: se.type,
+      ...(se.profileId ? { profileId: se.profileId } : {}),
+      ...(se.masterKeyIndex !== undefined ? { masterKeyIndex: se.masterKeyIndex } : {}),
+      ...(se.gpVersion ? { gpVersion: se.gpVersion } : {}),
+      ...(se.javaCardVersion ? { javaCardVersion: se.javaCardVersion } : {}),
+      ...(se.certificationLevel ? { certificationLevel: se.certificationLevel } : {}),
+      ...(se.expiry ? { expiry: se.expiry } : {}),
+    };
+  }
+
+  mno(name: string): MnoData {
+    const m = this.mnos.get(name);
+    if (!m) throw TsmError.failed('3.9', `unknown MNO "${name}"`);
+    return { name: m.name, bearer: m.bearer, maxApduCount: m.maxApduCount, maxScriptSize: m.maxScriptSize };
+  }
+
+  mnoOf(seId: string): string {
+    return this.entry(seId).spec.mno;
+  }
+
+  /** Does the SE answer to this MSISDN on its MNO? */
+  msiMatches(seId: string, msisdn: string, mno: string): boolean {
+    return this.msi.get(msiKey(msisdn, mno)) === seId;
+  }
+
+  isServiceProvider(name: string): boolean {
+    return this.sps.has(name);
+  }
+
+  /** The SP an API key belongs to, when the fleet gives SPs keys. */
+  serviceProviderByKey(apiKey: string): string | undefined {
+    for (const sp of this.sps.values()) if (sp.apiKey === apiKey) return sp.name;
+    return undefined;
+  }
+
+  /** Whether any SP of the fleet has an API key (then the key is required). */
+  requiresApiKeys(): boolean {
+    return [...this.sps.values()].some((sp) => sp.apiKey !== undefined);
+  }
+
+  apiKeyOf(name: string): string | undefined {
+    return this.sps.get(name)?.apiKey;
+  }
+
+  service(seId: string, serviceId: string): ServiceRecord {
+    const s = this.entry(seId).services.get(serviceId);
+    if (!s) throw TsmError.failed('3.9', `service "${serviceId}" is not known on SE ${seId}`);
+    return s;
+  }
+
+  /** SEs carrying a service with this id. */
+  sesWithService(serviceId: string): string[] {
+    return [...this.ses.values()].filter((e) => e.services.has(serviceId)).map((e) => e.spec.seId);
+  }
+
+  services(seId: string): ServiceRecord[] {
+    return [...this.entry(seId).services.values()];
+  }
+
+  servicesOf(sp: string): ServiceRecord[] {
+    return [...this.ses.values()].flatMap((e) => [...e.services.values()].filter((s) => s.serviceProvider === sp));
+  }
+
+  setServiceState(seId: string, serviceId: string, state: string): ServiceRecord {
+    const s = this.service(seId, serviceId);
+    s.state = state;
+    return s;
+  }
+
+  /** Owner of an SD or application AID on an SE, from the fleet's card content and services. */
+  ownerOf(seId: string, aid: string): Owner {
+    const { spec, services } = this.entry(seId);
+    const a = upper(aid);
+    if (a === upper(spec.card.isd.aid)) return { kind: 'issuer' };
+    if (a === upper(spec.centralSd.aid)) return { kind: 'central' };
+    for (const s of services.values()) {
+      if (upper(s.sdAid) === a || (s.instanceAid && upper(s.instanceAid) === a)) return { kind: 'sp', name: s.serviceProvider };
+    }
+    // Instances not named by a service belong to the owner of their SD.
+    const inst = (spec.card.instances ?? []).find((i) => upper(i.aid) === a);
+    if (inst && upper(inst.sd) !== a) return this.ownerOf(seId, inst.sd);
+    return { kind: 'unknown' };
+  }
+
+  /** The central TSM's own keys for the central SD of an SE. */
+  centralSdKeys(seId: string): { aid: string; keys: KeySetSpec } {
+    return this.entry(seId).spec.centralSd;
+  }
+
+  private entry(seId: string): SeEntry {
+    const e = this.ses.get(seId);
+    if (!e) throw TsmError.failed('3.9', `unknown SE "${seId}"`);
+    return e;
+  }
+}
+
+function msiKey(msisdn: string, mno: string): string {
+  return `${mno}|${normalizeMsisdn(msisdn)}`;
+}
+
+function toRecord(seId: string, s: ServiceSpec): ServiceRecord {
+  return {
+    id: s.id,
+    seId,
+    serviceProvider: s.serviceProvider,
+    sdAid: s.sdAid,
+    ...(s.packageAid ? { packageAid: s.packageAid } : {}),
+    ...(s.moduleAid ? { moduleAid: s.moduleAid } : {}),
+    ...(s.instanceAid ? { instanceAid: s.instanceAid } : {}),
+    state: s.state ?? 'installed',
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * A typed SP client of the central TSM's SP API (fetch-based): what an SP TSM, the Cucumber steps and the tests
+ * use. It never throws for an answer of the TSM — refusals come back as results with their status and reason;
+ * it throws SpClientError only when no answer came (network failure, not JSON).
+ */
+import {
+  API_KEY_HEADER,
+  SP_NAME_HEADER,
+  type ActivateServiceRequest,
+  type ActivateServiceResponse,
+  type Answer,
+  type BeginConversationRequest,
+  type BeginConversationResponse,
+  type CommonRequest,
+  type EndConversationRequest,
+  type EndConversationResponse,
+  type GetSeDataResponse,
+  type GetSeIdResponse,
+  type SendScriptResponse,
+} from './api-types.ts';
+
+export interface SpClientOptions {
+  /** Base URL of the SP API, e.g. http://127.0.0.1:7080. */
+  baseUrl: string;
+  /** The SP this client speaks for (sent as X-SP-Name). */
+  serviceProvider: string;
+  apiKey?: string;
+  /** Deadline per request, ms (default 30000). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** An answer of the TSM: the HTTP status and the JSON body (always with `status`). */
+export interface SpResult<T extends Answer = Answer> {
+  httpStatus: number;
+  body: T;
+}
+
+/** A failed result has only the common fields for sure; a successful one has the operation's too. */
+export type Outcome<T extends Answer> = SpResult<T | Answer>;
+
+export class SpClientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SpClientError';
+  }
+}
+
+type Common = Omit<CommonRequest, 'functionCallIdentifier'> & { functionCallIdentifier?: string };
+
+let sequence = 0;
+
+export class SpClient {
+  readonly serviceProvider: string;
+  private readonly base: string;
+  private readonly doFetch: typeof fetch;
+
+  constructor(private readonly opts: SpClientOptions) {
+    this.serviceProvider = opts.serviceProvider;
+    this.base = opts.baseUrl.replace(/\/+$/, '');
+    this.doFetch = opts.fetch ?? fetch;
+  }
+
+  /** A fresh functionCallIdentifier: unique per client process. */
+  newFunctionCallIdentifier(): string {
+    return `${this.serviceProvider}-${process.pid.toString(36)}-${Date.now().toString(36)}-${(++sequence).toString(36)}`;
+  }
+
+  getSeIdByMsi(msisdn: string, mno: string): Promise<Outcome<GetSeIdResponse>> {
+    return this.request('GET', `/msi/${encodeURIComponent(msisdn)}/se?mno=${encodeURIComponent(mno)}`);
+  }
+
+  getSeData(seId: string): Promise<Outcome<GetSeDataResponse>> {
+    return this.request('GET', `/se/${encodeURIComponent(seId)}`);
+  }
+
+  beginConversation(req: Omit<BeginConversationRequest, 'functionCallIdentifier'> & Common): Promise<Outcome<BeginConversationResponse>> {
+    return this.request('POST', '/conversations', this.withId(req));
+  }
+
+  /** SendScript: hex command APDUs (or bytes). */
+  sendScript(conversationId: string, commandApdus: (string | Uint8Array)[], common: Common = {}): Promise<Outcome<SendScriptResponse>> {
+    const hex = commandApdus.map((c) => (typeof c === 'string' ? c : Buffer.from(c).toString('hex').toUpperCase()));
+    return this.request('POST', `/conversations/${encodeURIComponent(conversationId)}/scripts`, this.withId({ ...common, commandApdus: hex }));
+  }
+
+  endConversation(conversationId: string, req: Omit<EndConversationRequest, 'conversationId' | 'functionCallIdentifier'> & Common = {}): Promise<Outcome<EndConversationResponse>> {
+    return this.request('POST', `/conversations/${encodeURIComponent(conversationId)}/end`, this.withId(req));
+  }
+
+  activateService(serviceId: string, req: Omit<ActivateServiceRequest, 'serviceId' | 'functionCallIdentifier'> & Common = {}): Promise<Outcome<ActivateServiceResponse>> {
+    return this.request('POST', `/services/${encodeURIComponent(serviceId)}/activate`, this.withId(req));
+  }
+
+  /** The OpenAPI document the TSM serves. */
+  async openApi(): Promise<Record<string, unknown>> {
+    const r = await this.send('GET', '/openapi.json');
+    return r.body as unknown as Record<string, unknown>;
+  }
+
+  /** Sends a raw body as is (for malformed-request tests): the answer is still parsed. */
+  raw(method: 'GET' | 'POST', path: string, body?: string, headers: Record<string, string> = {}): Promise<SpResult> {
+    return this.send(method, path, body, headers);
+  }
+
+  private withId<T extends { functionCallIdentifier?: string }>(req: T): T & { functionCallIdentifier: string } {
+    return { ...req, functionCallIdentifier: req.functionCallIdentifier ?? this.newFunctionCallIdentifier() };
+  }
+
+  private request<T extends Answer>(method: 'GET' | 'POST', path: string, body?: object): Promise<Outcome<T>> {
+    return this.send(method, path, body === undefined ? undefined : JSON.stringify(body)) as Promise<Outcome<T>>;
+  }
+
+  private async send(method: string, path: string, body?: string, extra: Record<string, string> = {}): Promise<SpResult> {
+    const headers: Record<string, string> = { [SP_NAME_HEADER]: this.serviceProvider, accept: 'application/json', ...extra };
+    if (this.opts.apiKey) headers[API_KEY_HEADER] = this.opts.apiKey;
+    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+    let res: globalThis.Response;
+    try {
+      res = await this.doFetch(`${this.base}${path}`, { method, headers, body, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30000) });
+    } catch (e) {
+      throw new SpClientError(`${method} ${path}: no answer from the central TSM at ${this.base}: ${(e as Error).message}`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new SpClientError(`${method} ${path}: HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 120)}`);
+    }
+    return { httpStatus: res.status, body: json as Answer };
+  }
+}
