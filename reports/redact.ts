@@ -1,0 +1,124 @@
+/**
+ * Keeps key values out of traces and reports: key-named fields become `[key kcv=XXXXXX]` (with the key
+ * reference when one is given), and any known key value found inside a string is replaced the same way.
+ */
+import { createCipheriv } from 'node:crypto';
+import { desKeyCheckValue } from '../gp/index.ts';
+
+export type KeyAlgorithm = 'aes' | 'des';
+
+/** GP key check value: AES-ECB(key, 16 × '01') or 3DES-ECB(key, 8 × '00'), first 3 bytes, upper-case hex. */
+export function keyCheckValue(key: Uint8Array, algorithm: KeyAlgorithm = 'aes'): string {
+  if (algorithm === 'des') return Buffer.from(desKeyCheckValue(key, 3)).toString('hex').toUpperCase();
+  if (![16, 24, 32].includes(key.length)) throw new RangeError(`AES key of ${key.length} bytes`);
+  const c = createCipheriv(`aes-${key.length * 8}-ecb`, key, null);
+  c.setAutoPadding(false);
+  return Buffer.concat([c.update(Buffer.alloc(16, 0x01)), c.final()]).subarray(0, 3).toString('hex').toUpperCase();
+}
+
+export interface KnownKey {
+  /** The key value (hex or bytes). */
+  value: string | Uint8Array;
+  /** A reference to show instead, e.g. "ISD KVN 30 ENC". */
+  ref?: string;
+  algorithm?: KeyAlgorithm;
+}
+
+export interface RedactOptions {
+  /** Show values anyway (the run was started with the explicit reveal flag). */
+  reveal?: boolean;
+  /** Key values to scrub wherever they appear inside strings. */
+  knownKeys?: KnownKey[];
+  /** Algorithm assumed for key-named fields (default aes; 'des' for SCP02 rigs). */
+  algorithm?: KeyAlgorithm;
+}
+
+/** Field names that hold key material (static keys, session keys, DEK, PSK). */
+const KEY_FIELD = /^(keys?|enc|mac|dek|rmac|k_?(enc|mac|dek)|s_?(enc|mac|rmac|dek)|psk|secret|masterKey|master_key|.*Key|.*_key|.*Keys)$/i;
+/** ...but not references to keys. */
+const NOT_KEY = /(ref|reference|id|index|version|kvn|kcv|type|usage|length|name|count)$/i;
+
+// 8-byte values under names like "mac" are usually MACs, not single-DES keys: leave them.
+const KEY_LENGTHS = new Set([16, 24, 32]);
+
+function asKeyBytes(v: unknown): Uint8Array | undefined {
+  if (v instanceof Uint8Array) return KEY_LENGTHS.has(v.length) ? v : undefined;
+  if (typeof v === 'string') {
+    const h = v.replace(/\s+/g, '');
+    if (/^[0-9a-fA-F]+$/.test(h) && h.length % 2 === 0 && KEY_LENGTHS.has(h.length / 2)) return Uint8Array.from(Buffer.from(h, 'hex'));
+  }
+  return undefined;
+}
+
+function label(bytes: Uint8Array, algorithm: KeyAlgorithm, ref?: string): string {
+  let kcv: string;
+  try {
+    kcv = keyCheckValue(bytes, bytes.length === 8 ? 'des' : algorithm);
+  } catch {
+    kcv = '??????';
+  }
+  return ref ? `[key ${ref} kcv=${kcv}]` : `[key kcv=${kcv}]`;
+}
+
+/** Hex forms a key may take inside text: upper, lower, with spaces or colons between bytes. */
+export function hexForms(bytes: Uint8Array): string[] {
+  const pairs = Array.from(bytes, (b) => b.toString(16).padStart(2, '0'));
+  const forms = [pairs.join(''), pairs.join(' '), pairs.join(':')];
+  return [...forms, ...forms.map((f) => f.toUpperCase())];
+}
+
+function scrubber(known: KnownKey[], algorithm: KeyAlgorithm): ((s: string) => string) | undefined {
+  if (known.length === 0) return undefined;
+  const entries = known.map((k) => {
+    const bytes = typeof k.value === 'string' ? Uint8Array.from(Buffer.from(k.value.replace(/\s+/g, ''), 'hex')) : k.value;
+    const pattern = hexForms(bytes)
+      .filter((f, i, all) => all.indexOf(f) === i)
+      .map((f) => f.replace(/[: ]/g, (c) => `\\${c}`));
+    return { re: new RegExp(pattern.join('|'), 'gi'), text: label(bytes, k.algorithm ?? algorithm, k.ref), b64: Buffer.from(bytes).toString('base64') };
+  });
+  return (s: string) => {
+    let out = s;
+    for (const e of entries) {
+      out = out.replace(e.re, e.text);
+      if (out.includes(e.b64)) out = out.split(e.b64).join(e.text);
+    }
+    return out;
+  };
+}
+
+/**
+ * A redacted deep copy of `obj` (objects, arrays, strings, bytes). Key-named fields holding 16/24/32 bytes
+ * (hex or Uint8Array) become `[key kcv=XXXXXX]`; known key values are scrubbed from every string.
+ */
+export function redactKeys<T>(obj: T, opts: RedactOptions = {}): T {
+  if (opts.reveal) return obj;
+  const algorithm = opts.algorithm ?? 'aes';
+  const scrub = scrubber(opts.knownKeys ?? [], algorithm);
+  const seen = new WeakMap<object, unknown>();
+  const walk = (v: unknown, keyName?: string): unknown => {
+    if (keyName !== undefined && KEY_FIELD.test(keyName) && !NOT_KEY.test(keyName)) {
+      const bytes = asKeyBytes(v);
+      if (bytes) return label(bytes, algorithm);
+    }
+    if (typeof v === 'string') return scrub ? scrub(v) : v;
+    if (v instanceof Uint8Array) {
+      if (!scrub) return v;
+      const hex = Buffer.from(v).toString('hex');
+      const s = scrub(hex);
+      return s === hex ? v : s;
+    }
+    if (v === null || typeof v !== 'object') return v;
+    if (seen.has(v)) return seen.get(v);
+    if (Array.isArray(v)) {
+      const out: unknown[] = [];
+      seen.set(v, out);
+      for (const x of v) out.push(walk(x));
+      return out;
+    }
+    const out: Record<string, unknown> = {};
+    seen.set(v, out);
+    for (const [k, x] of Object.entries(v)) out[k] = walk(x, k);
+    return out;
+  };
+  return walk(obj) as T;
+}
