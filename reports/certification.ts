@@ -114,6 +114,7 @@ export interface ModelInputs {
   files?: CertificationModel['files'];
   /** Base directory profile paths are shown relative to (default: current directory). */
   baseDir?: string;
+  featuresDir?: string;
 }
 
 export function buildCertificationModel(inp: ModelInputs): CertificationModel {
@@ -203,7 +204,7 @@ export function buildCertificationModel(inp: ModelInputs): CertificationModel {
     generatedAt: new Date().toISOString(),
     date,
     tool: { version: meta.toolVersion ?? toolVersion(), commit },
-    suiteVersion: meta.suiteVersion ?? suiteDigest(),
+    suiteVersion: meta.suiteVersion ?? suiteDigest(inp.featuresDir),
     ...(inp.run.cucumberVersion ? { cucumberVersion: inp.run.cucumberVersion } : {}),
     ...(meta.runId ? { runId: meta.runId } : {}),
     ...(meta.target ? { target: meta.target } : {}),
@@ -239,6 +240,8 @@ export interface RunReportsOptions {
   meta?: RunMeta;
   /** Requirements catalogue (default: features/requirements.json of the repository, if present). */
   requirementsFile?: string;
+  /** The suite whose digest is the suite version (default: the repository's features/). */
+  featuresDir?: string;
   verdictRules?: VerdictRules;
 }
 
@@ -277,6 +280,7 @@ export async function writeRunReports(opts: RunReportsOptions): Promise<RunRepor
     ...(evidence ? { evidence } : {}),
     ...(catalogue ? { catalogue, catalogueFile: path.relative(process.cwd(), reqFile) || reqFile } : {}),
     ...(opts.meta ? { meta: opts.meta } : {}),
+    ...(opts.featuresDir ? { featuresDir: opts.featuresDir } : {}),
     files: { messages: rel(path.resolve(opts.messagesFile)), traces: traces.map(rel), ...(pcapngFile ? { pcapng: rel(pcapngFile) } : {}), json: rel(jsonFile) },
   });
   const reportFile = path.join(outDir, 'certification.html');

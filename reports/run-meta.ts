@@ -62,5 +62,5 @@ export function suiteDigest(featuresDir = path.join(repoRoot, 'features')): stri
     h.update(readFileSync(f));
     h.update('\0');
   }
-  return `sha256:${h.digest('hex').slice(0, 16)} (${files.length} files)`;
+  return `sha256:${h.digest('hex').slice(0, 16)} (${files.length} file${files.length === 1 ? '' : 's'})`;
 }
