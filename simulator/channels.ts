@@ -1,0 +1,62 @@
+/**
+ * Card-side secure channels of an SD: SCP02 (gp Scp02Card) or SCP03 (gp Scp03Card), chosen by the key set that
+ * INITIALIZE UPDATE names. Keys and sequence counters are read from and written to the state of the command
+ * being processed (`session.live`), so counter updates commit with that command.
+ */
+import { fromHex } from '../gp/index.ts';
+import { Scp02Card, type Scp02CardKeySet } from '../gp/scp02-card.ts';
+import { SwError, Sw } from './errors.ts';
+import { findEntry } from './registry.ts';
+import type { OpenChannel, Session } from './session.ts';
+import type { CardState, KeySetState } from './state.ts';
+
+/** Key diversification data of INITIALIZE UPDATE: 10 bytes of the CPLC (fabrication date, serial, batch, module fabricator). */
+export function keyDiversificationData(state: CardState): Uint8Array {
+  return fromHex(state.cplc).slice(10, 20);
+}
+
+export function isComplete(ks: KeySetState): boolean {
+  return ['1', '2', '3'].every((id) => typeof ks.keys[id] === 'string');
+}
+
+function liveKeySets(session: Session, sdAid: string): KeySetState[] {
+  const state = session.live;
+  if (!state) return [];
+  return findEntry(state, sdAid)?.keySets ?? [];
+}
+
+export function createChannel(
+  session: Session,
+  state: CardState,
+  sdAid: string,
+  keySet: KeySetState,
+  random?: (n: number) => Uint8Array,
+): OpenChannel {
+  const kdd = keyDiversificationData(state);
+  const aid = fromHex(sdAid);
+  if (keySet.scp === '02') {
+    const find = (kvn: number): Scp02CardKeySet | undefined => {
+      const sets = liveKeySets(session, sdAid).filter((k) => k.scp === '02' && isComplete(k));
+      const ks = kvn === 0 ? sets[0] : sets.find((k) => k.kvn === kvn);
+      if (!ks) return undefined;
+      return {
+        kvn: ks.kvn,
+        keys: { enc: fromHex(ks.keys['1']), mac: fromHex(ks.keys['2']), dek: fromHex(ks.keys['3']) },
+        sequenceCounter: ks.sequenceCounter,
+      };
+    };
+    const sc = new Scp02Card({
+      findKeySet: find,
+      kdd,
+      aid,
+      i: keySet.i,
+      random,
+      onSequenceCounter(kvn, value) {
+        const ks = liveKeySets(session, sdAid).find((k) => k.kvn === kvn && k.scp === '02');
+        if (ks) ks.sequenceCounter = value;
+      },
+    });
+    return { sd: sdAid, scp: '02', sc, decryptKey: (block) => sc.decryptSensitive(block) };
+  }
+  throw new SwError(Sw.DATA_NOT_FOUND, 'SCP03 card channel not available in this build');
+}

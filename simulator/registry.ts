@@ -1,0 +1,143 @@
+/**
+ * Queries over the GlobalPlatform Registry held in CardState: lookups, the SD association hierarchy (§7.2),
+ * privilege tests. Pure functions over the state so they work on a draft as well as on the committed state.
+ */
+import { type CardState, type PackageEntry, type RegistryEntry, AppLife, isLocked } from './state.ts';
+
+/** Privilege numbers (GPCS 2.3.1 Table 6-1); number n is byte n/8, bit 7 - n%8 of the three privilege bytes. */
+export const Priv = {
+  securityDomain: 0,
+  dapVerification: 1,
+  delegatedManagement: 2,
+  cardLock: 3,
+  cardTerminate: 4,
+  cardReset: 5,
+  cvmManagement: 6,
+  mandatedDapVerification: 7,
+  trustedPath: 8,
+  authorizedManagement: 9,
+  tokenVerification: 10,
+  globalDelete: 11,
+  globalLock: 12,
+  globalRegistry: 13,
+  finalApplication: 14,
+  globalService: 15,
+  receiptGeneration: 16,
+  cipheredLoadFileDataBlock: 17,
+  contactlessActivation: 18,
+  contactlessSelfActivation: 19,
+} as const;
+export type PrivName = keyof typeof Priv;
+
+export function privilegeBytesHas(bytes: Uint8Array, n: number): boolean {
+  const byte = bytes[n >> 3] ?? 0;
+  return (byte & (0x80 >> (n & 7))) !== 0;
+}
+
+export function privilegesToBytes(names: Iterable<PrivName>): Uint8Array {
+  const out = new Uint8Array(3);
+  for (const name of names) {
+    const n = Priv[name];
+    out[n >> 3] |= 0x80 >> (n & 7);
+  }
+  return out;
+}
+
+export function privilegeNames(bytes: Uint8Array): PrivName[] {
+  return (Object.keys(Priv) as PrivName[]).filter((k) => privilegeBytesHas(bytes, Priv[k]));
+}
+
+/** Parses a fleet-file privilege name loosely: "AuthorizedManagement", "authorized-management", "Authorized Management". */
+export function privilegeFromName(name: string): PrivName | undefined {
+  const norm = name.replace(/[^a-z]/gi, '').toLowerCase();
+  return (Object.keys(Priv) as PrivName[]).find((k) => k.toLowerCase() === norm);
+}
+
+/** Privileges the ISD holds in OP_READY (§6.6.2). */
+export const ISD_PRIVILEGES: PrivName[] = [
+  'securityDomain',
+  'authorizedManagement',
+  'globalRegistry',
+  'globalLock',
+  'globalDelete',
+  'tokenVerification',
+  'cardLock',
+  'cardTerminate',
+  'trustedPath',
+  'cvmManagement',
+  'cardReset',
+  'finalApplication',
+  'receiptGeneration',
+];
+
+export function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+export function has(entry: RegistryEntry, priv: PrivName): boolean {
+  return privilegeBytesHas(hexBytes(entry.privileges), Priv[priv]);
+}
+
+export function isSd(entry: RegistryEntry): boolean {
+  return entry.kind !== 'app';
+}
+
+export function findEntry(state: CardState, aid: string): RegistryEntry | undefined {
+  const a = aid.toUpperCase();
+  return state.entries.find((e) => e.aid === a);
+}
+
+export function findPackage(state: CardState, aid: string): PackageEntry | undefined {
+  const a = aid.toUpperCase();
+  return state.packages.find((p) => p.aid === a);
+}
+
+export function isdOf(state: CardState): RegistryEntry {
+  const isd = state.entries.find((e) => e.kind === 'isd');
+  if (!isd) throw new Error('card state has no ISD');
+  return isd;
+}
+
+/** Life cycle as reported: the ISD inherits the card life cycle (§5.1). */
+export function lifeCycleOf(state: CardState, entry: RegistryEntry): number {
+  return entry.kind === 'isd' ? state.lifeCycle : entry.lifeCycle;
+}
+
+/**
+ * True when `sdAid` is the associated SD of the object (package or entry), directly or through its SD's own
+ * associations (§7.2: the hierarchy ends at the ISD, which is associated with itself).
+ */
+export function isUnder(state: CardState, obj: { aid: string; sd: string }, sdAid: string): boolean {
+  const seen = new Set<string>();
+  let cur = obj.sd;
+  while (!seen.has(cur)) {
+    if (cur === sdAid) return true;
+    seen.add(cur);
+    const sd = findEntry(state, cur);
+    if (!sd || sd.kind === 'isd') return false;
+    cur = sd.sd;
+  }
+  return false;
+}
+
+/** The SD itself and every object in its sub-hierarchy, in registry order. */
+export function subHierarchy(state: CardState, sdAid: string): { entries: RegistryEntry[]; packages: PackageEntry[] } {
+  return {
+    entries: state.entries.filter((e) => e.aid === sdAid || (e.kind !== 'isd' && isUnder(state, e, sdAid))),
+    packages: state.packages.filter((p) => isUnder(state, p, sdAid)),
+  };
+}
+
+/** An entry can be selected when it is SELECTABLE or beyond and not LOCKED (§6.4.2.1.2). */
+export function isSelectable(state: CardState, entry: RegistryEntry): boolean {
+  if (entry.kind === 'isd') return true;
+  const lc = entry.lifeCycle;
+  return !isLocked(lc) && (lc & AppLife.SELECTABLE) === AppLife.SELECTABLE;
+}
+
+/** Instances created from a package. */
+export function instancesOf(state: CardState, packageAid: string): RegistryEntry[] {
+  return state.entries.filter((e) => e.packageAid === packageAid);
+}
