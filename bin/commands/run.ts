@@ -46,7 +46,7 @@ export async function run(args: string[]): Promise<number> {
 
   const { runConfiguration } = await loadConfiguration({
     provided: {
-      ...(a.positional.length ? { paths: a.positional } : {}),
+      paths: a.positional.length ? a.positional : ['features/**/*.feature'],
       ...(a.values.tags ? { tags: a.values.tags } : {}),
       format: [
         quiet ? 'summary' : 'progress-bar',

@@ -1,0 +1,80 @@
+/**
+ * The World of one scenario: a fleet, its simulated cards, a central TSM serving its SP API over real HTTP, and one
+ * SP TSM per service provider talking to it. Steps call into these; no logic lives here beyond wiring.
+ */
+import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import { defaultFleet, loadFleet, type Fleet } from '../profiles/fleet.ts';
+import { CentralTsm, ManualClock, SpClient, startSpApi, type Answer, type BeginConversationResponse, type ServiceRecord, type SpApiServer, type SpResult } from '../tsm/index.ts';
+import { subscribe, type TraceEvent } from '../trace/index.ts';
+import { openCardAccess, type CardAccess } from './support/targets.ts';
+
+export class TsmWorld extends World {
+  fleet!: Fleet;
+  cards!: CardAccess;
+  tsm!: CentralTsm;
+  clock = new ManualClock(Date.now());
+  api!: SpApiServer;
+  private clients = new Map<string, SpClient>();
+  /** The last answer of the central TSM, for `the response …` steps. */
+  last?: SpResult;
+  seId?: string;
+  conversationId?: string;
+  /** Every command that went to a card in this scenario, as the driver saw it on the wire. */
+  readonly commandsSent: Extract<TraceEvent, { kind: 'apdu.command' }>[] = [];
+  /** Where commandsSent stood when the conversation ended (or a refused script was sent). */
+  commandsAtEnd?: number;
+  /** The last successful BeginConversation answer. */
+  conversation?: BeginConversationResponse;
+  private unsubscribe?: () => void;
+
+  constructor(options: IWorldOptions) {
+    super(options);
+  }
+
+  async start(): Promise<void> {
+    if (this.tsm) throw new Error('the scenario already has its fleet');
+    this.unsubscribe = subscribe((e) => {
+      if (e.kind === 'apdu.command') this.commandsSent.push(e);
+    });
+    const file = process.env.TSMLAB_FLEET;
+    this.fleet = file ? loadFleet(file) : defaultFleet();
+    this.cards = await openCardAccess(process.env.TSMLAB_TARGET ?? 'sim', this.fleet);
+    this.tsm = new CentralTsm({ fleet: this.fleet, channels: (seId) => this.cards.channel(seId), clock: this.clock });
+    this.api = await startSpApi(this.tsm, { port: 0 });
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await this.api?.close();
+    await this.cards?.close();
+  }
+
+  sp(name: string): SpClient {
+    let c = this.clients.get(name);
+    if (!c) {
+      c = new SpClient({ baseUrl: this.api.url, serviceProvider: name });
+      this.clients.set(name, c);
+    }
+    return c;
+  }
+
+  /** The fleet's record of a service (which SE, SD and instance). */
+  serviceRecord(serviceId: string): ServiceRecord {
+    const all = this.fleet.ses.flatMap((se) => this.tsm.registry.services(se.seId));
+    const s = all.find((x) => x.id === serviceId);
+    if (!s) throw new Error(`the fleet has no service "${serviceId}" (it has ${all.map((x) => x.id).join(', ')})`);
+    return s;
+  }
+
+  lastBody(): Answer & Record<string, unknown> {
+    if (!this.last) throw new Error('no request has been sent to the central TSM yet');
+    return this.last.body as Answer & Record<string, unknown>;
+  }
+
+  remember(result: SpResult): SpResult {
+    this.last = result;
+    return result;
+  }
+}
+
+setWorldConstructor(TsmWorld);
