@@ -1,0 +1,13 @@
+export * from './verdict.ts';
+export * from './applicability.ts';
+export * from './requirements.ts';
+export * from './cucumber-run.ts';
+export * from './apdu-pairs.ts';
+export * from './pcapng.ts';
+export * from './evidence.ts';
+export * from './run-meta.ts';
+export * from './certification.ts';
+export { renderCertificationHtml } from './certification-html.ts';
+export * from './cucumber-hooks.ts';
+export * from './redact.ts';
+export * from './leak-scan.ts';
