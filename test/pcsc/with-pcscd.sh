@@ -13,6 +13,7 @@
 #   TSMLAB_PCSCD_NS=1                 (tests run only when this is set)
 #   TSMLAB_VPCD_PORTS=35963,35964,... (one per slot, in reader-name order)
 #   PCSCLITE_CSOCK_NAME=/run/pcscd/pcscd.comm
+# TSMLAB_PCSCD_DEBUG=1 makes pcscd log at debug level (with --log FILE).
 # Needs root or user namespaces, pcscd and vsmartcard-vpcd (apt-get install pcscd vsmartcard-vpcd).
 set -eu
 
@@ -25,7 +26,9 @@ if [ "${TSMLAB_PCSCD_INNER:-}" = 1 ]; then
     mount -t tmpfs -o mode=0755 tsmlab-no-usb-drivers "$TSMLAB_PCSCD_USBDROP"
   fi
   log=${TSMLAB_PCSCD_LOG:-/dev/null}
-  pcscd --foreground --config "$TSMLAB_PCSCD_CONF" >"$log" 2>&1 &
+  debug=
+  [ "${TSMLAB_PCSCD_DEBUG:-}" = 1 ] && debug=--debug
+  pcscd --foreground $debug --config "$TSMLAB_PCSCD_CONF" >"$log" 2>&1 &
   i=0
   until [ -S /run/pcscd/pcscd.comm ]; do
     i=$((i + 1))
