@@ -9,3 +9,4 @@ export * from './scp02-put-key.ts';
 export * from './cap.ts';
 export * from './cap-zip.ts';
 export * from './load.ts';
+export * from './diversify.ts';
