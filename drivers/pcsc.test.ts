@@ -183,6 +183,16 @@ describe.skipIf(!insidePrivatePcscd)('PC/SC driver through pcscd and vpcd', () =
       expect(toHex(await b.transmit(fromHex('80000000')))).toBe('6D00');
     });
 
+    it('with extendedLength: false an extended command is refused before it reaches the card', async () => {
+      const card = new T0Card(newCard());
+      const c = await inserted(card);
+      const ch = await opened(c.reader, { extendedLength: false });
+      const ext = fromHex(`00A40400 000008 ${ISD} 0000`);
+      expect(await kindOf(ch.transmit(ext))).toMatch(/^protocol: .*extended-length command refused/);
+      expect(card.received).toEqual([]);
+      expect(toHex(await ch.transmit(fromHex('80000000')))).toBe('6D00');
+    });
+
     it('carries 61xx with GET RESPONSE and 6Cxx with a re-send, so callers see one answer', async () => {
       const t0 = new T0Card(newCard());
       const c = await inserted(t0);

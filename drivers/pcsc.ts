@@ -16,7 +16,7 @@ import { DriverError, type CardChannel, type TransmitOptions } from './channel.t
 import { DEFAULT_EXCHANGE_TIMEOUT_MS, guarded } from './deadline.ts';
 import { registerDriver } from './open.ts';
 import { PcscContext, type ReaderEvent, type ReaderInfo } from './pcsc-context.ts';
-import { driverErrorOf, type NativeReader } from './pcsc-native.ts';
+import { driverErrorOf, ScardCode, scardCodeOf, type NativeReader } from './pcsc-native.ts';
 import { exchangeT0 } from './pcsc-t0.ts';
 
 export { PcscContext, parseReaderList, type ReaderEvent, type ReaderInfo } from './pcsc-context.ts';
@@ -35,6 +35,12 @@ export interface PcscOptions {
   waitForCardMs?: number;
   /** Carry out 61xx (GET RESPONSE) and 6Cxx (re-send with Le) here (default true). */
   getResponse?: boolean;
+  /**
+   * Whether extended-length commands may be sent (default true: tried, and a reader that cannot carry them
+   * fails the exchange with a message saying so). false (the card profile lacks `extended-length`) refuses
+   * them before anything reaches the card.
+   */
+  extendedLength?: boolean;
   /** What close() does to the card (default 'reset': the next session starts without our selection or keys). */
   disposition?: Disposition;
   signal?: AbortSignal;
@@ -226,7 +232,8 @@ export class PcscChannel implements CardChannel {
 
   private rawTransmit(command: Uint8Array): Promise<Uint8Array> {
     const n = this.native;
-    const size = command.length > 5 && command[4] === 0 ? EXTENDED_MAX : SHORT_MAX;
+    const extended = isExtended(command);
+    const size = extended ? EXTENDED_MAX : SHORT_MAX;
     return nativeCall<Buffer>((cb) => n.transmit(Buffer.from(command), size, this.protocol, cb)).then(
       (r) => {
         // A reader that got no answer at all (vpcd when the card left mid-command) returns zero bytes.
@@ -234,6 +241,10 @@ export class PcscChannel implements CardChannel {
         return Uint8Array.from(r);
       },
       (e: unknown) => {
+        const code = scardCodeOf(e);
+        if (extended && (code === ScardCode.E_INSUFFICIENT_BUFFER || code === ScardCode.E_INVALID_PARAMETER)) {
+          throw new DriverError('protocol', `${this.name}: the reader does not carry extended-length APDUs (${String((e as Error).message)})`);
+        }
         throw driverErrorOf(e, `${this.name}: transmit ${toHex(command.subarray(0, 4))}`);
       },
     );
@@ -243,6 +254,9 @@ export class PcscChannel implements CardChannel {
     const bad = this.usable('transmit');
     if (bad) return Promise.reject(bad);
     if (command.length < 4) return Promise.reject(new DriverError('protocol', `${this.name}: a command has at least 4 bytes`));
+    if (this.opts.extendedLength === false && isExtended(command)) {
+      return Promise.reject(new DriverError('protocol', `${this.name}: extended-length command refused: the card profile does not claim extended-length`));
+    }
     const cmd = Uint8Array.from(command);
     return guarded(opts, this.opts.timeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS, `${this.name} transmit`, (live) =>
       this.enqueue(async () => {
@@ -299,6 +313,11 @@ export class PcscChannel implements CardChannel {
       this.ctx.close();
     }
   }
+}
+
+/** Extended length: a body whose first byte is 00 followed by at least two more (ISO/IEC 7816-4 §5.1). */
+function isExtended(command: Uint8Array): boolean {
+  return command.length > 6 && command[4] === 0;
 }
 
 function describeSelector(sel: ReaderSelector): string {
