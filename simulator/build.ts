@@ -22,6 +22,10 @@ export interface SimulatedSeConfig {
   card: CardSpec;
 }
 
+/** GlobalPlatform Security Domain load file and module present on every card. */
+export const SD_PACKAGE_AID = 'A0000001515350';
+export const SD_MODULE_AID = 'A000000151535041';
+
 /** Failed EXTERNAL AUTHENTICATEs before the card locks itself, when the profile does not say. */
 export const DEFAULT_AUTH_FAILURE_LIMIT = 10;
 
@@ -153,9 +157,9 @@ export function buildCardState(config: SimulatedSeConfig): CardState {
     entry.nv.allocated += Footprint.keySet * entry.keySets.length;
     state.entries.push(entry);
   });
-  if (central) {
-    // The pre-personalization flow instantiates from packages pre-loaded under the central SD.
-  }
+  // The platform's SD load file (ROM, no memory charged): SD instances are installed from it.
+  state.packages.push({ aid: SD_PACKAGE_AID, version: '0100', modules: [SD_MODULE_AID], sd: isdAid, lifeCycle: LOADED, nv: 0 });
+  // The pre-personalization flow instantiates from packages pre-loaded under the central SD.
   const pkgSd = central ? central.aid.toUpperCase() : isdAid;
   (card.packages ?? []).forEach((p, k) => {
     const path = `card.packages[${k}]`;
