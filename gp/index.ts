@@ -10,3 +10,5 @@ export * from './cap.ts';
 export * from './cap-zip.ts';
 export * from './load.ts';
 export * from './diversify.ts';
+export * from './secure-channel.ts';
+export * from './crypto.ts';
