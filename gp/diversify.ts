@@ -6,18 +6,13 @@
  *  - kdf3:  the SCP03 NIST SP 800-108 counter-mode KDF with AES-CMAC (as GlobalPlatformPro's "kdf3"): each
  *           16-byte block is CMAC(master, i ‖ 00 00 00 ‖ n ‖ 00 ‖ KDD[0..9]), i = 1, 2, … until the key length
  */
-import { cmac } from '@noble/ciphers/aes.js';
 import { concat, equalBytes, uint } from './bytes.ts';
+import { aesCmac } from './crypto.ts';
 import { tdesEcbEncrypt } from './des.ts';
 import { Scp02Constant, deriveScp02SessionKey, scp02CardCryptogram } from './scp02-crypto.ts';
 
-// gp/crypto.ts (aesCmac) and gp/scp03.ts were not in the tree when this was written; these two private
-// helpers stand in for them and should be replaced by imports once they exist.
-/** AES-CMAC (RFC 4493). noble-ciphers >= 2.2 takes (message, key). */
-function aesCmac(key: Uint8Array, message: Uint8Array): Uint8Array {
-  return cmac(message, key);
-}
-
+// gp/scp03.ts was not in the tree when this was written; the two helpers below stand in for its KDF and
+// card cryptogram and should become imports once it exists.
 /** Amendment D §6.2.2.2 KDF: CMAC over 00*11 ‖ constant ‖ 00 ‖ L ‖ i ‖ context, for L bits. */
 function scp03Kdf(key: Uint8Array, constant: number, context: Uint8Array, bits: number): Uint8Array {
   const blocks: Uint8Array[] = [];
