@@ -9,9 +9,9 @@ import { tdesCbcDecrypt } from './des.ts';
 import {
   type DesKeySet,
   Scp02Option,
-  SM_BIT,
-  isBasicChannelCla,
-  isSuccessOrWarning,
+  SCP02_SM_BIT,
+  scp02BasicChannelCla,
+  scp02SuccessOrWarning,
   scp02CardCryptogram,
   scp02DecryptSensitive,
   scp02EncryptIcv,
@@ -61,7 +61,7 @@ export interface Scp02CardOptions {
   onSequenceCounter?(kvn: number, value: number): void;
 }
 
-export type UnwrapResult = { ok: true; command: CommandApdu } | { ok: false; sw: number };
+export type Scp02UnwrapResult = { ok: true; command: CommandApdu } | { ok: false; sw: number };
 
 interface Pending {
   keySet: Scp02CardKeySet;
@@ -154,7 +154,7 @@ export class Scp02Card {
     const data = command.data ?? new Uint8Array(0);
     if (data.length !== 16) return sw(Scp02Sw.WRONG_LENGTH);
     if (command.p2 !== 0x00 || !this.levelAllowed(command.p1)) return sw(Scp02Sw.WRONG_P1P2);
-    if (!(command.cla & SM_BIT)) return sw(Scp02Sw.SECURITY_NOT_SATISFIED);
+    if (!(command.cla & SCP02_SM_BIT)) return sw(Scp02Sw.SECURITY_NOT_SATISFIED);
     const hostCryptogram = data.subarray(0, 8);
     const expected = scp02HostCryptogram(pending.keys.senc, pending.counter, pending.cardChallenge, pending.hostChallenge);
     if (!equalBytes(expected, hostCryptogram)) return sw(Scp02Sw.AUTH_FAILED);
@@ -171,12 +171,12 @@ export class Scp02Card {
    * Checks and strips the secure messaging of a command (C-DECRYPTION, then C-MAC) per the current level.
    * Commands outside a session pass through unless they claim secure messaging.
    */
-  unwrapCommand(command: CommandApdu): UnwrapResult {
+  unwrapCommand(command: CommandApdu): Scp02UnwrapResult {
     if (this.aborted) return { ok: false, sw: Scp02Sw.SECURITY_NOT_SATISFIED };
     const s = this.session;
-    const claimsSm = (command.cla & SM_BIT) !== 0 && isBasicChannelCla(command.cla);
+    const claimsSm = (command.cla & SCP02_SM_BIT) !== 0 && scp02BasicChannelCla(command.cla);
     if (!s) return claimsSm ? { ok: false, sw: Scp02Sw.SECURITY_NOT_SATISFIED } : { ok: true, command };
-    if (!isBasicChannelCla(command.cla)) return this.abort(Scp02Sw.CLA_NOT_SUPPORTED);
+    if (!scp02BasicChannelCla(command.cla)) return this.abort(Scp02Sw.CLA_NOT_SUPPORTED);
     let clear: CommandApdu = command;
     if (claimsSm) {
       const verified = this.verify(s, command);
@@ -195,7 +195,7 @@ export class Scp02Card {
   wrapResponse(response: ResponseApdu): ResponseApdu {
     const s = this.session;
     if (!s || !(s.level & SecurityLevel.RMAC) || !s.rmacCommand) return response;
-    const data = isSuccessOrWarning(response.sw) ? response.data : new Uint8Array(0);
+    const data = scp02SuccessOrWarning(response.sw) ? response.data : new Uint8Array(0);
     const rmac = scp02Mac(s.keys.srmac, concat(s.rmacCommand, scp02RmacResponsePart(data, response.sw)), s.ricv);
     s.ricv = rmac;
     s.rmacCommand = undefined;
@@ -232,13 +232,13 @@ export class Scp02Card {
     const expected = scp02Mac(s.keys.smac, scp02MacInput(command.cla, command.ins, command.p1, command.p2, data, this.modified()), icv);
     if (!equalBytes(expected, mac)) return undefined;
     s.cmac = mac;
-    const clear: CommandApdu = { cla: command.cla & ~SM_BIT, ins: command.ins, p1: command.p1, p2: command.p2 };
+    const clear: CommandApdu = { cla: command.cla & ~SCP02_SM_BIT, ins: command.ins, p1: command.p1, p2: command.p2 };
     if (data.length > 0) clear.data = data;
     if (command.le !== undefined) clear.le = command.le;
     return clear;
   }
 
-  private abort(status: number): UnwrapResult {
+  private abort(status: number): Scp02UnwrapResult {
     this.session = undefined;
     this.aborted = true;
     return { ok: false, sw: status };

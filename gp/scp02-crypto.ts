@@ -91,10 +91,10 @@ export function scp02DecryptSensitive(sdek: Uint8Array, data: Uint8Array): Uint8
 }
 
 /** Secure messaging indication in a CLA of the first interindustry range ('80'–'87', GPCS Table 11-11). */
-export const SM_BIT = 0x04;
+export const SCP02_SM_BIT = 0x04;
 
 /** Logical channels 0–3 only: the further-channel CLA range ('C0'–'CF') is not supported by SCP02 here. */
-export function isBasicChannelCla(cla: number): boolean {
+export function scp02BasicChannelCla(cla: number): boolean {
   return (cla & 0x40) === 0;
 }
 
@@ -103,7 +103,7 @@ export function isBasicChannelCla(cla: number): boolean {
  * INS P1 P2, Lc (already incremented by 8 on the modified APDU) and the clear data. Le never counts.
  */
 export function scp02MacInput(cla: number, ins: number, p1: number, p2: number, data: Uint8Array, modified: boolean): Uint8Array {
-  const macCla = modified ? (cla & ~0x03) | SM_BIT : cla & ~0x07;
+  const macCla = modified ? (cla & ~0x03) | SCP02_SM_BIT : cla & ~0x07;
   const lc = modified ? data.length + 8 : data.length;
   return concat(Uint8Array.of(macCla, ins, p1, p2, lc), data);
 }
@@ -114,13 +114,13 @@ export function scp02RmacCommandPart(cla: number, ins: number, p1: number, p2: n
 }
 
 /** Success and warning status words carry Li ‖ data in the R-MAC input; errors contribute only '00'. */
-export function isSuccessOrWarning(sw: number): boolean {
+export function scp02SuccessOrWarning(sw: number): boolean {
   const sw1 = sw >> 8;
   return sw1 === 0x90 || sw1 === 0x61 || sw1 === 0x62 || sw1 === 0x63;
 }
 
 /** The response part of the R-MAC input: Li ‖ data (or '00' on an error) ‖ SW1 SW2. */
 export function scp02RmacResponsePart(data: Uint8Array, sw: number): Uint8Array {
-  const body = isSuccessOrWarning(sw) ? data : new Uint8Array(0);
+  const body = scp02SuccessOrWarning(sw) ? data : new Uint8Array(0);
   return concat(Uint8Array.of(body.length & 0xff), body, Uint8Array.of(sw >> 8, sw & 0xff));
 }

@@ -8,14 +8,14 @@ import { desKeyCheckValue, tdesEcbDecrypt, tdesEcbEncrypt } from './des.ts';
 import type { DesKeySet } from './scp02-crypto.ts';
 
 /** Key type of a DES key in PUT KEY (GPCS Table 11-16). */
-export const KEY_TYPE_DES = 0x80;
+export const SCP02_KEY_TYPE_DES = 0x80;
 
 /** New KVN ‖ three key data blocks (ENC, MAC, DEK): 80 10 <enc key> 03 <KCV>. */
 export function scp02PutKeyData(sdek: Uint8Array, newKvn: number, keys: DesKeySet): Uint8Array {
   const parts: Uint8Array[] = [Uint8Array.of(newKvn)];
   for (const key of [keys.enc, keys.mac, keys.dek]) {
     if (key.length !== 16) throw new RangeError(`SCP02 keys are 16 bytes, got ${key.length}`);
-    parts.push(Uint8Array.of(KEY_TYPE_DES, 16), tdesEcbEncrypt(sdek, key), Uint8Array.of(3), desKeyCheckValue(key));
+    parts.push(Uint8Array.of(SCP02_KEY_TYPE_DES, 16), tdesEcbEncrypt(sdek, key), Uint8Array.of(3), desKeyCheckValue(key));
   }
   return concat(...parts);
 }
@@ -40,7 +40,7 @@ export function decodeScp02PutKeyData(sdek: Uint8Array, data: Uint8Array): PutKe
     if (i + 2 > data.length) return { ok: false, reason: `truncated key block at offset ${i}` };
     const type = data[i];
     const len = data[i + 1];
-    if (type !== KEY_TYPE_DES) return { ok: false, reason: `key type ${type.toString(16)} is not DES` };
+    if (type !== SCP02_KEY_TYPE_DES) return { ok: false, reason: `key type ${type.toString(16)} is not DES` };
     if (len !== 16) return { ok: false, reason: `DES key block of ${len} bytes, expected 16` };
     const end = i + 2 + len;
     if (end + 1 > data.length) return { ok: false, reason: `truncated key block at offset ${i}` };

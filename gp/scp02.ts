@@ -9,8 +9,8 @@ import { concat, equalBytes, readUint, toHex } from './bytes.ts';
 import {
   type DesKeySet,
   Scp02Option,
-  isBasicChannelCla,
-  isSuccessOrWarning,
+  scp02BasicChannelCla,
+  scp02SuccessOrWarning,
   scp02CardCryptogram,
   scp02EncryptData,
   scp02EncryptIcv,
@@ -21,7 +21,7 @@ import {
   scp02RmacCommandPart,
   scp02RmacResponsePart,
   scp02SessionKeys,
-  SM_BIT,
+  SCP02_SM_BIT,
 } from './scp02-crypto.ts';
 import { type HostSecureChannel, SecureChannelError, SecurityLevel, type SessionKeys } from './secure-channel.ts';
 
@@ -68,7 +68,7 @@ export function checkScp02Parameters(i: number, level: number): void {
   }
 }
 
-export function hex1(n: number): string {
+function hex1(n: number): string {
   return n.toString(16).padStart(2, '0').toUpperCase();
 }
 
@@ -174,7 +174,7 @@ export class Scp02Host implements HostSecureChannel {
   /** C-MAC (and C-DECRYPTION) per the level; the clear command's CLA must be '80'–'83' (or '00'–'03'). */
   wrap(command: CommandApdu): Uint8Array {
     if (this.state !== 'open' || !this.keysOfSession || !this.lastCmac) throw new SecureChannelError('unsupported', 'SCP02 channel not open');
-    if (!isBasicChannelCla(command.cla)) throw new SecureChannelError('unsupported', `CLA ${hex1(command.cla)}: SCP02 here supports logical channels 0-3 only`);
+    if (!scp02BasicChannelCla(command.cla)) throw new SecureChannelError('unsupported', `CLA ${hex1(command.cla)}: SCP02 here supports logical channels 0-3 only`);
     const keys = this.keysOfSession;
     const data = command.data ?? new Uint8Array(0);
     const rmac = (this.level & SecurityLevel.RMAC) !== 0;
@@ -189,7 +189,7 @@ export class Scp02Host implements HostSecureChannel {
     this.lastCmac = mac;
     const body = this.level & SecurityLevel.CDEC && data.length > 0 ? scp02EncryptData(keys.senc, data) : data;
     if (body.length + 8 > 255) throw new SecureChannelError('unsupported', `SCP02 command data too long to wrap: ${data.length} bytes`);
-    return encodeCommand({ cla: command.cla | SM_BIT, ins: command.ins, p1: command.p1, p2: command.p2, data: concat(body, mac), le });
+    return encodeCommand({ cla: command.cla | SCP02_SM_BIT, ins: command.ins, p1: command.p1, p2: command.p2, data: concat(body, mac), le });
   }
 
   /** Verifies the R-MAC when the level asks for it; otherwise only splits the response. */
@@ -201,7 +201,7 @@ export class Scp02Host implements HostSecureChannel {
     if (!command || !this.ricv || !this.keysOfSession) throw new SecureChannelError('malformed-response', 'response without a wrapped command');
     if (r.data.length < 8) {
       // A card that aborts the session on a security error answers with the SW alone; errors carry no data to protect.
-      if (r.data.length === 0 && !isSuccessOrWarning(r.sw)) return r;
+      if (r.data.length === 0 && !scp02SuccessOrWarning(r.sw)) return r;
       throw new SecureChannelError('malformed-response', `response of ${r.data.length} bytes cannot carry an R-MAC (SW ${r.sw.toString(16)})`);
     }
     const data = r.data.slice(0, r.data.length - 8);
