@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { CardError, describeSw, expectSw, isSuccessSw, SW, swClass } from './sw.ts';
+
+describe('describeSw', () => {
+  it('GP 2.3.1 §11.1.3 general table entries', () => {
+    expect(describeSw(0x9000)).toEqual({ sw: 0x9000, hex: '9000', meaning: 'Success', class: 'success' });
+    expect(describeSw(0x6a88).meaning).toBe('Referenced data not found');
+    expect(describeSw(0x6a86).meaning).toBe('Incorrect P1 P2');
+    expect(describeSw(0x6985).meaning).toBe('Conditions of use not satisfied');
+    expect(describeSw(0x6d00).meaning).toMatch(/Instruction/);
+    expect(describeSw(0x6e00).meaning).toMatch(/Class/);
+    expect(describeSw(0x6581).class).toBe('execution-error');
+    expect(describeSw(0x6a84).meaning).toBe('Not enough memory space');
+  });
+
+  it('parameterised words: 61xx, 6Cxx, 63Cx', () => {
+    expect(describeSw(0x6110)).toMatchObject({ hex: '6110', class: 'success' });
+    expect(describeSw(0x6110).meaning).toMatch(/16 more bytes/);
+    expect(describeSw(0x6c00).meaning).toMatch(/256 bytes/);
+    expect(describeSw(0x6c08)).toMatchObject({ class: 'checking-error' });
+    expect(describeSw(0x63c2)).toMatchObject({ class: 'warning' });
+    expect(describeSw(0x63c2).meaning).toMatch(/2 tries/);
+  });
+
+  it('classes per ISO/IEC 7816-4 Table 5', () => {
+    expect(swClass(0x6283)).toBe('warning');
+    expect(swClass(0x6310)).toBe('warning');
+    expect(swClass(0x6400)).toBe('execution-error');
+    expect(swClass(0x6700)).toBe('checking-error');
+    expect(swClass(0x6982)).toBe('checking-error');
+    expect(swClass(0x9484)).toBe('checking-error');
+    expect(isSuccessSw(0x9000)).toBe(true);
+    expect(isSuccessSw(0x6310)).toBe(false);
+  });
+
+  it('deprecated GP words and unknown words', () => {
+    expect(describeSw(0x9485).meaning).toMatch(/key check value/);
+    expect(describeSw(0x6a8f).meaning).toBe('Wrong parameters P1-P2');
+    expect(describeSw(0x1234).meaning).toBe('Unknown status word');
+    expect(() => describeSw(0x10000)).toThrow(RangeError);
+  });
+
+  it('named constants', () => {
+    expect(SW.OK).toBe(0x9000);
+    expect(SW.MORE_DATA).toBe(0x6310);
+    expect(SW.AUTH_FAILED).toBe(0x6300);
+    expect(SW.REFERENCED_DATA_NOT_FOUND).toBe(0x6a88);
+  });
+});
+
+describe('CardError', () => {
+  it('carries the SW, the command and a readable message', () => {
+    const e = new CardError(0x6a82, 'SELECT');
+    expect(e).toBeInstanceOf(Error);
+    expect(e.sw).toBe(0x6a82);
+    expect(e.command).toBe('SELECT');
+    expect(e.hex).toBe('6A82');
+    expect(e.message).toBe('SELECT failed: 6A82 Application or file not found');
+    expect(new CardError(0x6985, 'DELETE', 'cannot delete').message).toBe('cannot delete');
+  });
+
+  it('expectSw throws only for words outside the accepted list', () => {
+    expect(() => expectSw(0x9000, 'GET DATA')).not.toThrow();
+    expect(() => expectSw(0x6310, 'GET STATUS', [0x9000, 0x6310])).not.toThrow();
+    expect(() => expectSw(0x6a88, 'GET DATA')).toThrow(CardError);
+  });
+});
