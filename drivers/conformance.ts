@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findTlv, fromHex, parseTlv, toHex } from '../gp/index.ts';
-import type { CardEndpoint } from '../simulator/endpoint.ts';
+import type { KeySetSpec } from '../profiles/fleet-types.ts';
+import { createSimulatedSe, defaultSeSpec, type CardEndpoint, type SimulatedSe } from '../simulator/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import { DriverError, type CardChannel } from './channel.ts';
 import { hasPower } from './extensions.ts';
@@ -18,8 +19,16 @@ export interface ChannelFixture {
   se: CardEndpoint;
   /** AID of the SE's issuer security domain (hex). */
   isdAid: string;
+  /** The ISD's SCP03 key set, to open a secure channel through the channel (default: the default card's). */
+  isdKeys?: KeySetSpec;
   /** Releases the channel and whatever serves the SE. */
   dispose(): Promise<void>;
+}
+
+/** A fresh simulated SE with the default card, and what the suite needs to know about it. */
+export function newSimulatedSe(seId = 'se-1'): { se: SimulatedSe; isdAid: string; isdKeys: KeySetSpec } {
+  const spec = defaultSeSpec({ seId });
+  return { se: createSimulatedSe(spec), isdAid: spec.card.isd.aid, isdKeys: spec.card.isd.keys };
 }
 
 const hex = (b: Uint8Array) => toHex(b);

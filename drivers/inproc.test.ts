@@ -1,20 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../gp/index.ts';
 import { DriverError } from './channel.ts';
-import { runChannelConformance } from './conformance.ts';
+import { newSimulatedSe, runChannelConformance } from './conformance.ts';
 import { InProcessChannel } from './inproc.ts';
 import { openChannel } from './open.ts';
-import { StubCard } from './stub-card.ts';
+
+const card = (seId: string) => newSimulatedSe(seId).se;
 
 runChannelConformance('in-process', async () => {
-  const se = new StubCard('se-1');
+  const { se, isdAid, isdKeys } = newSimulatedSe('se-1');
   const channel = new InProcessChannel(se);
-  return { channel, se, isdAid: 'A000000151000000', dispose: () => channel.close() };
+  return { channel, se, isdAid, isdKeys, dispose: () => channel.close() };
 });
 
 describe('InProcessChannel', () => {
   it('times out when the card answers slower than the deadline, without the card acting on the command', async () => {
-    const se = new StubCard('se-1');
+    const se = card('se-1');
     let seen = 0;
     const process = se.process.bind(se);
     se.process = (c) => (seen++, process(c));
@@ -27,8 +28,8 @@ describe('InProcessChannel', () => {
   });
 
   it('is what openChannel("inproc:<seId>") gives, and names a missing SE', async () => {
-    const a = new StubCard('se-a');
-    const b = new StubCard('se-b');
+    const a = card('se-a');
+    const b = card('se-b');
     const ch = await openChannel('inproc:se-b', { endpoints: [a, b], trace: false });
     expect(ch).toBeInstanceOf(InProcessChannel);
     expect(ch.name).toBe('inproc:se-b');

@@ -4,20 +4,22 @@ import { WebSocketServer } from 'ws';
 import { fromHex, toHex } from '../gp/index.ts';
 import { startSeServer, type SeServer } from '../simulator/ws-server.ts';
 import { DriverError } from './channel.ts';
-import { runChannelConformance } from './conformance.ts';
+import { newSimulatedSe, runChannelConformance } from './conformance.ts';
 import { openChannel } from './open.ts';
-import { StubCard } from './stub-card.ts';
 import { isTraced } from './traced.ts';
 import { WebSocketChannel } from './websocket.ts';
 
+const card = (seId: string) => newSimulatedSe(seId).se;
+
 runChannelConformance('WebSocket', async () => {
-  const se = new StubCard('se-1');
+  const { se, isdAid, isdKeys } = newSimulatedSe('se-1');
   const server = await startSeServer({ endpoints: [se] });
   const channel = await WebSocketChannel.connect(server.url('se-1'));
   return {
     channel,
     se,
-    isdAid: 'A000000151000000',
+    isdAid,
+    isdKeys,
     dispose: async () => {
       await channel.close();
       await server.close();
@@ -54,7 +56,7 @@ describe('WebSocketChannel', () => {
   });
 
   async function simulator(...ids: string[]): Promise<SeServer> {
-    const server = await startSeServer({ endpoints: ids.map((id) => new StubCard(id)) });
+    const server = await startSeServer({ endpoints: ids.map((id) => card(id)) });
     cleanup.push(() => server.close());
     return server;
   }

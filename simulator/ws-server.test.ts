@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { toHex } from '../gp/index.ts';
-import { StubCard } from '../drivers/stub-card.ts';
+import { createSimulatedSe, defaultSeSpec } from './index.ts';
 import { startSeServer, type SeServer } from './ws-server.ts';
+
+const card = (seId: string) => createSimulatedSe(defaultSeSpec({ seId }));
 
 /** A raw protocol client: sends frames, collects replies in order. */
 async function client(url: string) {
@@ -46,7 +48,7 @@ describe('WebSocket SE server', () => {
     await server?.close();
   });
   async function start(...ids: string[]) {
-    const cards = ids.map((id) => new StubCard(id));
+    const cards = ids.map((id) => card(id));
     server = await startSeServer({ endpoints: cards, describe: (e) => ({ label: `card ${e.seId}` }) });
     return cards;
   }
@@ -154,7 +156,7 @@ describe('WebSocket SE server', () => {
   });
 
   it('refuses duplicate SE ids and closes idempotently, telling clients why', async () => {
-    await expect(startSeServer({ endpoints: [new StubCard('x'), new StubCard('x')] })).rejects.toThrow(/"x"/);
+    await expect(startSeServer({ endpoints: [card('x'), card('x')] })).rejects.toThrow(/"x"/);
     await start('se-1');
     const c = await connect('se-1');
     const closed = new Promise<number>((r) => c.ws.once('close', (code) => r(code)));
