@@ -30,7 +30,14 @@ export const SD_MODULE_AID = 'A000000151535041';
 export const DEFAULT_AUTH_FAILURE_LIMIT = 10;
 
 /** Privileges of a central SD the profile mentions only in `centralSd`. */
-export const DEFAULT_CENTRAL_SD_PRIVILEGES: PrivName[] = ['securityDomain', 'authorizedManagement', 'globalDelete', 'globalLock'];
+export const DEFAULT_CENTRAL_SD_PRIVILEGES: PrivName[] = [
+  'securityDomain',
+  'authorizedManagement',
+  'globalDelete',
+  'globalLock',
+  'globalRegistry',
+  'cardLock',
+];
 
 const LIFE_NAMES = { INSTALLED: AppLife.INSTALLED, SELECTABLE: AppLife.SELECTABLE, PERSONALIZED: AppLife.PERSONALIZED } as const;
 

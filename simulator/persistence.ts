@@ -2,7 +2,7 @@
  * Card state on disk, written atomically (temporary file, fsync, rename) so a process killed mid-write leaves
  * either the previous or the new snapshot, never a torn one. Pair with SimulatedSe's `onCommit`.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { SimulatorError } from './errors.ts';
 import { SimulatedSe, type SimulatedSeOptions } from './se.ts';
 import type { CardState } from './state.ts';
@@ -33,20 +33,13 @@ export function readCardSnapshot(path: string): CardState {
   }
 }
 
-/** A card restored from `path` that writes itself back after every state change. */
+/** A card restored from `path` (created from `initial()` when absent) that writes itself back after every state change. */
 export function persistentSe(path: string, initial: () => SimulatedSe, opts: SimulatedSeOptions = {}): SimulatedSe {
-  let se: SimulatedSe;
   const onCommit = (state: CardState) => {
     writeCardSnapshot(path, state);
     opts.onCommit?.(state);
   };
-  try {
-    se = SimulatedSe.fromJSON(readCardSnapshot(path), { ...opts, onCommit });
-  } catch (e) {
-    if (!(e instanceof SimulatorError)) throw e;
-    const fresh = initial();
-    writeCardSnapshot(path, fresh.toJSON());
-    se = SimulatedSe.fromJSON(fresh.toJSON(), { ...opts, onCommit });
-  }
-  return se;
+  // A missing file means a new card; an unreadable one is an error (never overwrite a card's state silently).
+  if (!existsSync(path)) writeCardSnapshot(path, initial().toJSON());
+  return SimulatedSe.fromJSON(readCardSnapshot(path), { ...opts, onCommit });
 }
