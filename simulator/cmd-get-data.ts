@@ -5,6 +5,7 @@
  * received through STORE DATA. A GP class answers the whole TLV, an ISO class only the value (except '2F00').
  */
 import { type CommandApdu, type ResponseApdu, concat, fromHex, tlv, toHex, uint } from '../gp/index.ts';
+import { type KeyInformation, encodeKeyInformationTemplate } from '../gp/keys.ts';
 import { seesWholeRegistry } from './authz.ts';
 import { managementData } from './card-data.ts';
 import { SwError, Sw } from './errors.ts';
@@ -25,14 +26,13 @@ function minimal(n: number): Uint8Array {
 
 /** 'E0': one 'C0' per key (Table 11-28, basic structure): key id, KVN, key type, key length. */
 export function keyInformationTemplate(sd: RegistryEntry): Uint8Array {
-  const items: Uint8Array[] = [];
+  const items: KeyInformation[] = [];
   for (const ks of sd.keySets) {
     for (const id of Object.keys(ks.keys).sort((a, b) => Number(a) - Number(b))) {
-      const len = ks.keys[id].length / 2;
-      items.push(tlv(0xc0, Uint8Array.of(Number(id), ks.kvn, ks.keyType, len)));
+      items.push({ kid: Number(id), kvn: ks.kvn, components: [{ type: ks.keyType, length: ks.keys[id].length / 2 }] });
     }
   }
-  return tlv(0xe0, items);
+  return encodeKeyInformationTemplate(items);
 }
 
 export function extendedCardResources(ctx: Ctx): Uint8Array {

@@ -7,7 +7,7 @@
 import { type CommandApdu, type ResponseApdu, concat } from '../gp/index.ts';
 import { requireCardNotLocked, requireSecureChannel } from './authz.ts';
 import { SwError, Sw } from './errors.ts';
-import { checkValue } from './key-crypto.ts';
+import { keyCheckValue } from '../gp/keys.ts';
 import { Footprint, allocate } from './memory.ts';
 import type { Ctx } from './session.ts';
 import type { KeySetState } from './state.ts';
@@ -68,7 +68,7 @@ export function putKey(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
     const value = decryptComponent(ch.decryptKey, block, type === 0x88 ? 16 : 8);
     if (!KEY_LENGTHS[type].includes(value.length)) throw new SwError(Sw.WRONG_DATA, `${value.length}-byte key for type ${type.toString(16)}`);
     if (kcv.length > 0) {
-      const expected = checkValue(type, value, kcv.length);
+      const expected = keyCheckValue(value, type, kcv.length);
       if (expected.length !== kcv.length || expected.some((b, k) => b !== kcv[k])) {
         throw new SwError(Sw.SECURITY_STATUS, `check value mismatch for key ${id + keys.length}`);
       }

@@ -5,7 +5,7 @@
  */
 import { fromHex, toHex } from '../gp/index.ts';
 import { cplcFields } from './cplc.ts';
-import { checkValue } from './key-crypto.ts';
+import { keyCheckValue } from '../gp/keys.ts';
 import { freeNonVolatile, freeVolatile, usedNonVolatile, usedVolatile } from './memory.ts';
 import { type PrivName, privilegeNames } from './registry.ts';
 import type { Session } from './session.ts';
@@ -92,7 +92,7 @@ export function inspectCard(state: CardState, session: Session): CardInspection 
       scp: ks.scp,
       i: ks.i,
       keyType: ks.keyType === 0x88 ? 'AES' : 'DES',
-      kcv: Object.fromEntries(Object.entries(ks.keys).map(([id, v]) => [Number(id), toHex(checkValue(ks.keyType, fromHex(v)))])),
+      kcv: Object.fromEntries(Object.entries(ks.keys).map(([id, v]) => [Number(id), toHex(keyCheckValue(fromHex(v), ks.keyType))])),
       sequenceCounter: ks.sequenceCounter,
     })),
     stored: e.stored.map((b) => ({ ...b })),
