@@ -153,6 +153,26 @@ describe('GET DATA', () => {
   });
 });
 
+describe('long responses', () => {
+  it('sends a list of applications over 256 bytes in pieces fetched with GET RESPONSE', () => {
+    const instances = Array.from({ length: 30 }, (_, k) => ({
+      aid: `F050415900000101${k.toString(16).padStart(2, '0')}`,
+      packageAid: 'F0504159000001',
+      moduleAid: 'F050415900000101',
+      sd: CENTRAL,
+    }));
+    const { se } = fixture('02', { instances });
+    const first = se.process(fromHex('80CA2F0000'));
+    expect(first.length).toBe(258);
+    expect(first[256]).toBe(0x61);
+    const rest = se.process(fromHex(`00C00000${toHex(first.subarray(257))}`));
+    expect(toHex(rest.subarray(-2))).toBe('9000');
+    const all = new Uint8Array([...first.subarray(0, 256), ...rest.subarray(0, -2)]);
+    expect(parseTlv(all).length).toBe(32);
+    expect(sw(raw(se, '00C0000000'))).toBe('6985');
+  });
+});
+
 describe('card description errors', () => {
   it('names the offending field', () => {
     const spec = defaultSeSpec();
