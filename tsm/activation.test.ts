@@ -1,0 +1,90 @@
+/**
+ * ActivateService: the central TSM opens its own secure channel to the central SD (its keys, never the SP's)
+ * through the MNO network and activates the service's instance.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultFleet } from '../profiles/fleet.ts';
+import type { Fleet, KeySetSpec } from '../profiles/fleet-types.ts';
+import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
+import { subscribe, type TraceEvent } from '../trace/index.ts';
+import { CentralTsm } from './central-tsm.ts';
+import { inprocChannels } from './channels.ts';
+import { startSpApi, type SpApiServer } from './http.ts';
+import { SpClient } from './sp-client.ts';
+
+const CENTRAL_SD = 'F043454E5452414C2E5344';
+const BANKCO_INSTANCE = 'F042414E4B434F2E5041592E31';
+const CENTRAL_SCP02: KeySetSpec = { kvn: 0x21, scp: '02', i: '55', enc: '5A'.repeat(16), mac: '5B'.repeat(16), dek: '5C'.repeat(16) };
+
+let api: SpApiServer | undefined;
+let tsm: CentralTsm | undefined;
+let stop: (() => void) | undefined;
+
+afterEach(async () => {
+  stop?.();
+  await tsm?.close();
+  await api?.close();
+});
+
+/** The built-in fleet with the central SD on SCP02 keys (the TSM's key set as the card and the TSM know it). */
+function fleetWithCentralKeys(cardKeys: KeySetSpec, tsmKeys: KeySetSpec = cardKeys): { cardFleet: Fleet; tsmFleet: Fleet } {
+  const cardFleet = defaultFleet();
+  const tsmFleet = defaultFleet();
+  for (const [f, keys] of [[cardFleet, cardKeys], [tsmFleet, tsmKeys]] as const) {
+    for (const se of f.ses) {
+      se.centralSd.keys = keys;
+      se.card.securityDomains!.find((sd) => sd.aid === CENTRAL_SD)!.keys = keys;
+    }
+  }
+  return { cardFleet, tsmFleet };
+}
+
+async function start(cardFleet: Fleet, tsmFleet: Fleet) {
+  const cards = new Map<string, SimulatedSe>(cardFleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
+  tsm = new CentralTsm({ fleet: tsmFleet, channels: inprocChannels(cards.values()) });
+  api = await startSpApi(tsm);
+  const events: TraceEvent[] = [];
+  stop = subscribe((e) => events.push(e));
+  return { cards, events, bank: new SpClient({ baseUrl: api.url, serviceProvider: 'BankCo' }) };
+}
+
+const contactlessModelled = (() => {
+  const se = createSimulatedSe(defaultFleet().ses[0]);
+  return 'contactless' in (se.inspect().applications[0] ?? {});
+})();
+
+describe('ActivateService', () => {
+  it.skipIf(!contactlessModelled)('activates the instance under the central SD and says so', async () => {
+    const { cardFleet, tsmFleet } = fleetWithCentralKeys(CENTRAL_SCP02);
+    const { cards, bank } = await start(cardFleet, tsmFleet);
+    const r = await bank.activateService('bankco-pay');
+    expect(r.body).toMatchObject({ status: 'Executed-Success', seId: 'se-1', instanceAid: BANKCO_INSTANCE, state: 'activated' });
+    const inst = cards.get('se-1')!.inspect().applications.find((a) => a.aid === BANKCO_INSTANCE) as unknown as { contactless?: string };
+    expect(inst.contactless).toBe('activated');
+  });
+
+  it('stops with 6.1 before EXTERNAL AUTHENTICATE when the card cryptogram does not verify', async () => {
+    const wrong: KeySetSpec = { ...CENTRAL_SCP02, enc: '66'.repeat(16) };
+    const { cardFleet, tsmFleet } = fleetWithCentralKeys(CENTRAL_SCP02, wrong);
+    const { events, bank, cards } = await start(cardFleet, tsmFleet);
+    const r = await bank.activateService('bankco-pay', { seId: 'se-1' });
+    expect(r.body).toMatchObject({ status: 'Failed', reasonCode: '6.1' });
+    const sent = events.filter((e) => e.kind === 'apdu.command').map((e) => (e as { hex: string }).hex);
+    expect(sent.some((h) => h.startsWith('8050'))).toBe(true);
+    expect(sent.some((h) => h.slice(2, 4) === '82')).toBe(false);
+    expect(cards.get('se-1')!.inspect().auth.failures).toBe(0);
+  });
+
+  it('goes through the SE’s MNO network and refuses while a conversation holds the SE (3.7)', async () => {
+    const { cardFleet, tsmFleet } = fleetWithCentralKeys(CENTRAL_SCP02);
+    const { bank, events } = await start(cardFleet, tsmFleet);
+    const c = await bank.beginConversation({ seId: 'se-2', serviceId: 'bankco-pay2', requestedOperation: 'read' });
+    expect(c.body.status).toBe('Executed-Success');
+    const busy = await bank.activateService('bankco-pay2');
+    expect(busy.body).toMatchObject({ status: 'Failed', reasonCode: '3.7' });
+    tsm!.networks.setUp('MNO-B', false);
+    const down = await bank.activateService('bankco-pay2');
+    expect(down.body).toMatchObject({ status: 'Failed', reasonCode: '5.1' });
+    expect(events.some((e) => e.kind === 'tsm.decision' && e.decision === 'activation')).toBe(false);
+  });
+});
