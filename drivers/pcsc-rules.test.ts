@@ -10,7 +10,7 @@ import { parseReaderList, type ReaderInfo } from './pcsc-context.ts';
 import { driverErrorOf, PCSC_INSTALL_HINT, scardCodeOf } from './pcsc-native.ts';
 import { exchangeT0, getResponseCommand } from './pcsc-t0.ts';
 import { parseReaderSelector, selectReader } from './pcsc.ts';
-import { StubCard } from './stub-card.ts';
+import { newSimulatedSe } from './conformance.ts';
 
 const ISD = 'A000000151000000';
 
@@ -90,14 +90,14 @@ describe('PC/SC errors become DriverError kinds', () => {
 
 describe('61xx and 6Cxx (T=0 status words)', () => {
   function t0(): { card: T0Card; send: (c: Uint8Array) => Promise<Uint8Array> } {
-    const card = new T0Card(new StubCard('se-1'));
+    const card = new T0Card(newSimulatedSe('se-1').se);
     return { card, send: async (c) => card.process(c) };
   }
 
   it('fetches announced data with GET RESPONSE on the command’s logical channel', async () => {
     const { card, send } = t0();
     const select = fromHex(`00A4040008${ISD}00`);
-    const plain = new StubCard('x').process(select);
+    const plain = newSimulatedSe('x').se.process(select);
     const r = await exchangeT0(select, send);
     expect(toHex(r)).toBe(toHex(plain));
     expect(card.received).toHaveLength(2);

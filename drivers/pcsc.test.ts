@@ -5,12 +5,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fromHex, toHex } from '../gp/index.ts';
-import { StubCard } from './stub-card.ts';
+import { fromHex, parseTlv, toHex } from '../gp/index.ts';
+import { createSimulatedSe, DEFAULT_CENTRAL_SD_AID, defaultSeSpec } from '../simulator/index.ts';
 import { insertCard, insidePrivatePcscd, SKIP_REASON, vpcdReaderName, type InsertedCard } from '../test/pcsc/namespace.ts';
 import { T0Card } from '../test/pcsc/t0-card.ts';
 import { DriverError } from './channel.ts';
-import { runChannelConformance } from './conformance.ts';
+import { newSimulatedSe, runChannelConformance } from './conformance.ts';
 import { openChannel } from './open.ts';
 import { listReaders, PcscChannel, PcscContext, type ReaderEvent } from './pcsc.ts';
 import { isTraced } from './traced.ts';
@@ -22,7 +22,7 @@ const ISD = 'A000000151000000';
 if (!insidePrivatePcscd) console.warn(`drivers/pcsc.test.ts skipped: ${SKIP_REASON}`);
 
 function newCard(seId = 'se-pcsc'): CardEndpoint {
-  return new StubCard(seId);
+  return newSimulatedSe(seId).se;
 }
 
 async function kindOf(p: Promise<unknown>): Promise<string> {
@@ -181,6 +181,25 @@ describe.skipIf(!insidePrivatePcscd)('PC/SC driver through pcscd and vpcd', () =
       const b = await opened(c.reader, { exclusive: false });
       expect(toHex(await a.transmit(fromHex('80000000')))).toBe('6D00');
       expect(toHex(await b.transmit(fromHex('80000000')))).toBe('6D00');
+    });
+
+    it('fetches a simulated card’s 61xx-segmented answer (over 256 bytes) whole with GET RESPONSE', async () => {
+      const instances = Array.from({ length: 30 }, (_, k) => ({
+        aid: `F050415900000101${k.toString(16).padStart(2, '0')}`,
+        packageAid: 'F0504159000001',
+        moduleAid: 'F050415900000101',
+        sd: DEFAULT_CENTRAL_SD_AID,
+      }));
+      const se = createSimulatedSe(defaultSeSpec({ seId: 'se-long', instances }));
+      const c = await inserted(se);
+      const ch = await opened(c.reader);
+      const r = await ch.transmit(fromHex('80CA2F0000'));
+      expect(r.length).toBeGreaterThan(258);
+      expect(toHex(r.subarray(-2))).toBe('9000');
+      // Every application, the 30 instances among them, arrived as one '61' template each.
+      const apps = parseTlv(r.subarray(0, -2));
+      expect(apps.length).toBe(32);
+      expect(apps.every((t) => t.tag === 0x61)).toBe(true);
     });
 
     it('with extendedLength: false an extended command is refused before it reaches the card', async () => {

@@ -6,8 +6,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../gp/index.ts';
-import { StubCard } from '../drivers/stub-card.ts';
+import { defaultSeSpec } from './default-card.ts';
+import { createSimulatedSe } from './factory.ts';
+import type { SimulatedSe } from './se.ts';
 import { answerVpcd, attachVpcd, parseVpcdAddress, VpcdFramer, vpcdFrame, type VpcdAttachment, type VpcdState } from './vpcd.ts';
+
+const newCard = (seId = 'se-1'): SimulatedSe => createSimulatedSe(defaultSeSpec({ seId }));
 
 /** A vpcd stand-in: accepts the card, sends messages, reads framed answers. */
 class FakeVpcd {
@@ -79,7 +83,7 @@ describe('vpcd framing', () => {
   });
 
   it('answers get-ATR even when powered off, controls without answer, APDUs with data and SW', () => {
-    const card = new StubCard('se-1');
+    const card = newCard();
     expect(answerVpcd(card, fromHex('00'))).toBeUndefined();
     expect(card.powered).toBe(false);
     expect(toHex(answerVpcd(card, fromHex('04'))!)).toBe(toHex(card.atr()));
@@ -107,10 +111,10 @@ describe('attachVpcd over TCP', () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  async function setup(): Promise<{ vpcd: FakeVpcd; card: StubCard; bridge: VpcdAttachment; states: VpcdState[] }> {
+  async function setup(): Promise<{ vpcd: FakeVpcd; card: SimulatedSe; bridge: VpcdAttachment; states: VpcdState[] }> {
     const vpcd = await new FakeVpcd().listen();
     cleanup.push(() => vpcd.close());
-    const card = new StubCard('se-1');
+    const card = newCard();
     const states: VpcdState[] = [];
     const bridge = attachVpcd(card, { port: vpcd.port, onState: (s) => states.push(s) });
     cleanup.push(() => bridge.close());
@@ -153,7 +157,7 @@ describe('attachVpcd over TCP', () => {
   it('reconnects when vpcd restarts on the same port', async () => {
     const first = await new FakeVpcd().listen();
     const port = first.port;
-    const card = new StubCard('se-1');
+    const card = newCard();
     const states: VpcdState[] = [];
     const bridge = attachVpcd(card, { port, reconnectMs: 20, onState: (s) => states.push(s) });
     cleanup.push(() => bridge.close());
@@ -181,7 +185,7 @@ describe('attachVpcd over TCP', () => {
     const probe = await new FakeVpcd().listen();
     const port = probe.port;
     await probe.close();
-    const bridge = attachVpcd(new StubCard('se-1'), { port, reconnectMs: 10 });
+    const bridge = attachVpcd(newCard(), { port, reconnectMs: 10 });
     const waiting = bridge.whenInserted();
     await new Promise((r) => setTimeout(r, 50));
     expect(bridge.inserted).toBe(false);
