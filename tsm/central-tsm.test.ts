@@ -11,7 +11,31 @@ import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { ManualClock } from './clock.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
+import { responseValidator } from './openapi.ts';
 import { SpClient } from './sp-client.ts';
+
+const checkResponse = responseValidator();
+/** Every answer of these tests, checked against tsm/openapi.json after each test. */
+let answers: { operationId: string; status: number; body: unknown }[] = [];
+
+function operationOf(method: string, url: string): string {
+  const path = new URL(url).pathname;
+  if (method === 'GET' && /^\/msi\/[^/]+\/se$/.test(path)) return 'getSeIdentifier';
+  if (method === 'GET' && /^\/se\/[^/]+$/.test(path)) return 'getSeData';
+  if (path === '/conversations') return 'beginConversation';
+  if (/\/scripts$/.test(path)) return 'sendScript';
+  if (/\/end$/.test(path)) return 'endConversation';
+  if (/\/activate$/.test(path)) return 'activateService';
+  return `unknown ${method} ${path}`;
+}
+
+/** fetch that keeps a copy of every answer for the contract check. */
+const recordingFetch: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  const text = await res.clone().text();
+  answers.push({ operationId: operationOf(init?.method ?? 'GET', String(input)), status: res.status, body: JSON.parse(text) });
+  return res;
+};
 
 const GET_CPLC = '80CA9F7F00';
 const UNKNOWN_INS = '80EE000000';
@@ -33,8 +57,9 @@ beforeEach(async () => {
   clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
   tsm = new CentralTsm({ fleet, channels: inprocChannels(cards.values()), clock });
   api = await startSpApi(tsm);
-  bank = new SpClient({ baseUrl: api.url, serviceProvider: 'BankCo' });
-  transit = new SpClient({ baseUrl: api.url, serviceProvider: 'TransitCo' });
+  bank = new SpClient({ baseUrl: api.url, serviceProvider: 'BankCo', fetch: recordingFetch });
+  transit = new SpClient({ baseUrl: api.url, serviceProvider: 'TransitCo', fetch: recordingFetch });
+  answers = [];
   events = [];
   unsubscribe = subscribe((e) => events.push(e));
 });
@@ -43,6 +68,8 @@ afterEach(async () => {
   unsubscribe();
   await tsm.close();
   await api.close();
+  expect(answers.length).toBeGreaterThan(0);
+  for (const a of answers) expect(checkResponse(a.operationId, a.status, a.body)).toBeUndefined();
 });
 
 /** Commands that reached an SE (as traced by its channel) since `from`. */

@@ -26,6 +26,7 @@ interface OpenApiOperation {
   operationId: string;
   parameters?: OpenApiParameter[];
   requestBody?: { content: { 'application/json': { schema: unknown } } };
+  responses?: Record<string, { content: { 'application/json': { schema: unknown } } }>;
 }
 
 let cached: OpenApiDocument | undefined;
@@ -62,12 +63,42 @@ export interface OperationValidator {
   body(value: unknown): ValidationFailure | undefined;
 }
 
-/** One validator per operation of the document. */
-export function operationValidators(doc: OpenApiDocument = openApiDocument()): OperationValidator[] {
+function compiler(doc: OpenApiDocument): (schema: unknown) => ValidateFunction {
   const ajv = new Ajv2020({ allErrors: false, strict: true });
   ajv.addFormat('date-time', { type: 'string', validate: (s: string) => !Number.isNaN(Date.parse(s)) });
   const defs = localRefs(doc.components.schemas) as Record<string, unknown>;
-  const compile = (schema: unknown): ValidateFunction => ajv.compile({ $defs: defs, ...(localRefs(schema) as object) });
+  return (schema) => ajv.compile({ $defs: defs, ...(localRefs(schema) as object) });
+}
+
+/**
+ * Checks an answer against the document's schema for that operation and HTTP status (for tests and strict
+ * clients); returns a message naming the first mismatch, or undefined.
+ */
+export function responseValidator(doc: OpenApiDocument = openApiDocument()): (operationId: string, httpStatus: number, body: unknown) => string | undefined {
+  const compile = compiler(doc);
+  const cache = new Map<string, ValidateFunction>();
+  const ops = new Map<string, OpenApiOperation>();
+  for (const methods of Object.values(doc.paths)) for (const op of Object.values(methods)) ops.set(op.operationId, op);
+  return (operationId, httpStatus, body) => {
+    const op = ops.get(operationId);
+    if (!op) return `no operation ${operationId}`;
+    const resp = op.responses?.[String(httpStatus)];
+    if (!resp) return `${operationId} does not document HTTP ${httpStatus}`;
+    const key = `${operationId} ${httpStatus}`;
+    let v = cache.get(key);
+    if (!v) {
+      v = compile(resp.content['application/json'].schema);
+      cache.set(key, v);
+    }
+    if (v(body)) return undefined;
+    const e = v.errors?.[0];
+    return `${key}: ${e?.instancePath || '/'} ${e?.message ?? 'invalid'}`;
+  };
+}
+
+/** One validator per operation of the document. */
+export function operationValidators(doc: OpenApiDocument = openApiDocument()): OperationValidator[] {
+  const compile = compiler(doc);
   const out: OperationValidator[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
