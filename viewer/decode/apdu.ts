@@ -322,7 +322,8 @@ export function decodeCommand(commandHex: string): DecodedCommand {
   }
   const [cla, ins, p1, p2] = raw;
   const name = commandName(cla, ins, p1);
-  const base = { hex: up, cla: h2(cla), claInfo: describeCla(cla), ins: h2(ins), name, p1: h2(p1), p2: h2(p2) };
+  const shownName = name === 'INSTALL' ? `INSTALL [for ${installRoles(p1).join(' and ') || '?'}]` : name;
+  const base = { hex: up, cla: h2(cla), claInfo: describeCla(cla), ins: h2(ins), name: shownName, p1: h2(p1), p2: h2(p2) };
   let c: CommandApdu;
   try {
     c = parseCommand(raw);
@@ -344,7 +345,6 @@ export function decodeCommand(commandHex: string): DecodedCommand {
     out.data = hex(c.data!);
   }
   if (hasLe) out.le = c.le;
-  if (name === 'INSTALL') out.name = `INSTALL [for ${installRoles(p1).join(' and ') || '?'}]`;
   Object.assign(out, dataFields(c, name));
   return out;
 }
