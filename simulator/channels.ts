@@ -5,7 +5,7 @@
  */
 import { fromHex } from '../gp/index.ts';
 import { Scp02Card, type Scp02CardKeySet } from '../gp/scp02-card.ts';
-import { SwError, Sw } from './errors.ts';
+import { Scp03Card, type Scp03CardKeySet } from '../gp/scp03-card.ts';
 import { findEntry } from './registry.ts';
 import type { OpenChannel, Session } from './session.ts';
 import type { CardState, KeySetState } from './state.ts';
@@ -58,5 +58,26 @@ export function createChannel(
     });
     return { sd: sdAid, scp: '02', sc, decryptKey: (block) => sc.decryptSensitive(block) };
   }
-  throw new SwError(Sw.DATA_NOT_FOUND, 'SCP03 card channel not available in this build');
+  const find = (kvn: number): Scp03CardKeySet | undefined => {
+    const sets = liveKeySets(session, sdAid).filter((k) => k.scp === '03' && isComplete(k));
+    const ks = kvn === 0 ? sets[0] : sets.find((k) => k.kvn === kvn);
+    if (!ks) return undefined;
+    return {
+      kvn: ks.kvn,
+      keys: { enc: fromHex(ks.keys['1']), mac: fromHex(ks.keys['2']), dek: fromHex(ks.keys['3']) },
+      sequenceCounter: ks.sequenceCounter,
+    };
+  };
+  const sc = new Scp03Card({
+    findKeySet: find,
+    kdd,
+    aid,
+    i: keySet.i,
+    random,
+    onSequenceCounter(kvn, value) {
+      const ks = liveKeySets(session, sdAid).find((k) => k.kvn === kvn && k.scp === '03');
+      if (ks) ks.sequenceCounter = value;
+    },
+  });
+  return { sd: sdAid, scp: '03', sc, decryptKey: (block) => sc.decryptSensitive(block) };
 }

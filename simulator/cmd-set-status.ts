@@ -2,10 +2,11 @@
  * SET STATUS (GPCS 2.3.1 §11.10, life cycles §5): the card ('80': lock/unlock with Card Lock, TERMINATED with
  * Card Terminate, OP_READY → INITIALIZED → SECURED by the ISD), an application or SD ('40'), or an SD with its
  * whole sub-hierarchy ('60'). An SD may set itself PERSONALIZED or LOCKED; locking others needs the target in
- * the acting SD's hierarchy or Global Lock; unlocking restores the state before the lock.
+ * the acting SD's hierarchy or Global Lock; unlocking restores the state before the lock. Amendment C status
+ * type '01' switches an application's contactless availability.
  */
-import { type CommandApdu, type ResponseApdu, toHex } from '../gp/index.ts';
-import { mayLock, requireSecureChannel } from './authz.ts';
+import { type CommandApdu, type ResponseApdu, TlvError, parseTlv, tlv, toHex } from '../gp/index.ts';
+import { mayLock, owns, requireSecureChannel } from './authz.ts';
 import { SwError, Sw } from './errors.ts';
 import { findEntry, has, subHierarchy } from './registry.ts';
 import type { Ctx } from './session.ts';
@@ -22,6 +23,8 @@ export function setStatus(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
     case 0x40:
     case 0x60:
       return setApplicationStatus(ctx, cmd);
+    case 0x01:
+      return setContactlessAvailability(ctx, cmd);
     default:
       throw new SwError(Sw.WRONG_P1P2, `SET STATUS P1 ${cmd.p1.toString(16)} not supported`);
   }
@@ -77,6 +80,39 @@ function setApplicationStatus(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
   if (lock) target.lifeCycle |= AppLife.LOCKED_BIT;
   else target.lifeCycle &= ~AppLife.LOCKED_BIT;
   return OK;
+}
+
+/**
+ * Amendment C §3.11.4, status type '01': ACTIVATED ('01') / DEACTIVATED ('00') over the contactless interface,
+ * for each '4F' AID in the data. The acting SD needs Contactless Activation, or the application in its
+ * hierarchy (or is the ISD). Unknown AIDs are skipped and listed in '61' { 'A1' { '4F' ... } } with 6320.
+ */
+function setContactlessAvailability(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
+  if (cmd.p2 !== 0x00 && cmd.p2 !== 0x01) throw new SwError(Sw.WRONG_P1P2, `contactless availability state ${cmd.p2.toString(16)} cannot be requested`);
+  let items: ReturnType<typeof parseTlv>;
+  try {
+    items = parseTlv(cmd.data ?? new Uint8Array(0), { recursive: false });
+  } catch (e) {
+    if (e instanceof TlvError) throw new SwError(Sw.WRONG_DATA, e.message);
+    throw e;
+  }
+  if (items.length === 0 || items.some((t) => t.tag !== 0x4f || t.value.length < 5 || t.value.length > 16)) {
+    throw new SwError(Sw.WRONG_DATA, "the data field lists application AIDs in '4F'");
+  }
+  const notOperated: Uint8Array[] = [];
+  for (const item of items) {
+    const app = findEntry(ctx.state, toHex(item.value));
+    if (!app || app.kind !== 'app') {
+      notOperated.push(item.value);
+      continue;
+    }
+    if (!has(ctx.current, 'contactlessActivation') && !owns(ctx, app)) {
+      throw new SwError(Sw.CONDITIONS_OF_USE, `${ctx.current.aid} may not change the contactless state of ${app.aid}`);
+    }
+    app.contactless = cmd.p2 === 0x01 ? 'activated' : 'deactivated';
+  }
+  if (notOperated.length === 0) return OK;
+  return { data: tlv(0x61, tlv(0xa1, notOperated.map((a) => tlv(0x4f, a)))), sw: 0x6320 };
 }
 
 /** An SD changing its own state: SELECTABLE → PERSONALIZED, or → LOCKED (§11.10.2.2). */

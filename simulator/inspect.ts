@@ -40,6 +40,8 @@ export interface EntryInfo {
   /** Concatenation of every stored block (hex). */
   storedHex: string;
   dataObjects: Record<string, string>;
+  /** Amendment C contactless availability, once set with SET STATUS '01'. */
+  contactless?: 'activated' | 'deactivated';
 }
 
 export interface PackageInfo {
@@ -98,6 +100,7 @@ export function inspectCard(state: CardState, session: Session): CardInspection 
     stored: e.stored.map((b) => ({ ...b })),
     storedHex: e.stored.map((b) => b.hex).join(''),
     dataObjects: { ...e.dataObjects },
+    contactless: e.contactless,
   }));
   const ch = session.channel;
   return {

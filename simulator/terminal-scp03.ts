@@ -1,14 +1,30 @@
-/** SCP03 host side for Terminal: waits for gp's Scp03Host. */
+/** SCP03 handshake of Terminal with gp's Scp03Host (card cryptogram and pseudo-random challenge verified first). */
+import { encodeCommand, fromHex, parseResponse } from '../gp/index.ts';
 import type { HostSecureChannel } from '../gp/secure-channel.ts';
+import { Scp03Host } from '../gp/scp03.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
 import type { CardEndpoint } from './endpoint.ts';
 
 export function openScp03Host(
-  _card: CardEndpoint,
-  _keys: KeySetSpec,
-  _level: number,
-  _kvn: number,
-  _challenge: Uint8Array,
+  card: CardEndpoint,
+  keys: KeySetSpec,
+  level: number,
+  kvn: number,
+  challenge: Uint8Array,
+  sdAid?: string,
 ): { sw: number; channel?: HostSecureChannel } {
-  throw new Error('SCP03 host not available yet');
+  const host = new Scp03Host({
+    keys: { enc: fromHex(keys.enc), mac: fromHex(keys.mac), dek: fromHex(keys.dek) },
+    level,
+    sdAid: sdAid ? fromHex(sdAid) : undefined,
+  });
+  const iu = parseResponse(card.process(encodeCommand(host.initializeUpdate(kvn, challenge))));
+  if (iu.sw !== 0x9000) throw new Error(`INITIALIZE UPDATE answered ${iu.sw.toString(16)}`);
+  try {
+    host.onInitializeUpdateResponse(iu.data);
+  } catch (e) {
+    throw new Error(`card cryptogram: ${(e as Error).message}`);
+  }
+  const ea = parseResponse(card.process(encodeCommand(host.externalAuthenticate())));
+  return { sw: ea.sw, channel: ea.sw === 0x9000 ? host : undefined };
 }

@@ -43,9 +43,14 @@ export class Terminal {
     return r.data;
   }
 
+  /** AID of the last successful SELECT (checks the SCP03 pseudo-random challenge against it). */
+  selected?: string;
+
   select(aid: string): ResponseApdu {
     this.channel = undefined;
-    return this.send({ cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x00, data: fromHex(aid), le: 256 });
+    const r = this.send({ cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x00, data: fromHex(aid), le: 256 });
+    if (r.sw === 0x9000 || r.sw === 0x6283) this.selected = aid;
+    return r;
   }
 
   /**
@@ -70,7 +75,12 @@ export class Terminal {
       if (ea.sw === 0x9000) this.channel = host;
       return ea.sw;
     }
-    const r = openScp03Host(this.card, keys, level, kvn, challenge);
+    let r: ReturnType<typeof openScp03Host>;
+    try {
+      r = openScp03Host(this.card, keys, level, kvn, challenge, this.selected);
+    } catch (e) {
+      throw new TerminalError((e as Error).message);
+    }
     if (r.channel) this.channel = r.channel;
     return r.sw;
   }
