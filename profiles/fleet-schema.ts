@@ -119,7 +119,8 @@ const service = {
     packageAid: aid,
     moduleAid: aid,
     instanceAid: aid,
-    state: { type: 'string', pattern: '^[a-z][a-z-]*$' },
+    /** The central TSM's service states (tsm/service-state.ts; a test keeps the two lists equal). */
+    state: { enum: ['available', 'prepersonalizing', 'installed', 'activated', 'suspended', 'updating', 'deleting', 'deleted', 'failed'] },
     spKeys: keySet,
   },
 };

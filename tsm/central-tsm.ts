@@ -31,7 +31,9 @@ import { ConversationStore, type Conversation } from './conversation.ts';
 import { CallLedger, fingerprint } from './idempotency.ts';
 import { Registry, type ServiceRecord } from './registry.ts';
 import { authorizeScript, classifySw, parseScript, reasonForSw, swOf } from './script.ts';
+import { checkTransition, TRANSIENT_STATES, type ServiceState } from './service-state.ts';
 import { errorFields, TsmError } from './status.ts';
+import { MemoryStore, STORE_FORMAT, type TsmStore } from './store.ts';
 
 /** Opens a channel to an SE (in-process simulator, WebSocket simulator, PC/SC): the TSM never picks a driver. */
 export type ChannelFactory = (seId: string) => Promise<CardChannel>;
@@ -50,7 +52,12 @@ export interface CentralTsmOptions {
   warningsStopScripts?: boolean;
   /** Deadline per exchange with a card, ms. */
   exchangeTimeoutMs?: number;
+  /** Where service states survive a restart (default: memory only). */
+  store?: TsmStore;
 }
+
+/** Service states in which an SP may hold a conversation with its service. */
+const CONVERSATION_STATES: readonly string[] = ['installed', 'activated'];
 
 export class CentralTsm {
   readonly registry: Registry;
@@ -62,12 +69,15 @@ export class CentralTsm {
     CentralTsmOptions;
   /** SEs the central TSM is working on itself (activation): SP conversations wait their turn (3.7). */
   private readonly busy = new Set<string>();
+  private readonly store: TsmStore;
 
   constructor(opts: CentralTsmOptions) {
     this.opts = { defaultTimeToLive: 300, maxTimeToLive: 3600, warningsStopScripts: false, ...opts };
     this.registry = new Registry(opts.fleet);
     this.networks = opts.networks ?? new MnoNetworks(opts.fleet.mnos);
     this.clock = opts.clock ?? systemClock;
+    this.store = opts.store ?? new MemoryStore();
+    this.recover();
   }
 
   // ---- SP functions -------------------------------------------------------------------------------------
@@ -96,6 +106,9 @@ export class CentralTsm {
       const seId = this.resolveSe(req, 'seId', req.serviceId);
       const service = this.registry.service(seId, req.serviceId);
       this.authorizeService(ctx.serviceProvider, service);
+      if (!CONVERSATION_STATES.includes(service.state)) {
+        throw TsmError.failed('3.8', `service ${service.id} is ${service.state} on ${seId}; conversations need it ${CONVERSATION_STATES.join(' or ')}`);
+      }
       if (req.serviceQualifier && req.serviceQualifier.serviceProvider !== ctx.serviceProvider) {
         throw TsmError.failed('1.2', `serviceQualifier names ${req.serviceQualifier.serviceProvider}, but the caller is ${ctx.serviceProvider}`);
       }
@@ -208,6 +221,7 @@ export class CentralTsm {
       const service = this.registry.service(seId, req.serviceId);
       this.authorizeService(ctx.serviceProvider, service);
       if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId} to activate`);
+      checkTransition(service.id, service.state, 'activated');
       const network = this.route(seId);
       this.expireStale();
       if (this.busy.has(seId) || this.conversations.openOn(seId)) {
@@ -226,9 +240,37 @@ export class CentralTsm {
         this.busy.delete(seId);
         await channel?.close().catch(() => undefined);
       }
-      this.registry.setServiceState(seId, service.id, 'activated');
+      this.setState(seId, service.id, 'activated');
       return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'activated' };
     }, { seId: req.seId });
+  }
+
+  // ---- service states ------------------------------------------------------------------------------
+
+  /** Moves a service to `to` (checked by the state machine), records it and persists it. */
+  protected setState(seId: string, serviceId: string, to: ServiceState, note?: string): void {
+    const s = this.registry.service(seId, serviceId);
+    checkTransition(serviceId, s.state, to);
+    const from = s.state;
+    this.registry.setServiceState(seId, serviceId, to, this.clock.now(), note);
+    this.persist();
+    this.decide('service-state', `${serviceId} on ${seId}: ${from} → ${to}${note ? ` (${note})` : ''}`, { seId, serviceId, from, to });
+  }
+
+  private persist(): void {
+    this.store.save({ format: STORE_FORMAT, services: this.registry.allServices() });
+  }
+
+  /** Loads stored states; a saga found half-way was interrupted by a restart: its service is marked failed. */
+  private recover(): void {
+    const saved = this.store.load();
+    if (saved) this.registry.restore(saved.services);
+    for (const s of this.registry.allServices()) {
+      if ((TRANSIENT_STATES as readonly string[]).includes(s.state)) {
+        this.registry.setServiceState(s.seId, s.id, 'failed', this.clock.now(), `interrupted while ${s.state}; the card may hold part of it`);
+      }
+    }
+    this.persist();
   }
 
   // ---- inspection (steps, tests) ----------------------------------------------------------------------
@@ -237,13 +279,14 @@ export class CentralTsm {
     return this.conversations.get(id);
   }
 
-  /** Closes every open conversation's channel. */
+  /** Closes every open conversation's channel and the store. */
   async close(): Promise<void> {
     const now = this.clock.now();
     for (const c of this.conversations.all()) {
       if (c.state !== 'open') continue;
       await this.conversations.finish(c, 'ended', now)?.close().catch(() => undefined);
     }
+    this.store.close();
   }
 
   // ---- rules --------------------------------------------------------------------------------------------

@@ -39,6 +39,10 @@ export interface ServiceRecord {
   moduleAid?: string;
   instanceAid?: string;
   state: string;
+  /** Why the service is in its state when that needs saying (a failed or interrupted saga). */
+  note?: string;
+  /** When the state last changed (ISO 8601). */
+  updatedAt?: string;
 }
 
 /** Who a security domain (or application) on an SE belongs to. */
@@ -160,10 +164,35 @@ export class Registry {
     return [...this.ses.values()].flatMap((e) => [...e.services.values()].filter((s) => s.serviceProvider === sp));
   }
 
-  setServiceState(seId: string, serviceId: string, state: string): ServiceRecord {
+  setServiceState(seId: string, serviceId: string, state: string, at?: number, note?: string): ServiceRecord {
     const s = this.service(seId, serviceId);
     s.state = state;
+    if (at !== undefined) s.updatedAt = new Date(at).toISOString();
+    if (note !== undefined) s.note = note;
+    else delete s.note;
     return s;
+  }
+
+  /** Adds (or replaces) a service record on its SE: services the central TSM installs itself. */
+  putService(record: ServiceRecord): ServiceRecord {
+    const copy = { ...record };
+    this.entry(record.seId).services.set(record.id, copy);
+    return copy;
+  }
+
+  /** Every service record of every SE (for the store). */
+  allServices(): ServiceRecord[] {
+    return [...this.ses.values()].flatMap((e) => [...e.services.values()].map((s) => ({ ...s })));
+  }
+
+  /** Overlays stored records on the fleet's; records of SEs no longer in the fleet are ignored (returned). */
+  restore(records: ServiceRecord[]): ServiceRecord[] {
+    const ignored: ServiceRecord[] = [];
+    for (const r of records) {
+      if (this.ses.has(r.seId)) this.putService(r);
+      else ignored.push(r);
+    }
+    return ignored;
   }
 
   /** Owner of an SD or application AID on an SE, from the fleet's card content and services. */

@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fleetSchema } from '../profiles/fleet-schema.ts';
+import { defaultFleet } from '../profiles/fleet.ts';
+import { CentralTsm } from './central-tsm.ts';
+import { canTransition, SERVICE_STATES } from './service-state.ts';
+import { FileStore, STORE_FORMAT, StoreError } from './store.ts';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'tsm-store-'));
+  dirs.push(d);
+  return d;
+};
+const noCard = async (): Promise<never> => {
+  throw new Error('no card in this test');
+};
+const stores: FileStore[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+});
+const open = (dir: string) => {
+  const s = new FileStore(dir);
+  stores.push(s);
+  return s;
+};
+
+describe('service state machine', () => {
+  it('is the list the fleet schema accepts', () => {
+    const svc = fleetSchema.properties.ses.items.properties.services.items.properties.state as { enum: string[] };
+    expect(svc.enum).toEqual([...SERVICE_STATES]);
+  });
+
+  it('allows the saga steps and refuses shortcuts', () => {
+    expect(canTransition('installed', 'activated')).toBe(true);
+    expect(canTransition('installed', 'updating')).toBe(true);
+    expect(canTransition('updating', 'installed')).toBe(true);
+    expect(canTransition('deleted', 'activated')).toBe(false);
+    expect(canTransition('available', 'activated')).toBe(false);
+    expect(canTransition('updating', 'deleting')).toBe(false);
+  });
+});
+
+describe('FileStore', () => {
+  it('saves atomically and loads what it saved, leaving no temporary file', () => {
+    const dir = tmp();
+    const s = open(dir);
+    expect(s.load()).toBeUndefined();
+    s.save({ format: STORE_FORMAT, services: [{ id: 'x', seId: 'se-1', serviceProvider: 'BankCo', sdAid: 'F000000001', state: 'installed' }] });
+    expect(s.load()!.services[0].id).toBe('x');
+    expect(readdirSync(dir).sort()).toEqual(['tsm-state.json', 'tsm.lock']);
+    s.close();
+    expect(readdirSync(dir)).toEqual(['tsm-state.json']);
+  });
+
+  it('refuses a data directory another live process holds, and takes over a stale lock', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'tsm.lock'), String(process.ppid));
+    expect(() => open(dir)).toThrow(StoreError);
+    expect(() => open(dir)).toThrow(/in use by another central TSM/);
+    writeFileSync(path.join(dir, 'tsm.lock'), '999999999');
+    expect(() => open(dir)).not.toThrow();
+    expect(readFileSync(path.join(dir, 'tsm.lock'), 'utf8')).toBe(String(process.pid));
+  });
+
+  it('refuses a state file that is not one', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'tsm-state.json'), '{"format": "something-else", "services": []}');
+    expect(() => open(dir).load()).toThrow(/not a TSM state of format/);
+    const dir2 = tmp();
+    writeFileSync(path.join(dir2, 'tsm-state.json'), '{"format": "tsmlab.tsm-st');
+    expect(() => open(dir2).load()).toThrow(/not a readable TSM state/);
+  });
+});
+
+describe('central TSM restart', () => {
+  it('keeps service states across a restart and marks a saga it finds half-way as failed', async () => {
+    const dir = tmp();
+    const first = new CentralTsm({ fleet: defaultFleet(), channels: noCard, store: open(dir) });
+    const saved = first.registry.allServices();
+    await first.close();
+    // What a crash in the middle of an update would leave behind.
+    const state = JSON.parse(readFileSync(path.join(dir, 'tsm-state.json'), 'utf8'));
+    expect(state.services).toEqual(saved);
+    state.services.find((s: { id: string }) => s.id === 'bankco-pay').state = 'updating';
+    state.services.find((s: { id: string }) => s.id === 'transitco-ticket').state = 'activated';
+    writeFileSync(path.join(dir, 'tsm-state.json'), JSON.stringify(state));
+
+    const second = new CentralTsm({ fleet: defaultFleet(), channels: noCard, store: open(dir) });
+    const bank = second.registry.service('se-1', 'bankco-pay');
+    expect(bank.state).toBe('failed');
+    expect(bank.note).toMatch(/interrupted while updating/);
+    expect(second.registry.service('se-1', 'transitco-ticket').state).toBe('activated');
+    const refused = await second
+      .beginConversation({ serviceProvider: 'BankCo' }, { seId: 'se-1', serviceId: 'bankco-pay', requestedOperation: 'personalize' })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 'Failed', reasonCode: '3.8' });
+    await second.close();
+    // The recovery itself was persisted.
+    expect(JSON.parse(readFileSync(path.join(dir, 'tsm-state.json'), 'utf8')).services.find((s: { id: string }) => s.id === 'bankco-pay').state).toBe('failed');
+  });
+});
