@@ -12,3 +12,8 @@ export * from './load.ts';
 export * from './diversify.ts';
 export * from './secure-channel.ts';
 export * from './crypto.ts';
+export * from './sw.ts';
+export * from './keys.ts';
+export * from './scp03-crypto.ts';
+export * from './scp03.ts';
+export * from './scp03-card.ts';
