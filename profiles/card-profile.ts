@@ -25,6 +25,7 @@ export interface CardProfile {
   };
   ixit: {
     isdAid: string;
+    centralSdAid?: string;
     atr: { value: string; mask?: string };
     cplc?: Partial<Record<CplcField, string>>;
     reader?: string;
