@@ -15,3 +15,4 @@ export * from './ws-server.ts';
 export * from './ws-simulator.ts';
 export * from './vpcd.ts';
 export * from './mno-network.ts';
+export { Terminal, TerminalError } from './terminal.ts';
