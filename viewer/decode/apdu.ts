@@ -419,22 +419,34 @@ function initializeUpdateFields(d: Uint8Array): Field[] {
   return f;
 }
 
-/** One short line for the list pane: "SELECT A000000151000000", "GET DATA 9F7F (CPLC)". */
+/**
+ * One short line for the list pane: "SELECT A000000151000000", "GET DATA 9F7F". Cheap on purpose (the viewer
+ * builds one per event): reads header bytes only, no TLV or data decoding.
+ */
 export function commandSummary(commandHex: string): string {
-  const c = decodeCommand(commandHex);
-  if (c.error && !c.ins) return c.name;
-  switch (c.name) {
-    case 'SELECT':
-      return c.data ? `SELECT ${c.data}` : 'SELECT';
+  const h = commandHex.replace(/\s+/g, '');
+  if (h.length < 8 || !/^[0-9a-fA-F]+$/.test(h)) return h.length < 8 ? 'too short' : 'not hex';
+  const byte = (k: number) => parseInt(h.slice(2 * k, 2 * k + 2), 16);
+  const [cla, ins, p1, p2] = [byte(0), byte(1), byte(2), byte(3)];
+  const name = commandName(cla, ins, p1);
+  switch (name) {
+    case 'SELECT': {
+      const lc = h.length > 10 ? byte(4) : 0;
+      return lc && h.length >= 10 + 2 * lc ? `SELECT ${h.slice(10, 10 + 2 * lc).toUpperCase()}` : 'SELECT';
+    }
     case 'GET DATA':
-      return `GET DATA ${c.p1}${c.p2}`;
+      return `GET DATA ${h.slice(4, 8).toUpperCase()}`;
     case 'GET STATUS':
-      return `GET STATUS ${c.p1Meaning ?? ''}`.trim();
+      return `GET STATUS ${p1 & 0x80 ? 'Issuer Security Domain' : p1 & 0x40 ? 'applications and Security Domains' : p1 & 0x20 ? 'executable load files' : 'executable load files and modules'}${p2 & 0x01 ? ' (next)' : ''}`;
     case 'EXTERNAL AUTHENTICATE':
-      return `EXTERNAL AUTHENTICATE ${c.p1Meaning?.replace('security level: ', '') ?? ''}`.trim();
+      return `EXTERNAL AUTHENTICATE ${securityLevel(p1)}`;
+    case 'INSTALL':
+      return `INSTALL [for ${installRoles(p1).join(' and ') || '?'}]`;
     case 'LOAD':
-      return `LOAD block ${parseInt(c.p2, 16)}${parseInt(c.p1, 16) & 0x80 ? ' (last)' : ''}`;
+      return `LOAD block ${p2}${p1 & 0x80 ? ' (last)' : ''}`;
+    case 'STORE DATA':
+      return `STORE DATA block ${p2}${p1 & 0x80 ? ' (last)' : ''}`;
     default:
-      return c.name;
+      return name;
   }
 }

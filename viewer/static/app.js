@@ -23,7 +23,7 @@ let selected = -1; // store index (row.i) of the selected event
 const scenarios = new Map();
 let scenarioOptionsDirty = false;
 let dirty = false;
-const stats = { received: 0, renders: 0, lastRenderMs: 0, maxRenderMs: 0, batches: 0 };
+const stats = { received: 0, renders: 0, lastRenderMs: 0, maxRenderMs: 0, maxOptionsMs: 0, maxIngestMs: 0, batches: 0 };
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 const pad = (n, w = 2) => String(n).padStart(w, '0');
@@ -41,6 +41,7 @@ function schedule() {
 // ---------------------------------------------------------------- data in
 
 function addRows(rows) {
+  const t0 = performance.now();
   stats.batches++;
   const start = all.length;
   for (const r of rows) {
@@ -52,6 +53,7 @@ function addRows(rows) {
   }
   stats.received = all.length;
   for (let k = start; k < all.length; k++) if (filter(all[k])) shown.push(k);
+  stats.maxIngestMs = Math.max(stats.maxIngestMs, performance.now() - t0);
   schedule();
 }
 
@@ -88,7 +90,7 @@ function connect() {
     const msg = JSON.parse(m.data);
     if (msg.type === 'hello') {
       // A (re)connection resends the whole backlog.
-      all = []; shown = []; scenarios.clear(); scenarioOptionsDirty = true;
+      all = []; shown = []; scenarios.clear(); scenarioOptionsDirty = true; optionsShown = Infinity;
       document.title = els.title.textContent = msg.title;
     } else if (msg.type === 'rows') addRows(msg.rows);
   };
@@ -100,14 +102,24 @@ function connect() {
 
 // ---------------------------------------------------------------- rendering
 
+let optionsShown = 0;
 function updateScenarioOptions() {
   if (!scenarioOptionsDirty) return;
   scenarioOptionsDirty = false;
-  const current = els.scenario.value;
-  const opts = ['<option value="">all scenarios</option>'];
+  if (scenarios.size < optionsShown) {
+    // A reconnection cleared the list: start over.
+    els.scenario.innerHTML = '<option value="">all scenarios</option>';
+    optionsShown = 0;
+  }
+  // Only the new scenario attempts are appended: rebuilding a long <select> would cost a frame.
+  const html = [];
   let n = 0;
-  for (const [id, name] of scenarios) opts.push(`<option value="${esc(id)}"${id === current ? ' selected' : ''}>${++n}. ${esc(name)}</option>`);
-  els.scenario.innerHTML = opts.join('');
+  for (const [id, name] of scenarios) {
+    if (++n <= optionsShown) continue;
+    html.push(`<option value="${esc(id)}">${n}. ${esc(name)}</option>`);
+  }
+  optionsShown = n;
+  if (html.length) els.scenario.insertAdjacentHTML('beforeend', html.join(''));
 }
 
 function laneClass(r) {
@@ -177,6 +189,7 @@ function render() {
   dirty = false;
   const t0 = performance.now();
   updateScenarioOptions();
+  stats.maxOptionsMs = Math.max(stats.maxOptionsMs, performance.now() - t0);
   els.spacer.style.height = `${shown.length * ROW_H}px`;
   if (els.follow.checked) els.scroll.scrollTop = els.scroll.scrollHeight;
   const top = els.scroll.scrollTop;
@@ -334,6 +347,8 @@ ${d.response ? '' : '<p class="muted">No response (yet).</p>'}`;
 window.__viewer = {
   stats: () => ({ ...stats, shown: shown.length, scenarios: scenarios.size }),
   select,
+  /** Renders synchronously and returns the time it took (benchmark). */
+  renderNow: () => { render(); return stats.lastRenderMs; },
   setFilter: ({ command = '', expr = '', scenario = '' } = {}) => { els.command.value = command; els.expr.value = expr; els.scenario.value = scenario; readFilters(); },
 };
 
