@@ -48,19 +48,36 @@ async function start(cardFleet: Fleet, tsmFleet: Fleet) {
   return { cards, events, bank: new SpClient({ baseUrl: api.url, serviceProvider: 'BankCo' }) };
 }
 
-const contactlessModelled = (() => {
-  const se = createSimulatedSe(defaultFleet().ses[0]);
-  return 'contactless' in (se.inspect().applications[0] ?? {});
-})();
+const contactlessOf = (cards: Map<string, SimulatedSe>, seId: string, aid: string) =>
+  cards.get(seId)!.inspect().applications.find((a) => a.aid === aid)?.contactless;
 
 describe('ActivateService', () => {
-  it.skipIf(!contactlessModelled)('activates the instance under the central SD and says so', async () => {
-    const { cardFleet, tsmFleet } = fleetWithCentralKeys(CENTRAL_SCP02);
-    const { cards, bank } = await start(cardFleet, tsmFleet);
+  it('activates the instance over SCP03 with the central TSM’s keys (the built-in fleet) and says so', async () => {
+    const { cards, bank, events } = await start(defaultFleet(), defaultFleet());
+    expect(contactlessOf(cards, 'se-1', BANKCO_INSTANCE)).toBeUndefined();
     const r = await bank.activateService('bankco-pay');
     expect(r.body).toMatchObject({ status: 'Executed-Success', seId: 'se-1', instanceAid: BANKCO_INSTANCE, state: 'activated' });
-    const inst = cards.get('se-1')!.inspect().applications.find((a) => a.aid === BANKCO_INSTANCE) as unknown as { contactless?: string };
-    expect(inst.contactless).toBe('activated');
+    expect(contactlessOf(cards, 'se-1', BANKCO_INSTANCE)).toBe('activated');
+    expect(contactlessOf(cards, 'se-1', 'F05452414E5349542E544B542E31')).toBeUndefined();
+    // The central SD was the one authenticated, at C-MAC + C-DEC + R-MAC + R-ENC, and the card saw no clear SET STATUS.
+    const sent = events.filter((e) => e.kind === 'apdu.command').map((e) => (e as { hex: string }).hex);
+    expect(sent[0]).toContain(CENTRAL_SD);
+    expect(sent.some((h) => h.startsWith('84823300'))).toBe(true);
+    expect(sent.some((h) => h.startsWith('80F001'))).toBe(false);
+    expect(tsm!.registry.service('se-1', 'bankco-pay').state).toBe('activated');
+    // Activating again is refused by the service state machine, and nothing is sent.
+    const mark = events.length;
+    const again = await bank.activateService('bankco-pay');
+    expect(again.body).toMatchObject({ status: 'Failed', reasonCode: '3.8' });
+    expect(events.slice(mark).some((e) => e.kind === 'apdu.command')).toBe(false);
+  });
+
+  it('activates with an SCP02 central key set too', async () => {
+    const { cardFleet, tsmFleet } = fleetWithCentralKeys(CENTRAL_SCP02);
+    const { cards, bank } = await start(cardFleet, tsmFleet);
+    const r = await bank.activateService('bankco-pay2', { msisdn: '+33700000002', mno: 'MNO-B' });
+    expect(r.body).toMatchObject({ status: 'Executed-Success', seId: 'se-2' });
+    expect(contactlessOf(cards, 'se-2', BANKCO_INSTANCE)).toBe('activated');
   });
 
   it('stops with 6.1 before EXTERNAL AUTHENTICATE when the card cryptogram does not verify', async () => {

@@ -11,7 +11,10 @@ import {
   fromHex,
   parseResponse,
   Scp02Host,
+  Scp03Host,
+  Scp03Option,
   SecureChannelError,
+  SecurityLevel,
   type CommandApdu,
   type HostSecureChannel,
 } from '../gp/index.ts';
@@ -62,16 +65,30 @@ export function setContactlessAvailability(aidHex: string, activated: boolean): 
 
 const swHex = (sw: number) => sw.toString(16).toUpperCase().padStart(4, '0');
 
+type CentralHost = HostSecureChannel & {
+  initializeUpdate(kvn: number, challenge: Uint8Array): CommandApdu;
+  onInitializeUpdateResponse(data: Uint8Array): unknown;
+  externalAuthenticate(): CommandApdu;
+};
+
+/**
+ * The host side for the central SD's key set: SCP03 at the strongest level its i allows (C-MAC, C-DECRYPTION,
+ * and R-MAC / R-ENCRYPTION when supported), SCP02 with C-MAC.
+ */
+function centralHost(keys: KeySetSpec, sdAid: Uint8Array): { host: CentralHost; challengeLength: number } {
+  const statics = { enc: fromHex(keys.enc), mac: fromHex(keys.mac), dek: fromHex(keys.dek) };
+  if (keys.scp === '02') return { host: new Scp02Host({ keys: statics, i: keys.i ? parseInt(keys.i, 16) : 0x55 }), challengeLength: 8 };
+  const i = keys.i ? parseInt(keys.i, 16) : 0x70;
+  let level = SecurityLevel.CMAC | SecurityLevel.CDEC;
+  if (i & Scp03Option.RMAC_SUPPORT) level |= SecurityLevel.RMAC;
+  if (i & Scp03Option.RMAC_SUPPORT && i & Scp03Option.RENC_SUPPORT) level |= SecurityLevel.RENC;
+  return { host: new Scp03Host({ keys: statics, level, sdAid }), challengeLength: i & Scp03Option.S16 ? 16 : 8 };
+}
+
 /** Opens the central TSM's own secure channel to the selected central SD. */
-async function openCentralChannel(link: CardChannel, keys: KeySetSpec): Promise<HostSecureChannel> {
-  if (keys.scp !== '02') {
-    throw TsmError.failed('3.1', `the central SD's key set is SCP${keys.scp}; this build opens SCP02 only until gp/ offers an SCP03 host`);
-  }
-  const host = new Scp02Host({
-    keys: { enc: fromHex(keys.enc), mac: fromHex(keys.mac), dek: fromHex(keys.dek) },
-    i: keys.i ? parseInt(keys.i, 16) : 0x55,
-  });
-  const init = parseResponse(await link.transmit(encodeCommand(host.initializeUpdate(keys.kvn, randomBytes(8)))));
+async function openCentralChannel(link: CardChannel, keys: KeySetSpec, sdAid: Uint8Array): Promise<HostSecureChannel> {
+  const { host, challengeLength } = centralHost(keys, sdAid);
+  const init = parseResponse(await link.transmit(encodeCommand(host.initializeUpdate(keys.kvn, randomBytes(challengeLength)))));
   if (init.sw !== 0x9000) throw TsmError.failed('6.1', `INITIALIZE UPDATE on the central SD failed (SW ${swHex(init.sw)})`);
   try {
     host.onInitializeUpdateResponse(init.data);
@@ -91,7 +108,7 @@ export async function activateOnCard(input: ActivationInput): Promise<void> {
   const sd = fromHex(input.centralSd.aid);
   const selected = parseResponse(await link.transmit(encodeCommand({ cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x00, data: sd, le: 256 })));
   if (selected.sw !== 0x9000) throw TsmError.failed('4.2', `the central SD ${input.centralSd.aid} could not be selected (SW ${swHex(selected.sw)})`);
-  const host = await openCentralChannel(link, input.centralSd.keys);
+  const host = await openCentralChannel(link, input.centralSd.keys, sd);
   const answer = host.unwrap(await link.transmit(host.wrap(setContactlessAvailability(input.instanceAid, true))));
   if (answer.sw !== 0x9000) {
     throw TsmError.failed(

@@ -5,7 +5,7 @@
  * executed functions resolve, possibly with status Failed when a command failed on the card.
  */
 import type { CardChannel } from '../drivers/channel.ts';
-import { toHex } from '../gp/index.ts';
+import { SecureChannelError, toHex } from '../gp/index.ts';
 import type { Fleet } from '../profiles/fleet-types.ts';
 import { MnoError, MnoNetworks, scriptSize, type MnoNetwork } from '../simulator/mno-network.ts';
 import { emit, withCorrelation } from '../trace/index.ts';
@@ -509,6 +509,7 @@ export function asTsmError(e: unknown): TsmError {
         return TsmError.failed(e.partial.length ? '5.4' : '5.1', e.message, e.partial.length ? { responseApdus: e.partial.map((r) => toHex(r)) } : undefined);
     }
   }
+  if (e instanceof SecureChannelError) return TsmError.failed('6.1', `secure channel: ${e.kind}: ${e.message}`);
   return TsmError.failed('4.2', `internal error: ${(e as Error)?.message ?? String(e)}`);
 }
 
