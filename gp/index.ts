@@ -17,3 +17,4 @@ export * from './keys.ts';
 export * from './scp03-crypto.ts';
 export * from './scp03.ts';
 export * from './scp03-card.ts';
+export * from './scp03-put-key.ts';
