@@ -6,6 +6,8 @@ import { desKeyCheckValue } from './des.ts';
 import { DiversificationError, diversify, findKeyScheme } from './diversify.ts';
 import { Scp02Card } from './scp02-card.ts';
 import { Scp02Host } from './scp02.ts';
+import { Scp03Card } from './scp03-card.ts';
+import { Scp03Host } from './scp03.ts';
 
 const h = fromHex;
 const KEY_16 = h('404142434445464748494A4B4C4D4E4F');
@@ -105,6 +107,18 @@ describe('findKeyScheme: offline, by the card cryptogram only', () => {
     const hc = h(/host challenge\s+:\s*([0-9a-f]+)/.exec(text)![1]);
     expect(findKeyScheme(iu, hc, h('101112131415161718191a1b1c1d1e1f'))?.scheme).toBe('none');
     expect(findKeyScheme(iu, hc, h('000102030405060708090a0b0c0d0e0f'))).toBeUndefined();
+  });
+
+  it('finds kdf3 on an SCP03 card (gp Scp03Card) whose keys were diversified that way', () => {
+    const kdd = h('D9B1DE5D0362DEDCE4FB');
+    for (const master of [KEY_16, KEY_32]) {
+      const keys = diversify('kdf3', master, kdd);
+      const card = new Scp03Card({ findKeySet: () => ({ kvn: 0x30, keys, sequenceCounter: 9 }), kdd, aid: h('A000000151000000') });
+      const r = card.handleInitializeUpdate(new Scp03Host({ keys }).initializeUpdate(0x30, hostChallenge));
+      expect(r.sw).toBe(0x9000);
+      expect(findKeyScheme(r.data, hostChallenge, master)?.scheme).toBe('kdf3');
+      expect(findKeyScheme(r.data, hostChallenge, master, ['none', 'emv', 'visa2'])).toBeUndefined();
+    }
   });
 
   it('returns undefined for a wrong master key, a scheme left out, or an unknown SCP', () => {

@@ -6,30 +6,13 @@
  *  - kdf3:  the SCP03 NIST SP 800-108 counter-mode KDF with AES-CMAC (as GlobalPlatformPro's "kdf3"): each
  *           16-byte block is CMAC(master, i ‖ 00 00 00 ‖ n ‖ 00 ‖ KDD[0..9]), i = 1, 2, … until the key length
  */
-import { concat, equalBytes, uint } from './bytes.ts';
+import { concat, equalBytes } from './bytes.ts';
 import { aesCmac } from './crypto.ts';
 import { tdesEcbEncrypt } from './des.ts';
 import { Scp02Constant, deriveScp02SessionKey, scp02CardCryptogram } from './scp02-crypto.ts';
-
-// gp/scp03.ts was not in the tree when this was written; the two helpers below stand in for its KDF and
-// card cryptogram and should become imports once it exists.
-/** Amendment D §6.2.2.2 KDF: CMAC over 00*11 ‖ constant ‖ 00 ‖ L ‖ i ‖ context, for L bits. */
-function scp03Kdf(key: Uint8Array, constant: number, context: Uint8Array, bits: number): Uint8Array {
-  const blocks: Uint8Array[] = [];
-  for (let i = 1; blocks.length * 128 < bits; i++) {
-    blocks.push(aesCmac(key, concat(new Uint8Array(11), Uint8Array.of(constant, 0), uint(bits, 2), Uint8Array.of(i), context)));
-  }
-  return concat(...blocks).slice(0, bits / 8);
-}
-
-/** SCP03 card cryptogram of an INITIALIZE UPDATE response (S8 mode: 8-byte challenges and cryptograms). */
-function scp03CardCryptogramMatches(response: Uint8Array, hostChallenge: Uint8Array, keys: DiversifiedKeys): boolean {
-  if (response.length !== 29 && response.length !== 32) return false;
-  if (![16, 24, 32].includes(keys.mac.length)) return false;
-  const context = concat(hostChallenge, response.subarray(13, 21));
-  const smac = scp03Kdf(keys.mac, 0x06, context, keys.mac.length * 8);
-  return equalBytes(scp03Kdf(smac, 0x00, context, 64), response.subarray(21, 29));
-}
+import { scp03CardCryptogram, scp03SessionKeys } from './scp03-crypto.ts';
+import { parseScp03InitializeUpdateResponse } from './scp03.ts';
+import { SecureChannelError } from './secure-channel.ts';
 
 export type DiversificationScheme = 'emv' | 'visa2' | 'kdf3';
 export const DIVERSIFICATION_SCHEMES: readonly DiversificationScheme[] = ['emv', 'visa2', 'kdf3'];
@@ -131,6 +114,17 @@ function cardCryptogramMatches(scp: number, response: Uint8Array, hostChallenge:
     const senc = deriveScp02SessionKey(keys.enc, Scp02Constant.ENC, counter);
     return equalBytes(scp02CardCryptogram(senc, hostChallenge, counter, response.subarray(14, 20)), response.subarray(20, 28));
   }
-  if (scp === 0x03) return scp03CardCryptogramMatches(response, hostChallenge, keys);
+  if (scp === 0x03) {
+    if (![16, 24, 32].includes(keys.mac.length)) return false;
+    let r;
+    try {
+      r = parseScp03InitializeUpdateResponse(response);
+    } catch (e) {
+      if (e instanceof SecureChannelError) return false;
+      throw e;
+    }
+    const smac = scp03SessionKeys({ enc: keys.enc, mac: keys.mac }, hostChallenge, r.cardChallenge).smac;
+    return equalBytes(scp03CardCryptogram(smac, hostChallenge, r.cardChallenge), r.cardCryptogram);
+  }
   return false;
 }
