@@ -4,7 +4,7 @@
  * card saw. Import only from *.test.ts files: it registers vitest tests.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findTlv, fromHex, parseTlv, toHex } from '../gp/index.ts';
+import { encodeCommand, findTlv, fromHex, parseResponse, parseTlv, Scp03Host, Scp03Option, SecurityLevel, toHex } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
 import { createSimulatedSe, defaultSeSpec, type CardEndpoint, type SimulatedSe } from '../simulator/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
@@ -21,6 +21,8 @@ export interface ChannelFixture {
   isdAid: string;
   /** The ISD's SCP03 key set, to open a secure channel through the channel (default: the default card's). */
   isdKeys?: KeySetSpec;
+  /** AID of a security domain other than the ISD, with other keys (default: the default card's central SD). */
+  otherSdAid?: string;
   /** Releases the channel and whatever serves the SE. */
   dispose(): Promise<void>;
 }
@@ -70,6 +72,27 @@ function expectFci(response: Uint8Array, aidHex: string): void {
 }
 
 const GET_CPLC = fromHex('80CA9F7F00');
+
+/** GET STATUS of the ISD (GPCS §11.4): needs an authenticated secure channel on a SECURED card. */
+const GET_STATUS_ISD = { cla: 0x80, ins: 0xf2, p1: 0x80, p2: 0x02, data: fromHex('4F00'), le: 256 };
+
+/** Opens SCP03 to the selected SD with the host-side code, through the channel under test. */
+async function openScp03(channel: CardChannel, keys: KeySetSpec, sdAid: string): Promise<Scp03Host> {
+  if (keys.scp !== '03') throw new Error(`the fixture's ISD keys are SCP${keys.scp}; the suite needs SCP03`);
+  const i = keys.i ? parseInt(keys.i, 16) : 0x70;
+  const host = new Scp03Host({
+    keys: { enc: fromHex(keys.enc), mac: fromHex(keys.mac), dek: fromHex(keys.dek) },
+    level: SecurityLevel.CMAC | SecurityLevel.CDEC,
+    sdAid: fromHex(sdAid),
+  });
+  const challenge = crypto.getRandomValues(new Uint8Array(i & Scp03Option.S16 ? 16 : 8));
+  const init = parseResponse(await channel.transmit(encodeCommand(host.initializeUpdate(keys.kvn, challenge))));
+  expect(init.sw.toString(16)).toBe('9000');
+  host.onInitializeUpdateResponse(init.data);
+  const auth = await channel.transmit(encodeCommand(host.externalAuthenticate()));
+  expect(hex(auth)).toBe('9000');
+  return host;
+}
 
 async function expectDriverError(p: Promise<unknown>, kind: DriverError['kind']): Promise<DriverError> {
   const e = await p.then(
@@ -145,6 +168,32 @@ export function runChannelConformance(name: string, makeFixture: () => Promise<C
       expect(atrProtocols(warm)).toContain(1);
       const cold = await f.channel.reset(true);
       expect(hex(cold)).toBe(hex(await f.channel.atr()));
+    });
+
+    it('reset drops the secure channel: a wrapped command that worked before is refused after', async () => {
+      const keys = f.isdKeys ?? newSimulatedSe().isdKeys;
+      expectFci(await f.channel.transmit(selectCommand(f.isdAid)), f.isdAid);
+      // Without a channel the card refuses GET STATUS: that is what makes the check below meaningful.
+      expect(hex(await f.channel.transmit(encodeCommand(GET_STATUS_ISD)))).toBe('6982');
+      const host = await openScp03(f.channel, keys, f.isdAid);
+      const before = parseResponse(await f.channel.transmit(host.wrap(GET_STATUS_ISD)));
+      expect(before.sw.toString(16)).toBe('9000');
+      expect(hex(findTlv(findTlv(parseTlv(before.data), 0xe3)?.children, 0x4f)?.value ?? new Uint8Array())).toBe(f.isdAid);
+      await f.channel.reset();
+      const after = await f.channel.transmit(host.wrap(GET_STATUS_ISD));
+      expect(sw(after)).not.toBe('9000');
+      expect(hex(after)).toBe('6982');
+    });
+
+    it('reset drops the selected application: the ISD is selected again', async () => {
+      const keys = f.isdKeys ?? newSimulatedSe().isdKeys;
+      // Another SD, with other keys: while it is selected, INITIALIZE UPDATE answers with its keys, not the ISD's.
+      const other = f.otherSdAid ?? defaultSeSpec().centralSd.aid;
+      expectFci(await f.channel.transmit(selectCommand(other)), other);
+      await expect(openScp03(f.channel, keys, f.isdAid)).rejects.toThrow(/cryptogram/);
+      await f.channel.reset();
+      const host = await openScp03(f.channel, keys, f.isdAid);
+      expect(sw(await f.channel.transmit(host.wrap(GET_STATUS_ISD)))).toBe('9000');
     });
 
     it('power off makes the card silent (6F00), power on brings it back', async (ctx) => {
