@@ -18,3 +18,4 @@ export * from './scp03-crypto.ts';
 export * from './scp03.ts';
 export * from './scp03-card.ts';
 export * from './scp03-put-key.ts';
+export * from './open-secure-channel.ts';

@@ -120,10 +120,13 @@ export class Scp03Host implements HostSecureChannel {
   private responseCounter = 0;
 
   constructor(opts: Scp03HostOptions) {
-    for (const [n, k] of Object.entries(opts.keys)) {
-      if (![16, 24, 32].includes(k.length)) throw new SecureChannelError('unsupported', `SCP03 ${n.toUpperCase()} key must be 16, 24 or 32 bytes, got ${k.length}`);
+    const { enc, mac, dek } = opts.keys;
+    for (const [n, k] of [['ENC', enc], ['MAC', mac], ['DEK', dek]] as const) {
+      if (!(k instanceof Uint8Array) || ![16, 24, 32].includes(k.length)) {
+        throw new SecureChannelError('unsupported', `SCP03 ${n} key must be 16, 24 or 32 bytes, got ${k?.length ?? 'none'}`);
+      }
     }
-    this.keys = opts.keys;
+    this.keys = { enc, mac, dek };
     this.level = opts.level ?? SecurityLevel.CMAC;
     this.sdAid = opts.sdAid;
     this.requireKvn = opts.requireKeyVersionMatch ?? false;
