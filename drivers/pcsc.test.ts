@@ -13,6 +13,7 @@ import { DriverError } from './channel.ts';
 import { newSimulatedSe, runChannelConformance } from './conformance.ts';
 import { openChannel } from './open.ts';
 import { listReaders, PcscChannel, PcscContext, type ReaderEvent } from './pcsc.ts';
+import { insertIntoVpcd, vpcdSlots } from './pcsc-vpcd.ts';
 import { isTraced } from './traced.ts';
 import type { CardEndpoint } from '../simulator/endpoint.ts';
 
@@ -109,6 +110,24 @@ describe.skipIf(!insidePrivatePcscd)('PC/SC driver through pcscd and vpcd', () =
       expect(await kindOf(PcscChannel.open('/PCD/'))).toMatch(/^unavailable: .*readers match/);
     });
 
+    it('insertIntoVpcd puts several SEs into consecutive slots and names each one’s pcsc: target', async () => {
+      const a = newSimulatedSe('se-a').se;
+      const b = newSimulatedSe('se-b').se;
+      const cards = await insertIntoVpcd([a, b]);
+      cleanup.push(() => cards.close());
+      expect(cards.targets).toEqual({ 'se-a': `pcsc:${vpcdReaderName(0)}`, 'se-b': `pcsc:${vpcdReaderName(1)}` });
+      for (const [se, target] of [[a, cards.targets['se-a']], [b, cards.targets['se-b']]] as const) {
+        const ch = await openChannel(target, { trace: false });
+        // Each reader holds its own card: the CPLC (serial number derived from the SE id) says which.
+        expect(toHex(await ch.transmit(fromHex('80CA9F7F00')))).toBe(toHex(se.process(fromHex('80CA9F7F00'))));
+        await ch.close();
+      }
+      const slots = vpcdSlots();
+      expect(await kindOf(insertIntoVpcd(slots.map((_, n) => newSimulatedSe(`se-${n}`).se).concat(newSimulatedSe('one-too-many').se)))).toMatch(
+        /^unavailable: vpcd: \d+ SEs but only \d+ reader slots \(run under test\/pcsc\/with-pcscd\.sh --readers \d+\)/,
+      );
+    });
+
     it('is what openChannel("pcsc:<reader>") gives, traced', async () => {
       const c = await inserted(newCard());
       const ch = await openChannel(`pcsc:${c.reader}`);
@@ -162,7 +181,7 @@ describe.skipIf(!insidePrivatePcscd)('PC/SC driver through pcscd and vpcd', () =
         },
       };
       const c = await inserted(pulled);
-      bridgeClose = () => c.bridge.close();
+      bridgeClose = () => c.pull();
       const ch = await opened(c.reader);
       const removedSeen = new Promise<string>((r) => ch.onRemoved(r));
       expect(toHex(await ch.transmit(fromHex('80000000')))).toBe('6D00');

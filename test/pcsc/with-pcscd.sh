@@ -11,7 +11,8 @@
 # N readers (default 1), two slots each: "Virtual PCD 00 00" and "Virtual PCD 00 01" on ports 35963 and 35964,
 # then "Virtual PCD 2 00 00" / "Virtual PCD 2 00 01" on 35965 / 35966, and so on. The command sees:
 #   TSMLAB_PCSCD_NS=1                 (tests run only when this is set)
-#   TSMLAB_VPCD_PORTS=35963,35964,... (one per slot, in reader-name order)
+#   TSMLAB_VPCD_PORTS=35963,35964,... (one per slot, in reader order)
+#   TSMLAB_VPCD_READERS="Virtual PCD 00 00,Virtual PCD 00 01,..." (pcscd's name of each slot, same order)
 #   PCSCLITE_CSOCK_NAME=/run/pcscd/pcscd.comm
 # TSMLAB_PCSCD_DEBUG=1 makes pcscd log at debug level (with --log FILE).
 # Needs root or user namespaces, pcscd and vsmartcard-vpcd (apt-get install pcscd vsmartcard-vpcd).
@@ -101,6 +102,7 @@ mkdir "$work/reader.conf.d"
 # The USB drop directory is hidden inside the namespace, so the driver is used from a private copy.
 cp "$lib" "$work/libifdvpcd.so"
 ports=
+names=
 i=0
 while [ "$i" -lt "$readers" ]; do
   base=$((35963 + 2 * i))
@@ -112,6 +114,8 @@ while [ "$i" -lt "$readers" ]; do
     echo "CHANNELID $(printf '0x%X' "$base")"
   } >"$work/reader.conf.d/vpcd-$i"
   ports="${ports:+$ports,}$base,$((base + 1))"
+  if [ "$i" -eq 0 ]; then friendly="Virtual PCD"; else friendly="Virtual PCD $((i + 1))"; fi
+  names="${names:+$names,}$friendly 00 00,$friendly 00 01"
   i=$((i + 1))
 done
 
@@ -120,7 +124,7 @@ usbdrop=
 
 set +e
 TSMLAB_PCSCD_INNER=1 TSMLAB_PCSCD_CONF="$work/reader.conf.d" TSMLAB_PCSCD_USBDROP="$usbdrop" \
-  TSMLAB_PCSCD_LOG="$log" TSMLAB_VPCD_PORTS="$ports" \
+  TSMLAB_PCSCD_LOG="$log" TSMLAB_VPCD_PORTS="$ports" TSMLAB_VPCD_READERS="$names" \
   unshare --net --mount --pid --fork --kill-child --propagation private sh "$0" "$@"
 status=$?
 exit "$status"
