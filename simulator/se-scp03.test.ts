@@ -12,7 +12,7 @@ const k = (h: string) => fromHex(h);
 
 /** PUT KEY data for an AES key set: new KVN, then per key 88 <len> [clear length] DEK-encrypted key, 03 KCV. */
 function aesPutKeyData(host: Scp03Host, kvn: number, keys: KeySetSpec, lengthPrefix: boolean): Uint8Array {
-  const parts = [Uint8Array.of(kvn)];
+  const parts: Uint8Array[] = [Uint8Array.of(kvn)];
   for (const key of [keys.enc, keys.mac, keys.dek].map(k)) {
     const enc = host.encryptSensitive(key);
     const block = lengthPrefix ? concat(Uint8Array.of(key.length), enc) : enc;
