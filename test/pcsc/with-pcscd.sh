@@ -8,8 +8,9 @@
 # (pcsc-lite 1.9 has its socket path built in) never meets a system pcscd; a PID namespace so pcscd dies with
 # the command. USB reader drivers are hidden from this pcscd, so a lab machine's real readers stay untouched.
 #
-# N readers (default 2: four slots, enough for the built-in fleet), two slots each: "Virtual PCD 00 00" and "Virtual PCD 00 01" on ports 35963 and 35964,
-# then "Virtual PCD 2 00 00" / "Virtual PCD 2 00 01" on 35965 / 35966, and so on. The command sees:
+# N readers (default 2: four slots, enough for the built-in fleet), two slots each: "Virtual PCD 00 00" and
+# "Virtual PCD 00 01" on ports 35963 and 35964, then "Virtual PCD 2 00 00" / "Virtual PCD 2 00 01" on
+# 35965 / 35966, and so on. The command sees:
 #   TSMLAB_PCSCD_NS=1                 (tests run only when this is set)
 #   TSMLAB_VPCD_PORTS=35963,35964,... (one per slot, in reader order)
 #   TSMLAB_VPCD_READERS="Virtual PCD 00 00,Virtual PCD 00 01,..." (pcscd's name of each slot, same order)
