@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { concat, encodeCommand, fromHex, parseResponse, parseTlv, toHex } from '../gp/index.ts';
 import { keyCheckValue } from '../gp/keys.ts';
+import { openSecureChannel } from '../gp/open-secure-channel.ts';
+import { scp03PutKeyData } from '../gp/scp03-put-key.ts';
 import { Scp03Host } from '../gp/scp03.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
 import { DEFAULT_KEY } from './default-card.ts';
@@ -10,15 +12,11 @@ import { CENTRAL, ISD, fixture, keysFor } from './test-fixtures.ts';
 
 const k = (h: string) => fromHex(h);
 
-/** PUT KEY data for an AES key set: new KVN, then per key 88 <len> [clear length] DEK-encrypted key, 03 KCV. */
-function aesPutKeyData(host: Scp03Host, kvn: number, keys: KeySetSpec, lengthPrefix: boolean): Uint8Array {
-  const parts: Uint8Array[] = [Uint8Array.of(kvn)];
-  for (const key of [keys.enc, keys.mac, keys.dek].map(k)) {
-    const enc = host.encryptSensitive(key);
-    const block = lengthPrefix ? concat(Uint8Array.of(key.length), enc) : enc;
-    parts.push(Uint8Array.of(0x88, block.length), block, Uint8Array.of(3), keyCheckValue(key, 'aes'));
-  }
-  return concat(...parts);
+const aes = (s: KeySetSpec) => ({ enc: k(s.enc), mac: k(s.mac), dek: k(s.dek) });
+
+/** PUT KEY data for an AES key set (gp builder), encrypted with the static DEK of the key set in use. */
+function aesPutKeyData(current: KeySetSpec, kvn: number, keys: KeySetSpec, lengthPrefix: boolean): Uint8Array {
+  return scp03PutKeyData(k(current.dek), kvn, aes(keys), { lengthPrefix });
 }
 
 describe('SCP03 on the default card (ISD keys 40..4F, KVN 30, i=70)', () => {
@@ -62,8 +60,7 @@ describe('SCP03 on the default card (ISD keys 40..4F, KVN 30, i=70)', () => {
     const rotated = keysFor('03', '00112233445566778899AABBCCDDEEFF', 0x31);
     t.select(ISD);
     t.open(isdKeys, 0x03);
-    const host = t.channel as Scp03Host;
-    const r = t.ok({ cla: 0x80, ins: 0xd8, p1: 0x30, p2: 0x81, data: aesPutKeyData(host, 0x31, rotated, true), le: 256 });
+    const r = t.ok({ cla: 0x80, ins: 0xd8, p1: 0x30, p2: 0x81, data: aesPutKeyData(isdKeys, 0x31, rotated, true), le: 256 });
     expect(toHex(r)).toBe('31' + toHex(keyCheckValue(k(rotated.enc), 'aes')).repeat(3));
     expect(se.inspect().securityDomains[0].keySets.map((s) => [s.kvn, s.keyType])).toEqual([[0x31, 'AES']]);
     t.select(ISD);
@@ -71,7 +68,7 @@ describe('SCP03 on the default card (ISD keys 40..4F, KVN 30, i=70)', () => {
     expect(t.open(rotated, 0x33)).toBe(0x9000);
     // Add a second key set without the length prefix.
     const added = keysFor('03', 'A0A1A2A3A4A5A6A7A8A9AAABACADAEAF', 0x32);
-    t.ok({ cla: 0x80, ins: 0xd8, p1: 0x00, p2: 0x81, data: aesPutKeyData(t.channel as Scp03Host, 0x32, added, false), le: 256 });
+    t.ok({ cla: 0x80, ins: 0xd8, p1: 0x00, p2: 0x81, data: aesPutKeyData(rotated, 0x32, added, false), le: 256 });
     t.select(ISD);
     expect(t.open(added, 0x01, 0x32)).toBe(0x9000);
   });
@@ -86,7 +83,7 @@ describe('SCP03 on the default card (ISD keys 40..4F, KVN 30, i=70)', () => {
     t.select(SP);
     t.open(spKeys);
     const rotated = keysFor('03', '606162636465666768696A6B6C6D6E6F', 0x31);
-    t.ok({ cla: 0x80, ins: 0xd8, p1: 0x30, p2: 0x81, data: aesPutKeyData(t.channel as Scp03Host, 0x31, rotated, true), le: 256 });
+    t.ok({ cla: 0x80, ins: 0xd8, p1: 0x30, p2: 0x81, data: aesPutKeyData(spKeys, 0x31, rotated, true), le: 256 });
     t.select(SP);
     expect(() => t.open(centralKeys)).toThrow(/cryptogram/);
     expect(() => t.open(spKeys)).toThrow(/cryptogram/);
@@ -131,6 +128,19 @@ describe('SCP03 on the default card (ISD keys 40..4F, KVN 30, i=70)', () => {
     expect(se.inspect().applications[0].contactless).toBe('deactivated');
     expect(t.send(setCl(0x80, [APP])).sw).toBe(0x6a86);
     expect(t.send({ ...setCl(0x01, [APP]), data: fromHex('4F02AAAA') }).sw).toBe(0x6a80);
+  });
+
+  it('opens with gp openSecureChannel over a transmit function and answers wrapped GET STATUS', async () => {
+    const { se, t, isdKeys } = fixture('03');
+    t.select(ISD);
+    const ch = await openSecureChannel(async (c) => se.process(c), {
+      keys: { kvn: 0x30, scp: '03', ...aes(isdKeys) },
+      level: 0x33,
+      sdAid: k(ISD),
+    });
+    const r = await ch.transmitSecure(cmd.getStatus(0x40));
+    expect(r.sw).toBe(0x9000);
+    expect(parseTlv(r.data).length).toBe(1);
   });
 
   it('builds an SE from the default fleet shape with SCP03 everywhere', () => {
