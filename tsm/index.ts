@@ -8,3 +8,4 @@ export * from './channels.ts';
 export * from './http.ts';
 export * from './openapi.ts';
 export * from './sp-client.ts';
+export * from './sp-tsm.ts';
