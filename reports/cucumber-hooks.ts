@@ -75,6 +75,28 @@ export function stepDigest(events: TraceEvent[], max = 30): string {
   return lines.join('\n');
 }
 
+let processRecorder: { file: string; recorder: TraceRecorder } | undefined;
+
+/**
+ * The trace recorder of this process, started on first use: `<outDir>/trace-<pid>.ndjson`. The run command
+ * (main process: simulator, viewer) and the hooks (each worker, or the main process when not parallel) both
+ * call it, so a process never records twice. `owned` tells the caller whether it started the recorder.
+ */
+export function ensureProcessRecorder(outDir: string, redact?: RedactOptions): { recorder: TraceRecorder; owned: boolean } {
+  const file = workerTraceFile(outDir);
+  if (processRecorder && processRecorder.file === file) return { recorder: processRecorder.recorder, owned: false };
+  const recorder = recordTrace(file, redact && !redact.reveal ? { transform: (e) => redactKeys(e, redact) } : {});
+  const entry = { file, recorder };
+  processRecorder = entry;
+  const close = recorder.close;
+  // Forget it once closed, so a later run in the same process starts a fresh file.
+  (recorder as { close: () => void }).close = () => {
+    close();
+    if (processRecorder === entry) processRecorder = undefined;
+  };
+  return { recorder, owned: true };
+}
+
 const provisional = (status?: string): Verdict => (status === 'PASSED' ? 'PASS' : status === 'SKIPPED' ? 'NOT_APPLICABLE' : status === 'FAILED' ? 'FAIL' : 'ERROR');
 
 /**
@@ -83,6 +105,7 @@ const provisional = (status?: string): Verdict => (status === 'PASSED' ? 'PASS' 
  */
 export function installTraceHooks(api: CucumberHookApi, opts: TraceHooksOptions = {}): { recorder(): TraceRecorder | undefined } {
   let recorder: TraceRecorder | undefined;
+  let ownsRecorder = false;
   let stepEvents: TraceEvent[] = [];
   let collecting = false;
   const maxCollect = 2000;
@@ -94,13 +117,15 @@ export function installTraceHooks(api: CucumberHookApi, opts: TraceHooksOptions 
     const outDir = opts.outDir ?? process.env.TSMLAB_OUT ?? path.resolve('reports/out');
     const runId = opts.runId ?? process.env.TSMLAB_RUN_ID;
     if (runId) setBaseCorrelation({ runId });
-    const redact = opts.redact;
-    recorder = recordTrace(workerTraceFile(outDir), redact && !redact.reveal ? { transform: (e) => redactKeys(e, redact) } : {});
+    const r = ensureProcessRecorder(outDir, opts.redact);
+    recorder = r.recorder;
+    ownsRecorder = r.owned;
   });
 
   api.AfterAll(() => {
     unsub();
-    recorder?.close();
+    if (ownsRecorder) recorder?.close();
+    else recorder?.flush();
   });
 
   api.Before(async function (this: World, p: ITestCaseHookParameter) {
