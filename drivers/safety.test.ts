@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { encodeCommand, fromHex, parseResponse, Scp02Host, toHex } from '../gp/index.ts';
+import { CardError, encodeCommand, fromHex, parseResponse, Scp02Host, toHex, type KeySet } from '../gp/index.ts';
 import { parseCardProfile, resolveCardKeys, type CardProfile, type LoadedCardProfile } from '../profiles/index.ts';
 import { createSimulatedSe, defaultKeySet, defaultSeSpec, type SimulatedSe } from '../simulator/index.ts';
 import { InProcessChannel } from './inproc.ts';
@@ -16,6 +16,7 @@ import {
   destructiveReason,
   GuardedCard,
   InconclusiveError,
+  openGuardedSecureChannel,
   resetAuthBudgets,
   SafetyError,
   verifySample,
@@ -215,5 +216,76 @@ describe('destructive operations', () => {
     // It reached the card (which wants a secure channel for it).
     expect(seen.at(-1)).toBe('80F0');
     expect(r.length).toBe(2);
+  });
+});
+
+describe('with gp openSecureChannel (SCP03) through the guard', () => {
+  const SCP03_KVN = 0x30;
+  function scp03Card(limit = 5): { se: SimulatedSe; seen: string[] } {
+    const se = createSimulatedSe(defaultSeSpec({ seId: 'se-scp03', isdKeys: defaultKeySet({ scp: '03', key: RIGHT, kvn: SCP03_KVN }), authFailureLimit: limit }));
+    const seen: string[] = [];
+    const process = se.process.bind(se);
+    se.process = (c: Uint8Array) => {
+      seen.push(toHex(c.subarray(0, 2)));
+      return process(c);
+    };
+    return { se, seen };
+  }
+  const scp03Profile = (keys: 'env' | 'none' = 'env') =>
+    parseCardProfile(
+      (() => {
+        const p = JSON.parse(readFileSync(new URL('../profiles/examples/sim-scp03.json', import.meta.url), 'utf8')) as CardProfile;
+        p.ixit.keys = keys === 'env' ? { enc: 'env:K_ENC', mac: 'env:K_MAC', dek: 'env:K_DEK' } : p.ixit.keys;
+        return p;
+      })(),
+      { source: 'sim-scp03.json' },
+    );
+  const env3 = (key: string) => ({ K_ENC: key, K_MAC: key, K_DEK: key });
+  const keySet = (key: string): KeySet => ({ scp: '03', kvn: SCP03_KVN, enc: fromHex(key), mac: fromHex(key), dek: fromHex(key) });
+
+  it('right keys: the channel opens and a command goes through it', async () => {
+    const { se } = scp03Card();
+    const p = scp03Profile();
+    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: p, keys: resolveCardKeys(p, env3(RIGHT)), destructive: notAllowed });
+    const sc = await openGuardedSecureChannel(guard, { keys: keySet(RIGHT), level: 0x01 });
+    expect((await sc.transmitSecure({ cla: 0x80, ins: 0xca, p1: 0x00, p2: 0x66, le: 256 })).sw).toBe(0x9000);
+    expect(guard.budget.failures).toBe(0);
+  });
+
+  it('the host code’s own check: keys the guard does not hold are wrong → counted, INCONCLUSIVE, EXTERNAL AUTHENTICATE never sent', async () => {
+    const { se, seen } = scp03Card();
+    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: scp03Profile(), destructive: notAllowed });
+    const e = await rejection(openGuardedSecureChannel(guard, { keys: keySet(WRONG), level: 0x01 }));
+    expect(e).toBeInstanceOf(InconclusiveError);
+    expect(e.message).toMatch(/^INCONCLUSIVE: card cryptogram mismatch on INITIALIZE UPDATE .*EXTERNAL AUTHENTICATE not sent; authentication is not retried \(failed authentications on .*: 1 of 3\)$/);
+    expect(seen.filter((h) => h.endsWith('82'))).toEqual([]);
+    expect(se.inspect().auth.failures).toBe(0);
+    // No automatic retry: the next attempt through this guard is refused before it reaches the card.
+    const before = seen.length;
+    await expect(openGuardedSecureChannel(guard, { keys: keySet(RIGHT), level: 0x01 })).rejects.toThrow(/never an automatic retry/);
+    expect(seen.length).toBe(before);
+  });
+
+  it('the guard’s own check: the profile’s keys are wrong → it stops at INITIALIZE UPDATE even if the host would go on', async () => {
+    const { se, seen } = scp03Card();
+    const p = scp03Profile();
+    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: p, keys: resolveCardKeys(p, env3(WRONG)), destructive: notAllowed });
+    // The host holds the right keys, the profile does not: the guard's check decides, before EXTERNAL AUTHENTICATE.
+    const e = await rejection(openGuardedSecureChannel(guard, { keys: keySet(RIGHT), level: 0x01 }));
+    expect(e).toBeInstanceOf(InconclusiveError);
+    expect(e.message).toMatch(/key scheme none\): the keys of sim-scp03\.json are not this card's; EXTERNAL AUTHENTICATE not sent/);
+    expect(seen.filter((h) => h.endsWith('82'))).toEqual([]);
+    expect(guard.budget.failures).toBe(1);
+  });
+
+  it('a wrong EXTERNAL AUTHENTICATE answer (6300) is counted and reaches the caller as a CardError until the budget is spent', async () => {
+    const { se } = scp03Card(5);
+    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: scp03Profile(), destructive: notAllowed, budget: new AuthBudget('scp03', 2) });
+    // A host that gets the card cryptogram right but sends a broken host cryptogram.
+    const broken = (c: Uint8Array) => (c[1] === 0x82 ? guard.transmit(Uint8Array.from(c, (b, n) => (n === 5 ? b ^ 0xff : b))) : guard.transmit(c));
+    const { openSecureChannel } = await import('../gp/index.ts');
+    expect(await rejection(openSecureChannel(broken, { keys: keySet(RIGHT), level: 0x01 }))).toBeInstanceOf(CardError);
+    expect(await rejection(openSecureChannel(broken, { keys: keySet(RIGHT), level: 0x01 }))).toBeInstanceOf(InconclusiveError);
+    expect(se.inspect().auth).toMatchObject({ failures: 2, blocked: false });
   });
 });

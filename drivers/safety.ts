@@ -10,7 +10,17 @@
  *    known key set, DELETE of the ISD or central SD or of the known keys) go out only when the scenario is
  *    @destructive, the profile says the sample is sacrificial, and the run was started with --allow-destructive.
  */
-import { findKeyScheme, findTlv, parseTlv, toHex, fromHex } from '../gp/index.ts';
+import {
+  findKeyScheme,
+  findTlv,
+  fromHex,
+  openSecureChannel,
+  parseTlv,
+  SecureChannelError,
+  toHex,
+  type OpenedSecureChannel,
+  type OpenSecureChannelOptions,
+} from '../gp/index.ts';
 import type { CardProfile, LoadedCardProfile, ResolvedCardKeys } from '../profiles/index.ts';
 import { atrMatches, authBudgetOf, cplcMismatches, parseCplc } from '../profiles/index.ts';
 import type { CardChannel, TransmitOptions } from './channel.ts';
@@ -369,5 +379,21 @@ export class GuardedCard implements CardChannel {
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+}
+
+/**
+ * Opens a secure channel through the guard with gp's openSecureChannel (card cryptogram checked before
+ * EXTERNAL AUTHENTICATE). A mismatch the guard could not see itself (keys it does not hold, another SD) is
+ * reported to it: counted against the budget and turned into InconclusiveError; nothing is retried.
+ */
+export async function openGuardedSecureChannel(guard: GuardedCard, opts: OpenSecureChannelOptions): Promise<OpenedSecureChannel> {
+  try {
+    return await openSecureChannel((c) => guard.transmit(c), opts);
+  } catch (e) {
+    if (e instanceof SecureChannelError && e.kind === 'card-cryptogram-mismatch') {
+      guard.reportAuthFailure(`card cryptogram mismatch on INITIALIZE UPDATE (${e.message}); EXTERNAL AUTHENTICATE not sent`);
+    }
+    throw e;
   }
 }
