@@ -11,6 +11,8 @@ async function begin(world: TsmWorld, sp: string, serviceId: string, operation: 
   if (r.body.status === 'Executed-Success') {
     world.conversationId = (r.body as { conversationId: string }).conversationId;
     world.conversation = r.body as never;
+    world.conversationServiceId = serviceId;
+    world.spChannel = undefined;
     world.seId = seId;
   }
   return r;
@@ -72,10 +74,15 @@ When('{sp} sends a script one command longer than the conversation allows', asyn
 When('{sp} sends a script one byte larger than the conversation allows', async function (this: TsmWorld, sp: string) {
   assert.ok(this.conversation, 'no conversation was begun');
   const { maxScriptSize, maxApduCount, conversationId } = this.conversation;
-  // Fewest commands that reach the size: each at most 5 + 255 bytes, so the count limit is not what trips.
-  const count = Math.ceil((maxScriptSize + 1) / 260);
-  assert.ok(count <= maxApduCount, `cannot exceed ${maxScriptSize} bytes within ${maxApduCount} commands`);
-  const sizes = Array.from({ length: count }, (_, i) => (i < count - 1 ? 255 : maxScriptSize + 1 - 260 * (count - 1) - 5));
+  // Commands of at most 5 + 255 bytes, none shorter than 6, adding up to one byte over the limit.
+  const sizes: number[] = [];
+  for (let rest = maxScriptSize + 1; rest > 0; ) {
+    let n = Math.min(260, rest);
+    if (rest - n > 0 && rest - n < 6) n = rest - 6;
+    sizes.push(n - 5);
+    rest -= n;
+  }
+  assert.ok(sizes.length <= maxApduCount, `cannot exceed ${maxScriptSize} bytes within ${maxApduCount} commands`);
   const script = sizes.map((n) => encodeCommand({ cla: 0x80, ins: 0xe2, p1: 0x80, p2: 0x00, data: new Uint8Array(n) }));
   assert.equal(script.reduce((s, c) => s + c.length, 0), maxScriptSize + 1);
   this.commandsAtEnd = this.commandsSent.length;

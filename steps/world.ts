@@ -4,8 +4,9 @@
  */
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
 import { defaultFleet, loadFleet, type Fleet } from '../profiles/fleet.ts';
-import { CentralTsm, ManualClock, SpClient, startSpApi, type Answer, type BeginConversationResponse, type ServiceRecord, type SpApiServer, type SpResult } from '../tsm/index.ts';
+import { CentralTsm, ManualClock, SpClient, SpTsm, startSpApi, type Answer, type BeginConversationResponse, type ServiceRecord, type SpApiServer, type SpResult } from '../tsm/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
+import { fromHex, type KeySet, type OpenedSecureChannel } from '../gp/index.ts';
 import { openCardAccess, type CardAccess } from './support/targets.ts';
 
 export class TsmWorld extends World {
@@ -25,6 +26,15 @@ export class TsmWorld extends World {
   commandsAtEnd?: number;
   /** The last successful BeginConversation answer. */
   conversation?: BeginConversationResponse;
+  conversationServiceId?: string;
+  /** The cardholder data the SP last personalized, as sent. */
+  cardholderData?: Uint8Array;
+  /** The SP's secure channel to its SD, open in the current conversation. */
+  spChannel?: OpenedSecureChannel;
+  /** Key sets each SP holds for its SD, by SD AID (the fleet's to start with, then rotated ones). */
+  readonly spKeys = new Map<string, KeySet>();
+  /** The key set an SP rotated away from, by SD AID. */
+  readonly previousSpKeys = new Map<string, KeySet>();
   private unsubscribe?: () => void;
 
   constructor(options: IWorldOptions) {
@@ -47,6 +57,37 @@ export class TsmWorld extends World {
     this.unsubscribe?.();
     await this.api?.close();
     await this.cards?.close();
+  }
+
+  spTsm(name: string): SpTsm {
+    return new SpTsm(this.sp(name));
+  }
+
+  /** The key set the SP currently holds for the SD of a service. */
+  keysFor(serviceId: string): KeySet {
+    const sdAid = this.serviceRecord(serviceId).sdAid;
+    let keys = this.spKeys.get(sdAid);
+    if (!keys) {
+      const spec = this.fleet.ses.flatMap((se) => se.services ?? []).find((s) => s.id === serviceId)?.spKeys;
+      if (!spec) throw new Error(`the fleet gives the SP no keys for the SD of ${serviceId}`);
+      keys = { kvn: spec.kvn, scp: spec.scp, enc: fromHex(spec.enc), mac: fromHex(spec.mac), dek: fromHex(spec.dek) };
+      this.spKeys.set(sdAid, keys);
+    }
+    return keys;
+  }
+
+  /** The service the current conversation is about. */
+  conversationService(): ServiceRecord {
+    if (!this.conversationServiceId) throw new Error('no conversation was begun');
+    return this.serviceRecord(this.conversationServiceId);
+  }
+
+  /** What the simulated card of an SE holds now (the card itself, not the TSM's memory). */
+  card(seId = this.seId) {
+    if (!seId) throw new Error('no secure element in this scenario yet');
+    const card = this.cards.cards.get(seId);
+    if (!card) throw new Error(`no simulated card ${seId}`);
+    return card.inspect();
   }
 
   sp(name: string): SpClient {
