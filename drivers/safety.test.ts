@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { CardError, encodeCommand, fromHex, parseResponse, Scp02Host, toHex, type KeySet } from '../gp/index.ts';
 import { parseCardProfile, resolveCardKeys, type CardProfile, type LoadedCardProfile } from '../profiles/index.ts';
 import { createSimulatedSe, defaultKeySet, defaultSeSpec, type SimulatedSe } from '../simulator/index.ts';
+import { DriverError } from './channel.ts';
 import { InProcessChannel } from './inproc.ts';
 import {
   assertDestructiveAllowed,
@@ -16,6 +17,7 @@ import {
   destructiveReason,
   GuardedCard,
   InconclusiveError,
+  inconclusiveFromDriver,
   openGuardedSecureChannel,
   resetAuthBudgets,
   SafetyError,
@@ -287,5 +289,18 @@ describe('with gp openSecureChannel (SCP03) through the guard', () => {
     expect(await rejection(openSecureChannel(broken, { keys: keySet(RIGHT), level: 0x01 }))).toBeInstanceOf(CardError);
     expect(await rejection(openSecureChannel(broken, { keys: keySet(RIGHT), level: 0x01 }))).toBeInstanceOf(InconclusiveError);
     expect(se.inspect().auth).toMatchObject({ failures: 2, blocked: false });
+  });
+});
+
+describe('driver failures at the verdict edge', () => {
+  it('a removed card, a closed channel or a missed deadline become INCONCLUSIVE with the reason; others pass through', () => {
+    const removed = inconclusiveFromDriver(new DriverError('removed', 'pcsc:R: the card was removed from the reader'));
+    expect(removed).toBeInstanceOf(InconclusiveError);
+    expect((removed as Error).message).toBe('INCONCLUSIVE: card removed: pcsc:R: the card was removed from the reader');
+    expect((inconclusiveFromDriver(new DriverError('timeout', 'x')) as Error).message).toBe('INCONCLUSIVE: card did not answer in time: x');
+    const protocol = new DriverError('protocol', 'bad');
+    expect(inconclusiveFromDriver(protocol)).toBe(protocol);
+    const other = new TypeError('bug');
+    expect(inconclusiveFromDriver(other)).toBe(other);
   });
 });

@@ -23,7 +23,7 @@ import {
 } from '../gp/index.ts';
 import type { CardProfile, LoadedCardProfile, ResolvedCardKeys } from '../profiles/index.ts';
 import { atrMatches, authBudgetOf, cplcMismatches, parseCplc } from '../profiles/index.ts';
-import type { CardChannel, TransmitOptions } from './channel.ts';
+import { DriverError, type CardChannel, type TransmitOptions } from './channel.ts';
 import type { AnnotatedTransmitOptions } from './extensions.ts';
 
 /** The harness refuses to go on: wrong sample, or a destructive step without all three permissions. */
@@ -43,6 +43,19 @@ export class InconclusiveError extends Error {
     super(`INCONCLUSIVE: ${reason}`);
     this.name = 'InconclusiveError';
   }
+}
+
+/**
+ * The verdict meaning of a driver failure, for the step/hook edge: a card that was removed, a channel that
+ * closed under the scenario, or an exchange past its deadline leave the outcome undecided, so they become
+ * InconclusiveError with the driver's reason. Anything else is returned unchanged.
+ */
+export function inconclusiveFromDriver(e: unknown): unknown {
+  if (e instanceof DriverError && (e.kind === 'removed' || e.kind === 'closed' || e.kind === 'timeout')) {
+    const what = e.kind === 'removed' ? 'card removed' : e.kind === 'closed' ? 'card channel closed' : 'card did not answer in time';
+    return new InconclusiveError(`${what}: ${e.message}`);
+  }
+  return e;
 }
 
 // ---------------------------------------------------------------------------------------------- destructive
