@@ -19,3 +19,5 @@ export * from './scp03.ts';
 export * from './scp03-card.ts';
 export * from './scp03-put-key.ts';
 export * from './open-secure-channel.ts';
+export * from './privileges.ts';
+export * from './life-cycle.ts';
