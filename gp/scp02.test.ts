@@ -12,7 +12,8 @@ import {
   type DesKeySet,
 } from './scp02-crypto.ts';
 import { decodeScp02PutKeyData, scp02PutKey, scp02PutKeyData } from './scp02-put-key.ts';
-import { Scp02Host, parseScp02InitializeUpdateResponse } from './scp02.ts';
+import { Scp02Host, parseScp02InitializeUpdateResponse, scp02HostFactory } from './scp02.ts';
+import { openSecureChannel } from './open-secure-channel.ts';
 import { SecureChannelError } from './secure-channel.ts';
 
 const text = readFileSync(new URL('../../shared/vectors/pysim-scp02.txt', import.meta.url), 'utf8');
@@ -392,5 +393,33 @@ describe('GlobalPlatformPro SCP02 vectors (TestPlaintextKeys: static keys 404142
   it('a key encrypted for PUT KEY with the session DEK', () => {
     const data = scp02PutKeyData(s.sdek, 0x01, { enc: k, mac: k, dek: k });
     expect(toHex(data.slice(3, 19))).toBe('EFBEE6C6D99D7B70BDE9D7E927F020AF');
+  });
+});
+
+describe('openSecureChannel with scp02HostFactory against Scp02Card', () => {
+  it('opens at level 03 over a transmit function and exchanges wrapped commands', async () => {
+    const { card, store } = makeCard(0x55, 3);
+    const transmit = async (wire: Uint8Array) => exchange(card, wire);
+    const ch = await openSecureChannel(transmit, { keys: { kvn: 0x70, scp: '02', ...keys }, level: 0x03, hostFactory: scp02HostFactory(0x55) });
+    expect(ch.scp).toBe('02');
+    expect(store.sequenceCounter).toBe(4);
+    const r = await ch.transmitSecure(commands[2]);
+    expect(r.sw).toBe(0x9000);
+    expect(toHex(r.data)).toBe(toHex(encodeCommand(commands[2])));
+  });
+
+  it('a wrong key set stops after INITIALIZE UPDATE: the card never sees EXTERNAL AUTHENTICATE', async () => {
+    const { card, store } = makeCard(0x15, 3);
+    const seen: number[] = [];
+    const transmit = async (wire: Uint8Array) => {
+      seen.push(wire[1]);
+      return exchange(card, wire);
+    };
+    const wrong = { kvn: 0x70, scp: '02' as const, enc: h('404142434445464748494A4B4C4D4E4F'), mac: keys.mac, dek: keys.dek };
+    await expect(openSecureChannel(transmit, { keys: wrong, level: 0x01, hostFactory: scp02HostFactory() })).rejects.toMatchObject({
+      kind: 'card-cryptogram-mismatch',
+    });
+    expect(seen).toEqual([0x50]);
+    expect(store.sequenceCounter).toBe(3);
   });
 });

@@ -23,6 +23,7 @@ import {
   scp02SessionKeys,
   SCP02_SM_BIT,
 } from './scp02-crypto.ts';
+import type { HostFactory } from './open-secure-channel.ts';
 import { type HostSecureChannel, SecureChannelError, SecurityLevel, type SessionKeys } from './secure-channel.ts';
 
 /** Fields of the INITIALIZE UPDATE response (Table E-8). */
@@ -221,4 +222,12 @@ export class Scp02Host implements HostSecureChannel {
 /** Sequence counter as a number (for traces and the simulator's persistence). */
 export function scp02SequenceCounterValue(counter: Uint8Array): number {
   return readUint(counter);
+}
+
+/**
+ * The SCP02 host for openSecureChannel (gp/open-secure-channel.ts): `hostFactory: scp02HostFactory(0x55)`.
+ * `i` is the card's i parameter (read it from Card Recognition Data, tag '64', or the card profile).
+ */
+export function scp02HostFactory(i = 0x15): HostFactory {
+  return (keys, level) => new Scp02Host({ keys, level, i });
 }
