@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { encodeCommand } from '../gp/index.ts';
-import type { RequestedOperation } from '../tsm/index.ts';
+import type { BeginConversationResponse, RequestedOperation } from '../tsm/index.ts';
 import type { TsmWorld } from './world.ts';
 
 async function begin(world: TsmWorld, sp: string, serviceId: string, operation: RequestedOperation) {
   const seId = world.seId ?? world.serviceRecord(serviceId).seId;
   const r = world.remember(await world.sp(sp).beginConversation({ seId, serviceId, requestedOperation: operation }));
   if (r.body.status === 'Executed-Success') {
-    world.conversationId = (r.body as { conversationId: string }).conversationId;
+    world.conversationId = (r.body as BeginConversationResponse).conversationId;
     world.conversation = r.body as never;
     world.conversationServiceId = serviceId;
     world.spChannel = undefined;
