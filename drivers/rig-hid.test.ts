@@ -6,7 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseRigProfile, type RigProfile } from '../profiles/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
-import { HidRelayRig, nodeHidBackend, relayCountOf, RigError, UsbRelayBoard, type HidBackend, type HidDevice, type HidDeviceInfo } from './rig-hid.ts';
+import { InProcessChannel } from './inproc.ts';
+import { hasPower } from './extensions.ts';
+import { newSimulatedSe } from './conformance.ts';
+import { withRigPower, HidRelayRig, nodeHidBackend, relayCountOf, RigError, UsbRelayBoard, type HidBackend, type HidDevice, type HidDeviceInfo } from './rig-hid.ts';
 
 /** A dcttech USBRelayN board as node-hid's HIDAsync sees it. */
 class FakeDcttechBoard implements HidDevice {
@@ -178,6 +181,20 @@ describe('HidRelayRig from a rig profile', () => {
     const rig = await HidRelayRig.open(profile({ relays: { cardPower: { relay: 2 } } }), { backend: backendWith(a) });
     expect(rig.capabilities).toEqual(['power-control']);
     await expect(rig.field(true)).rejects.toThrow(/has no field relay/);
+  });
+
+  it('gives a channel power control through the card-power relay, with a cold reset on power-up', async () => {
+    const a = relay2('/dev/hidraw0', 'AAAAA');
+    const rig = await HidRelayRig.open(profile(), { backend: backendWith(a) });
+    const { se } = newSimulatedSe('se-rig');
+    const ch = withRigPower(new InProcessChannel(se), rig);
+    expect(hasPower(ch)).toBe(true);
+    expect(await ch.power(false)).toBeUndefined();
+    expect(a[1].state & 0b01).toBe(0);
+    const atr = await ch.power(true);
+    expect(a[1].state & 0b01).toBe(1);
+    expect(Buffer.from(atr!).equals(Buffer.from(se.atr()))).toBe(true);
+    expect(ch.name).toBe('inproc:se-rig');
   });
 
   it('loads the real node-hid lazily', () => {

@@ -8,6 +8,8 @@
  */
 import { createRequire } from 'node:module';
 import { emit } from '../trace/index.ts';
+import type { CardChannel, TransmitOptions } from './channel.ts';
+import type { PowerControl } from './extensions.ts';
 import type { RelayWiring, RigProfile } from '../profiles/index.ts';
 import { rigCapabilities, usbIdNumber } from '../profiles/index.ts';
 
@@ -259,4 +261,22 @@ function describeInfo(d: HidDeviceInfo): string {
 
 function hex(bytes: number[]): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join('');
+}
+
+/**
+ * Gives a channel card power control through the rig (for @needs:power-control): power(false) opens the
+ * supply; power(true) closes it and cold-resets the channel, resolving the new ATR.
+ */
+export function withRigPower<T extends CardChannel>(channel: T, rig: HidRelayRig): T & PowerControl {
+  const power = async (on: boolean, opts?: TransmitOptions): Promise<Uint8Array | undefined> => {
+    await rig.cardPower(on);
+    return on ? channel.reset(true, opts) : undefined;
+  };
+  return new Proxy(channel, {
+    get(target, prop, receiver) {
+      if (prop === 'power') return power;
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as T & PowerControl;
 }
