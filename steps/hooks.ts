@@ -1,7 +1,7 @@
 /** Per-scenario lifecycle. Trace recording, correlation and applicability come from reports/ (installed first). */
 import * as cucumber from '@cucumber/cucumber';
 import { After, setDefaultTimeout } from '@cucumber/cucumber';
-import { installTraceHooks } from '../reports/cucumber-hooks.ts';
+import { installTraceHooks } from '../reports/index.ts';
 import type { TsmWorld } from './world.ts';
 
 installTraceHooks(cucumber, {});

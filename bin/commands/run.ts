@@ -1,10 +1,13 @@
 /** `tsmlab run`: runs the feature suites on the built-in simulator (or a real card) and writes reports/out/. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Envelope } from '@cucumber/messages';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
+import { defaultFleet, loadFleet } from '../../profiles/fleet.ts';
+import { ensureProcessRecorder, formatLeakHits, scanForKeys, writeRunReports } from '../../reports/index.ts';
 import { parseArgs } from '../args.ts';
 import { CliError } from '../cli-error.ts';
+import { fleetKeys } from './run-keys.ts';
 import { ScenarioTally } from './run-tally.ts';
 
 const HELP = `usage: tsmlab run [options] [feature files or dirs...]
@@ -16,7 +19,15 @@ const HELP = `usage: tsmlab run [options] [feature files or dirs...]
   --allow-destructive   allow @destructive scenarios (the profile must also say the card is sacrificial)
   --reveal-keys         show key values in traces and reports (never by default)
   --no-viewer           do not start the live trace viewer
-  --quiet               one line per scenario instead of the progress display`;
+  --keep-viewer         keep the viewer running after the run (default when the terminal is interactive)
+  --quiet               one line per scenario instead of the progress display; no viewer`;
+
+/** Output of an earlier run in the same directory would be merged into this run's reports. */
+function clearPreviousRun(out: string): void {
+  for (const name of readdirSync(out)) {
+    if (/^trace-\d+\.ndjson$/.test(name) || name === 'evidence') rmSync(path.join(out, name), { recursive: true, force: true });
+  }
+}
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help')) {
@@ -24,25 +35,42 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   const a = parseArgs(args, {
-    values: ['target', 'tags', 'out', 'profile', 'fleet', 'parallel'],
-    flags: ['allow-destructive', 'reveal-keys', 'no-viewer', 'quiet'],
+    values: ['target', 'tags', 'out', 'profile', 'fleet'],
+    flags: ['allow-destructive', 'reveal-keys', 'no-viewer', 'keep-viewer', 'quiet'],
   });
   const target = a.values.target ?? 'sim';
   if (!/^(sim|pcsc(:.*)?)$/.test(target)) throw new CliError(`--target must be "sim" or "pcsc[:READER]", not "${target}"`);
+  for (const f of ['profile', 'fleet'] as const) {
+    if (a.values[f] && !existsSync(a.values[f])) throw new CliError(`--${f} ${a.values[f]}: no such file`);
+  }
   const out = path.resolve(a.values.out ?? 'reports/out');
   mkdirSync(out, { recursive: true });
+  clearPreviousRun(out);
   const quiet = a.flags.has('quiet');
+  const reveal = a.flags.has('reveal-keys');
+  const fleet = a.values.fleet ? loadFleet(a.values.fleet) : defaultFleet();
+  const keys = fleetKeys(fleet);
 
-  const env: Record<string, string> = {
+  const runId = `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  Object.assign(process.env, {
     TSMLAB_TARGET: target,
     TSMLAB_OUT: out,
-    TSMLAB_RUN_ID: `run-${new Date().toISOString().replace(/[:.]/g, '-')}`,
-  };
-  if (a.values.profile) env.TSMLAB_PROFILE = path.resolve(a.values.profile);
-  if (a.values.fleet) env.TSMLAB_FLEET = path.resolve(a.values.fleet);
-  if (a.flags.has('allow-destructive')) env.TSMLAB_ALLOW_DESTRUCTIVE = '1';
-  if (a.flags.has('reveal-keys')) env.TSMLAB_REVEAL_KEYS = '1';
-  Object.assign(process.env, env);
+    TSMLAB_RUN_ID: runId,
+    ...(a.values.profile ? { TSMLAB_PROFILE: path.resolve(a.values.profile) } : {}),
+    ...(a.values.fleet ? { TSMLAB_FLEET: path.resolve(a.values.fleet) } : {}),
+    ...(a.flags.has('allow-destructive') ? { TSMLAB_ALLOW_DESTRUCTIVE: '1' } : {}),
+    ...(reveal ? { TSMLAB_REVEAL_KEYS: '1' } : {}),
+  });
+
+  const redact = { reveal, knownKeys: keys.map((k) => ({ value: k.value, ref: k.label })) };
+  const { recorder } = ensureProcessRecorder(out, redact);
+
+  let viewer: { url: string; close(): Promise<void> } | undefined;
+  if (!quiet && !a.flags.has('no-viewer')) {
+    const { startViewer } = await import('../../viewer/index.ts');
+    viewer = await startViewer({ source: { followDir: out }, title: `tsmlab ${runId}` });
+    console.log(`live trace viewer: ${viewer.url}`);
+  }
 
   const { runConfiguration } = await loadConfiguration({
     provided: {
@@ -63,9 +91,34 @@ export async function run(args: string[]): Promise<number> {
     const line = tally.onMessage(m);
     if (line && quiet) console.log(line);
   });
+  recorder.close();
+
   const summary = tally.summary();
-  writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  const traces = readdirSync(out).filter((f) => /^trace-\d+\.ndjson$/.test(f)).map((f) => path.join(out, f));
+  const reports = await writeRunReports({
+    messagesFile: path.join(out, 'messages.ndjson'),
+    traceFile: traces,
+    outDir: out,
+    meta: { runId, target, reader: target === 'sim' ? 'tsmlab simulator over WebSocket' : target, revealKeys: reveal },
+  });
+
+  let leaks = 0;
+  if (!reveal) {
+    const hits = scanForKeys(out, keys);
+    leaks = hits.length;
+    if (hits.length) console.error(`KEY LEAK: ${hits.length} key value(s) found in the run's output:\n${formatLeakHits(hits, out)}`);
+  }
+
+  writeFileSync(path.join(out, 'summary.json'), JSON.stringify({ ...summary, failed: summary.failed + (leaks ? 1 : 0), leaks }, null, 2) + '\n');
   console.log(`\nscenarios: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} not applicable/skipped`);
-  console.log(`reports: ${out}`);
-  return result.success && summary.failed === 0 ? 0 : 1;
+  console.log(`reports: ${path.relative(process.cwd(), reports.reportFile) || reports.reportFile} (certification), ${path.relative(process.cwd(), out)}/cucumber.html, junit.xml, trace.pcapng`);
+
+  if (viewer) {
+    if (a.flags.has('keep-viewer') || process.stdout.isTTY) {
+      console.log(`the viewer stays up at ${viewer.url} — press Ctrl-C to stop`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+    await viewer.close();
+  }
+  return result.success && summary.failed === 0 && leaks === 0 ? 0 : 1;
 }
