@@ -123,9 +123,13 @@ done
 usbdrop=
 [ -d /usr/lib/pcsc/drivers ] && usbdrop=/usr/lib/pcsc/drivers
 
+# Without root, a user namespace gives the mounts and the network namespace their privileges.
+userns=
+[ "$(id -u)" -eq 0 ] || userns=--map-root-user
+
 set +e
 TSMLAB_PCSCD_INNER=1 TSMLAB_PCSCD_CONF="$work/reader.conf.d" TSMLAB_PCSCD_USBDROP="$usbdrop" \
   TSMLAB_PCSCD_LOG="$log" TSMLAB_VPCD_PORTS="$ports" TSMLAB_VPCD_READERS="$names" \
-  unshare --net --mount --pid --fork --kill-child --propagation private sh "$0" "$@"
+  unshare $userns --net --mount --pid --fork --kill-child --propagation private sh "$0" "$@"
 status=$?
 exit "$status"
