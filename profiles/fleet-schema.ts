@@ -122,6 +122,7 @@ const service = {
     /** The central TSM's service states (tsm/service-state.ts; a test keeps the two lists equal). */
     state: { enum: ['available', 'prepersonalizing', 'installed', 'activated', 'suspended', 'updating', 'deleting', 'deleted', 'failed'] },
     spKeys: keySet,
+    installSize: { type: 'integer', minimum: 0 },
   },
 };
 

@@ -96,6 +96,8 @@ export interface ServiceSpec {
   state?: string;
   /** SP's own keys for its SD (the SP TSM holds them; the central TSM must not need them). */
   spKeys?: KeySetSpec;
+  /** Non-volatile bytes an instance needs (the central TSM's eligibility check; default 2048). */
+  installSize?: number;
 }
 
 export interface SeSpec {

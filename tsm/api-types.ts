@@ -2,7 +2,7 @@
  * Requests and responses of the SP API, as the core and the SP client see them (tsm/openapi.json is the
  * same contract for HTTP; http.test.ts keeps the two in step).
  */
-import type { Bearer } from '../profiles/fleet-types.ts';
+import type { Bearer, KeySetSpec } from '../profiles/fleet-types.ts';
 import type { SeData, ServiceRecord } from './registry.ts';
 import type { ExecutionStatus, ReasonCode } from './status.ts';
 
@@ -133,4 +133,58 @@ export interface ActivateServiceResponse extends Answer {
   seId: string;
   instanceAid: string;
   state: string;
+}
+
+/** A request about one service on one SE (the SE by seId, MSI, or the service id alone when unambiguous). */
+export interface ServiceRequest extends CommonRequest {
+  serviceId: string;
+  seId?: string;
+  msisdn?: string;
+  mno?: string;
+}
+
+export type PrepersonalizeRequest = ServiceRequest;
+
+export interface PrepersonalizeResponse extends Answer {
+  serviceId: string;
+  seId: string;
+  sdAid: string;
+  instanceAid: string;
+  state: string;
+  /** The SP SD's temporary keys when the central TSM created the SD (the SP replaces them at once). */
+  temporaryKeys?: KeySetSpec;
+  freeNonVolatile: number;
+}
+
+export interface UpdateServiceRequest extends ServiceRequest {
+  /** Application-specific install parameters ('C9'), hex. */
+  installParameters?: string;
+}
+
+export interface UpdateServiceResponse extends Answer {
+  serviceId: string;
+  seId: string;
+  instanceAid: string;
+  state: string;
+  freeNonVolatile: number;
+}
+
+export interface DeleteServicesRequest extends CommonRequest {
+  serviceIds: string[];
+  seId?: string;
+  msisdn?: string;
+  mno?: string;
+}
+
+export interface ServiceOutcome {
+  serviceId: string;
+  status: ExecutionStatus;
+  reasonCode?: ReasonCode;
+  message?: string;
+  state: string;
+}
+
+export interface DeleteServicesResponse extends Answer {
+  seId: string;
+  results: ServiceOutcome[];
 }

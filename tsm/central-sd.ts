@@ -1,14 +1,16 @@
 /**
- * The central TSM acting on a card under its own keys: it selects the central SD, opens a secure channel with
- * the central TSM's key set (through the SE's MNO network, like every command it sends), and sends the
- * contactless activation SET STATUS of GP Amendment C for a service instance. A card cryptogram that does not
- * verify stops everything before EXTERNAL AUTHENTICATE (6.1), so a wrong key set never costs an attempt.
+ * The central TSM acting on a card under its own keys: a CentralSession selects an SD the TSM holds keys for
+ * (the central SD, or an SP SD it has just created), opens a secure channel with them through the SE's MNO
+ * network (like every command it sends), and sends wrapped commands, turning a refusal into a TsmError. A card
+ * cryptogram that does not verify stops everything before EXTERNAL AUTHENTICATE (6.1), so a wrong key set never
+ * costs an authentication attempt.
  */
 import { randomBytes } from 'node:crypto';
 import type { CardChannel, TransmitOptions } from '../drivers/channel.ts';
 import {
   encodeCommand,
   fromHex,
+  keyCheckValue,
   parseResponse,
   Scp02Host,
   Scp03Host,
@@ -17,19 +19,13 @@ import {
   SecurityLevel,
   type CommandApdu,
   type HostSecureChannel,
+  type ResponseApdu,
 } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
 import type { MnoNetwork } from '../simulator/mno-network.ts';
+import { putAesKeySet, select } from './card-commands.ts';
+import { reasonForSw } from './script.ts';
 import { TsmError } from './status.ts';
-
-export interface ActivationInput {
-  network: MnoNetwork;
-  /** Channel to the SE (opened by the TSM's channel factory). */
-  channel: CardChannel;
-  centralSd: { aid: string; keys: KeySetSpec };
-  instanceAid: string;
-  timeoutMs?: number;
-}
 
 /** A CardChannel whose every exchange travels over the MNO network (one-command scripts). */
 export function overNetwork(network: MnoNetwork, channel: CardChannel, timeoutMs?: number): CardChannel {
@@ -45,37 +41,20 @@ export function overNetwork(network: MnoNetwork, channel: CardChannel, timeoutMs
   };
 }
 
-/** Amendment C Table 3-19: status type '01', availability state over the contactless interface. */
-export const STATUS_TYPE_CONTACTLESS_AVAILABILITY = 0x01;
-/** Amendment C Table 8-1: ACTIVATED '01', DEACTIVATED '00'. */
-export const CONTACTLESS_ACTIVATED = 0x01;
-export const CONTACTLESS_DEACTIVATED = 0x00;
+export const swHex = (sw: number) => sw.toString(16).toUpperCase().padStart(4, '0');
 
-/** SET STATUS (Amendment C §3.11.4) switching one application's contactless availability; data '4F' AID. */
-export function setContactlessAvailability(aidHex: string, activated: boolean): CommandApdu {
-  const aid = fromHex(aidHex);
-  return {
-    cla: 0x80,
-    ins: 0xf0,
-    p1: STATUS_TYPE_CONTACTLESS_AVAILABILITY,
-    p2: activated ? CONTACTLESS_ACTIVATED : CONTACTLESS_DEACTIVATED,
-    data: Uint8Array.from([0x4f, aid.length, ...aid]),
-  };
-}
-
-const swHex = (sw: number) => sw.toString(16).toUpperCase().padStart(4, '0');
-
-type CentralHost = HostSecureChannel & {
+type Host = HostSecureChannel & {
   initializeUpdate(kvn: number, challenge: Uint8Array): CommandApdu;
   onInitializeUpdateResponse(data: Uint8Array): unknown;
   externalAuthenticate(): CommandApdu;
+  encryptSensitive(data: Uint8Array): Uint8Array;
 };
 
 /**
- * The host side for the central SD's key set: SCP03 at the strongest level its i allows (C-MAC, C-DECRYPTION,
- * and R-MAC / R-ENCRYPTION when supported), SCP02 with C-MAC.
+ * The host side for a key set: SCP03 at the strongest level its i allows (C-MAC, C-DECRYPTION, and R-MAC /
+ * R-ENCRYPTION when supported), SCP02 with C-MAC.
  */
-function centralHost(keys: KeySetSpec, sdAid: Uint8Array): { host: CentralHost; challengeLength: number } {
+function hostFor(keys: KeySetSpec, sdAid: Uint8Array): { host: Host; challengeLength: number } {
   const statics = { enc: fromHex(keys.enc), mac: fromHex(keys.mac), dek: fromHex(keys.dek) };
   if (keys.scp === '02') return { host: new Scp02Host({ keys: statics, i: keys.i ? parseInt(keys.i, 16) : 0x55 }), challengeLength: 8 };
   const i = keys.i ? parseInt(keys.i, 16) : 0x70;
@@ -85,35 +64,52 @@ function centralHost(keys: KeySetSpec, sdAid: Uint8Array): { host: CentralHost; 
   return { host: new Scp03Host({ keys: statics, level, sdAid }), challengeLength: i & Scp03Option.S16 ? 16 : 8 };
 }
 
-/** Opens the central TSM's own secure channel to the selected central SD. */
-async function openCentralChannel(link: CardChannel, keys: KeySetSpec, sdAid: Uint8Array): Promise<HostSecureChannel> {
-  const { host, challengeLength } = centralHost(keys, sdAid);
-  const init = parseResponse(await link.transmit(encodeCommand(host.initializeUpdate(keys.kvn, randomBytes(challengeLength)))));
-  if (init.sw !== 0x9000) throw TsmError.failed('6.1', `INITIALIZE UPDATE on the central SD failed (SW ${swHex(init.sw)})`);
-  try {
-    host.onInitializeUpdateResponse(init.data);
-  } catch (e) {
-    if (e instanceof SecureChannelError) {
-      throw TsmError.failed('6.1', `the central SD's card cryptogram did not verify (${e.kind}); EXTERNAL AUTHENTICATE not sent`);
-    }
-    throw e;
-  }
-  const auth = parseResponse(await link.transmit(encodeCommand(host.externalAuthenticate())));
-  if (auth.sw !== 0x9000) throw TsmError.failed('6.1', `EXTERNAL AUTHENTICATE on the central SD failed (SW ${swHex(auth.sw)})`);
-  return host;
-}
+export class CentralSession {
+  private constructor(
+    private readonly link: CardChannel,
+    readonly sdAid: string,
+    private readonly host: Host,
+    readonly keys: KeySetSpec,
+  ) {}
 
-export async function activateOnCard(input: ActivationInput): Promise<void> {
-  const link = overNetwork(input.network, input.channel, input.timeoutMs);
-  const sd = fromHex(input.centralSd.aid);
-  const selected = parseResponse(await link.transmit(encodeCommand({ cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x00, data: sd, le: 256 })));
-  if (selected.sw !== 0x9000) throw TsmError.failed('4.2', `the central SD ${input.centralSd.aid} could not be selected (SW ${swHex(selected.sw)})`);
-  const host = await openCentralChannel(link, input.centralSd.keys, sd);
-  const answer = host.unwrap(await link.transmit(host.wrap(setContactlessAvailability(input.instanceAid, true))));
-  if (answer.sw !== 0x9000) {
-    throw TsmError.failed(
-      '4.2',
-      `the card refused to activate ${input.instanceAid} on the contactless interface (SET STATUS '01', SW ${swHex(answer.sw)})`,
+  /** Selects `sd` and authenticates with `keys` over the network link. */
+  static async open(link: CardChannel, sd: { aid: string; keys: KeySetSpec }): Promise<CentralSession> {
+    const aid = fromHex(sd.aid);
+    const selected = parseResponse(await link.transmit(encodeCommand(select(sd.aid))));
+    if (selected.sw !== 0x9000) throw TsmError.failed(selected.sw === 0x6a82 ? '3.9' : '4.2', `security domain ${sd.aid} could not be selected (SW ${swHex(selected.sw)})`);
+    const { host, challengeLength } = hostFor(sd.keys, aid);
+    const init = parseResponse(await link.transmit(encodeCommand(host.initializeUpdate(sd.keys.kvn, randomBytes(challengeLength)))));
+    if (init.sw !== 0x9000) throw TsmError.failed('6.1', `INITIALIZE UPDATE on ${sd.aid} failed (SW ${swHex(init.sw)})`);
+    try {
+      host.onInitializeUpdateResponse(init.data);
+    } catch (e) {
+      if (e instanceof SecureChannelError) {
+        throw TsmError.failed('6.1', `the card cryptogram of ${sd.aid} did not verify (${e.kind}); EXTERNAL AUTHENTICATE not sent`);
+      }
+      throw e;
+    }
+    const auth = parseResponse(await link.transmit(encodeCommand(host.externalAuthenticate())));
+    if (auth.sw !== 0x9000) throw TsmError.failed('6.1', `EXTERNAL AUTHENTICATE on ${sd.aid} failed (SW ${swHex(auth.sw)})`);
+    return new CentralSession(link, sd.aid, host, sd.keys);
+  }
+
+  /** Sends one command under the secure channel; a status other than 9000 (or `accept`) throws TsmError. */
+  async send(command: CommandApdu, what: string, accept: readonly number[] = [0x9000]): Promise<ResponseApdu> {
+    const r = this.host.unwrap(await this.link.transmit(this.host.wrap(command)));
+    if (!accept.includes(r.sw)) throw TsmError.failed(reasonForSw(r.sw), `${what} was refused by the card (SW ${swHex(r.sw)})`);
+    return r;
+  }
+
+  /** PUT KEY of a complete AES key set (replacing `oldKvn`, 0 to add) encrypted with this session's DEK. */
+  async putKeySet(oldKvn: number, keys: KeySetSpec, what: string): Promise<void> {
+    if (keys.scp !== '03' || this.keys.scp !== '03') throw TsmError.failed('3.1', `${what}: only SCP03 (AES) key sets are put by the central TSM`);
+    const cmd = putAesKeySet(
+      oldKvn,
+      keys.kvn,
+      { enc: fromHex(keys.enc), mac: fromHex(keys.mac), dek: fromHex(keys.dek) },
+      (k) => this.host.encryptSensitive(k),
+      (k) => keyCheckValue(k, 'aes'),
     );
+    await this.send(cmd, what);
   }
 }

@@ -13,6 +13,13 @@ import type {
   ActivateServiceRequest,
   ActivateServiceResponse,
   Answer,
+  DeleteServicesRequest,
+  DeleteServicesResponse,
+  PrepersonalizeRequest,
+  PrepersonalizeResponse,
+  ServiceOutcome,
+  UpdateServiceRequest,
+  UpdateServiceResponse,
   BeginConversationRequest,
   BeginConversationResponse,
   EndConversationRequest,
@@ -25,7 +32,10 @@ import type {
   SendScriptRequest,
   SendScriptResponse,
 } from './api-types.ts';
-import { activateOnCard } from './central-sd.ts';
+import { setContactlessAvailability } from './card-commands.ts';
+import { CentralSession, overNetwork } from './central-sd.ts';
+import { redactKeys } from './redact.ts';
+import { checkMemory, createSpSd, deleteApplication, installService, isOnCard, temporaryKeySet } from './sagas.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { ConversationStore, type Conversation } from './conversation.ts';
 import { CallLedger, fingerprint } from './idempotency.ts';
@@ -55,6 +65,9 @@ export interface CentralTsmOptions {
   /** Where service states survive a restart (default: memory only). */
   store?: TsmStore;
 }
+
+/** Non-volatile bytes assumed for an instance whose service does not say (eligibility). */
+const DEFAULT_INSTALL_SIZE = 2048;
 
 /** Service states in which an SP may hold a conversation with its service. */
 const CONVERSATION_STATES: readonly string[] = ['installed', 'activated'];
@@ -223,26 +236,156 @@ export class CentralTsm {
       if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId} to activate`);
       checkTransition(service.id, service.state, 'activated');
       const network = this.route(seId);
-      this.expireStale();
-      if (this.busy.has(seId) || this.conversations.openOn(seId)) {
-        throw TsmError.failed('3.7', `SE ${seId} is busy with a conversation; activate the service after it has ended`);
-      }
-      this.busy.add(seId);
-      let channel: CardChannel | undefined;
-      try {
-        channel = await this.open(seId);
-        const central = this.registry.centralSdKeys(seId);
-        this.decide('activation', `central TSM opens its own secure channel to ${central.aid} on ${seId} to activate ${service.instanceAid}`);
-        await activateOnCard({ network, channel, centralSd: central, instanceAid: service.instanceAid, timeoutMs: this.opts.exchangeTimeoutMs });
-      } catch (e) {
-        throw asTsmError(e);
-      } finally {
-        this.busy.delete(seId);
-        await channel?.close().catch(() => undefined);
-      }
+      const instanceAid = service.instanceAid;
+      await this.withCentralSession(seId, network, async (session) => {
+        this.decide('activation', `activating ${instanceAid} of ${service.id} on ${seId} under the central SD`);
+        await session.send(setContactlessAvailability(instanceAid, true), `activating ${instanceAid} on the contactless interface (SET STATUS '01')`);
+      });
       this.setState(seId, service.id, 'activated');
       return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'activated' };
     }, { seId: req.seId });
+  }
+
+  /**
+   * Pre-personalization: eligibility (free memory), the SP SD created with temporary keys when missing, the
+   * instance installed from the package pre-loaded under the central SD and extradited to the SP SD.
+   */
+  prepersonalize(ctx: RequestContext, req: PrepersonalizeRequest): Promise<PrepersonalizeResponse> {
+    return this.call('Prepersonalize', ctx, req, async () => {
+      const { seId, service, network } = this.ownService(ctx, req);
+      checkTransition(service.id, service.state, 'prepersonalizing');
+      const central = this.registry.centralSdKeys(seId);
+      let temporaryKeys: PrepersonalizeResponse['temporaryKeys'];
+      let free = 0;
+      await this.withCentralSession(seId, network, async (session, link) => {
+        const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
+        free = (await checkMemory(session, needed, `service ${service.id}`)).freeNonVolatile;
+        this.decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
+        this.setState(seId, service.id, 'prepersonalizing');
+        try {
+          let sess = session;
+          if (!(await isOnCard(link, service.sdAid))) {
+            // isOnCard's SELECT ended the central session; open it again after creating the SD.
+            sess = await CentralSession.open(link, central);
+            temporaryKeys = temporaryKeySet(central.keys.kvn);
+            await createSpSd(link, sess, central, service.sdAid, temporaryKeys);
+            this.decide('prepersonalization', `${service.sdAid} created for ${service.serviceProvider} with temporary keys`);
+          }
+          sess = await CentralSession.open(link, central);
+          await installService(sess, service);
+        } catch (e) {
+          this.setState(seId, service.id, 'failed', `pre-personalization stopped: ${asTsmError(e).message}`);
+          throw e;
+        }
+        this.setState(seId, service.id, 'installed');
+      });
+      return {
+        status: 'Executed-Success',
+        serviceId: service.id,
+        seId,
+        sdAid: service.sdAid,
+        instanceAid: service.instanceAid!,
+        state: 'installed',
+        ...(temporaryKeys ? { temporaryKeys } : {}),
+        freeNonVolatile: free,
+      };
+    });
+  }
+
+  /**
+   * Update service (patent FIG 10): state "updating", the instance and its data removed, technical eligibility
+   * (free memory), the instance installed again and extradited to the SP SD, state "installed"; then the SP
+   * personalizes it.
+   */
+  updateService(ctx: RequestContext, req: UpdateServiceRequest): Promise<UpdateServiceResponse> {
+    return this.call('UpdateService', ctx, req, async () => {
+      const { seId, service, network } = this.ownService(ctx, req);
+      checkTransition(service.id, service.state, 'updating');
+      if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance to update`);
+      let free = 0;
+      await this.withCentralSession(seId, network, async (session) => {
+        this.setState(seId, service.id, 'updating');
+        try {
+          const gone = await deleteApplication(session, service.instanceAid!);
+          this.decide('update', `${service.instanceAid} ${gone === 'deleted' ? 'deleted with its data' : 'was not on the card'}`);
+          const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
+          free = (await checkMemory(session, needed, `service ${service.id}`)).freeNonVolatile;
+          this.decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
+          await installService(session, service, req.installParameters);
+        } catch (e) {
+          this.setState(seId, service.id, 'failed', `update stopped: ${asTsmError(e).message}`);
+          throw e;
+        }
+        this.setState(seId, service.id, 'installed');
+      });
+      return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'installed', freeNonVolatile: free };
+    });
+  }
+
+  /** Deletes one or more of the SP's services on one SE (their instances and data); one outcome per service. */
+  deleteServices(ctx: RequestContext, req: DeleteServicesRequest): Promise<DeleteServicesResponse> {
+    return this.call('DeleteServices', ctx, req, async () => {
+      if (!req.serviceIds.length) throw TsmError.failed('2.2', 'serviceIds is empty');
+      if (new Set(req.serviceIds).size !== req.serviceIds.length) throw TsmError.failed('2.1', 'serviceIds lists a service twice');
+      const seId = this.resolveSe(req, 'seId', req.serviceIds.length === 1 ? req.serviceIds[0] : undefined);
+      // Every service is checked before anything is sent: one refusal refuses the whole request.
+      const services = req.serviceIds.map((id) => {
+        const s = this.registry.service(seId, id);
+        this.authorizeService(ctx.serviceProvider, s);
+        checkTransition(s.id, s.state, 'deleting');
+        return s;
+      });
+      const network = this.route(seId);
+      const results: ServiceOutcome[] = [];
+      await this.withCentralSession(seId, network, async (session) => {
+        for (const s of services) {
+          this.setState(seId, s.id, 'deleting');
+          try {
+            const r = s.instanceAid ? await deleteApplication(session, s.instanceAid) : 'absent';
+            this.setState(seId, s.id, 'deleted', r === 'absent' ? 'the instance was not on the card' : undefined);
+            results.push({ serviceId: s.id, status: 'Executed-Success', state: 'deleted' });
+          } catch (e) {
+            const err = asTsmError(e);
+            this.setState(seId, s.id, 'failed', `deletion stopped: ${err.message}`);
+            results.push({ serviceId: s.id, status: 'Failed', reasonCode: err.reasonCode, message: err.message, state: 'failed' });
+          }
+        }
+      });
+      const failed = results.filter((r) => r.status === 'Failed');
+      if (!failed.length) return { status: 'Executed-Success', seId, results };
+      if (failed.length === results.length) return { status: 'Failed', reasonCode: failed[0].reasonCode, message: failed[0].message, seId, results };
+      return { status: 'Executed-WithWarning', message: `${failed.length} of ${results.length} services could not be deleted`, seId, results };
+    });
+  }
+
+  /** The caller's service named by a request, its SE and the network reaching it (authorized, routed). */
+  private ownService(ctx: RequestContext, req: { serviceId: string; seId?: string; msisdn?: string; mno?: string }) {
+    const seId = this.resolveSe(req, 'seId', req.serviceId);
+    const service = this.registry.service(seId, req.serviceId);
+    this.authorizeService(ctx.serviceProvider, service);
+    const network = this.route(seId);
+    return { seId, service, network };
+  }
+
+  /** Runs `fn` in the central TSM's own session to the central SD of an SE, holding the SE (3.7 for others). */
+  private async withCentralSession(seId: string, network: MnoNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>): Promise<void> {
+    this.expireStale();
+    if (this.busy.has(seId) || this.conversations.openOn(seId)) {
+      throw TsmError.failed('3.7', `SE ${seId} is busy with a conversation or another operation; try again when it has ended`);
+    }
+    this.busy.add(seId);
+    let channel: CardChannel | undefined;
+    try {
+      channel = await this.open(seId);
+      const link = overNetwork(network, channel, this.opts.exchangeTimeoutMs);
+      const central = this.registry.centralSdKeys(seId);
+      this.decide('central-session', `central TSM opens its own secure channel to ${central.aid} on ${seId}`);
+      const session = await CentralSession.open(link, central);
+      await fn(session, link);
+    } finally {
+      this.busy.delete(seId);
+      await channel?.close().catch(() => undefined);
+    }
   }
 
   // ---- service states ------------------------------------------------------------------------------
@@ -303,7 +446,7 @@ export class CentralTsm {
   ): Promise<T> {
     const started = performance.now();
     return withCorrelation(definedOnly(corr), async () => {
-      emit({ kind: 'sp.request', from: 'sp', to: 'tsm', operation, requestId: ctx.functionCallIdentifier, body: { serviceProvider: ctx.serviceProvider, ...req } });
+      emit({ kind: 'sp.request', from: 'sp', to: 'tsm', operation, requestId: ctx.functionCallIdentifier, body: redactKeys({ serviceProvider: ctx.serviceProvider, ...req }) });
       const respond = (status: string, reasonCode: string | undefined, body: unknown) =>
         emit({
           kind: 'sp.response',
@@ -325,7 +468,7 @@ export class CentralTsm {
           this.checkValidity(ctx);
           return fn();
         }, () => this.decide('idempotency', `repeat of functionCallIdentifier ${ctx.functionCallIdentifier}: answering the first result, executing nothing`));
-        respond(result.status, result.reasonCode, result);
+        respond(result.status, result.reasonCode, redactKeys(result));
         return result;
       } catch (e) {
         const err = asTsmError(e);

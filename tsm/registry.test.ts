@@ -42,7 +42,7 @@ describe('Registry', () => {
 
   it("lists an SP's services and records state changes", () => {
     const r = registry();
-    expect(r.servicesOf('BankCo').map((s) => `${s.seId}/${s.id}`)).toEqual(['se-1/bankco-pay', 'se-2/bankco-pay2']);
+    expect(r.servicesOf('BankCo').map((s) => `${s.seId}/${s.id}`)).toEqual(['se-1/bankco-pay', 'se-2/bankco-pay2', 'se-3/bankco-pay3']);
     expect(r.sesWithService('transitco-ticket')).toEqual(['se-1']);
     r.setServiceState('se-1', 'bankco-pay', 'activated');
     expect(r.service('se-1', 'bankco-pay').state).toBe('activated');

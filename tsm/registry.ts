@@ -43,6 +43,8 @@ export interface ServiceRecord {
   note?: string;
   /** When the state last changed (ISO 8601). */
   updatedAt?: string;
+  /** Non-volatile bytes an instance needs (eligibility). */
+  installSize?: number;
 }
 
 /** Who a security domain (or application) on an SE belongs to. */
@@ -236,5 +238,6 @@ function toRecord(seId: string, s: ServiceSpec): ServiceRecord {
     ...(s.moduleAid ? { moduleAid: s.moduleAid } : {}),
     ...(s.instanceAid ? { instanceAid: s.instanceAid } : {}),
     state: s.state ?? 'installed',
+    ...(s.installSize !== undefined ? { installSize: s.installSize } : {}),
   };
 }
