@@ -26,6 +26,9 @@ function operationOf(method: string, url: string): string {
   if (/\/scripts$/.test(path)) return 'sendScript';
   if (/\/end$/.test(path)) return 'endConversation';
   if (/\/activate$/.test(path)) return 'activateService';
+  if (/\/prepersonalize$/.test(path)) return 'prepersonalize';
+  if (/\/update$/.test(path)) return 'updateService';
+  if (path === '/services/delete') return 'deleteServices';
   return `unknown ${method} ${path}`;
 }
 
@@ -265,5 +268,24 @@ describe('trace', () => {
     for (const e of script) expect(e.corr).toMatchObject({ conversationId: c.conversationId, seId: 'se-1' });
     const apdus = commandsTo('se-1').filter((e) => e.corr.conversationId === c.conversationId);
     expect(apdus.length).toBe(2);
+  });
+});
+
+describe('service management over HTTP', () => {
+  it('pre-personalizes, updates, activates and deletes with answers that match the contract', async () => {
+    const pre = await bank.prepersonalize('bankco-pay3', { msisdn: '+33600000003', mno: 'MNO-A' });
+    expect(pre.httpStatus).toBe(200);
+    expect(pre.body).toMatchObject({ status: 'Executed-Success', seId: 'se-3', state: 'installed' });
+    expect((pre.body as { temporaryKeys?: { scp: string } }).temporaryKeys?.scp).toBe('03');
+    const upd = await bank.updateService('bankco-pay', { seId: 'se-1', installParameters: '' });
+    expect(upd.body).toMatchObject({ status: 'Executed-Success', state: 'installed' });
+    expect((await bank.activateService('bankco-pay')).body).toMatchObject({ status: 'Executed-Success', state: 'activated' });
+    const del = await bank.deleteServices(['bankco-pay'], { seId: 'se-1' });
+    expect(del.body).toMatchObject({ status: 'Executed-Success', results: [{ serviceId: 'bankco-pay', state: 'deleted' }] });
+    const refused = await transit.deleteServices(['bankco-pay2'], { seId: 'se-2' });
+    expect(refused.httpStatus).toBe(403);
+    expect(refused.body).toMatchObject({ status: 'Failed', reasonCode: '1.2' });
+    const empty = await bank.raw('POST', '/services/delete', JSON.stringify({ functionCallIdentifier: 'd-0', serviceIds: [] }));
+    expect(empty.body).toMatchObject({ status: 'Failed', reasonCode: '2.1' });
   });
 });

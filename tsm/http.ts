@@ -30,6 +30,9 @@ const handlers: Record<string, Handler> = {
   sendScript: (tsm, ctx, p, _q, b) => tsm.sendScript(ctx, { ...(b as { commandApdus: string[] }), conversationId: p.conversationId }),
   endConversation: (tsm, ctx, p, _q, b) => tsm.endConversation(ctx, { ...b, conversationId: p.conversationId }),
   activateService: (tsm, ctx, p, _q, b) => tsm.activateService(ctx, { ...b, serviceId: p.serviceId }),
+  prepersonalize: (tsm, ctx, p, _q, b) => tsm.prepersonalize(ctx, { ...b, serviceId: p.serviceId }),
+  updateService: (tsm, ctx, p, _q, b) => tsm.updateService(ctx, { ...b, serviceId: p.serviceId }),
+  deleteServices: (tsm, ctx, _p, _q, b) => tsm.deleteServices(ctx, b as never),
 };
 
 function refuse(res: Response, operation: string, reasonCode: ReasonCode, message: string, spName?: string, httpStatus?: number): void {

@@ -9,3 +9,6 @@ export * from './http.ts';
 export * from './openapi.ts';
 export * from './sp-client.ts';
 export * from './sp-tsm.ts';
+export * from './service-state.ts';
+export * from './store.ts';
+export * from './redact.ts';

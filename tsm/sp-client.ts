@@ -12,6 +12,12 @@ import {
   type BeginConversationRequest,
   type BeginConversationResponse,
   type CommonRequest,
+  type DeleteServicesRequest,
+  type DeleteServicesResponse,
+  type PrepersonalizeRequest,
+  type PrepersonalizeResponse,
+  type UpdateServiceRequest,
+  type UpdateServiceResponse,
   type EndConversationRequest,
   type EndConversationResponse,
   type GetSeDataResponse,
@@ -90,6 +96,18 @@ export class SpClient {
 
   activateService(serviceId: string, req: Omit<ActivateServiceRequest, 'serviceId' | 'functionCallIdentifier'> & Common = {}): Promise<Outcome<ActivateServiceResponse>> {
     return this.request('POST', `/services/${encodeURIComponent(serviceId)}/activate`, this.withId(req));
+  }
+
+  prepersonalize(serviceId: string, req: Omit<PrepersonalizeRequest, 'serviceId' | 'functionCallIdentifier'> & Common = {}): Promise<Outcome<PrepersonalizeResponse>> {
+    return this.request('POST', `/services/${encodeURIComponent(serviceId)}/prepersonalize`, this.withId(req));
+  }
+
+  updateService(serviceId: string, req: Omit<UpdateServiceRequest, 'serviceId' | 'functionCallIdentifier'> & Common = {}): Promise<Outcome<UpdateServiceResponse>> {
+    return this.request('POST', `/services/${encodeURIComponent(serviceId)}/update`, this.withId(req));
+  }
+
+  deleteServices(serviceIds: string[], req: Omit<DeleteServicesRequest, 'serviceIds' | 'functionCallIdentifier'> & Common = {}): Promise<Outcome<DeleteServicesResponse>> {
+    return this.request('POST', '/services/delete', this.withId({ ...req, serviceIds }));
   }
 
   /** The OpenAPI document the TSM serves. */

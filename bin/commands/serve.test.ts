@@ -1,6 +1,8 @@
 /** `tsmlab serve` as a user runs it: a child process, its printed URL, a real SP request, a clean stop. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,6 +64,20 @@ describe('tsmlab serve', () => {
     expect(ok.body.status).toBe('Executed-Success');
     const down = await bank.beginConversation({ seId: 'se-2', serviceId: 'bankco-pay2', requestedOperation: 'read' });
     expect(down.body).toMatchObject({ status: 'Failed', reasonCode: '5.1' });
+  });
+
+  it('keeps service states in a data directory with --data', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'serve-data-'));
+    const { url, child } = await serve(['--data', dir]);
+    const bank = new SpClient({ baseUrl: url, serviceProvider: 'BankCo' });
+    const r = await bank.prepersonalize('bankco-pay3');
+    expect(r.body).toMatchObject({ status: 'Executed-Success', state: 'installed' });
+    expect(existsSync(path.join(dir, 'tsm.lock'))).toBe(true);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    const saved = JSON.parse(readFileSync(path.join(dir, 'tsm-state.json'), 'utf8'));
+    expect(saved.services.find((s: { id: string }) => s.id === 'bankco-pay3').state).toBe('installed');
+    expect(existsSync(path.join(dir, 'tsm.lock'))).toBe(false);
   });
 
   it('refuses bad options with one line and exit code 2', async () => {

@@ -1,7 +1,7 @@
 /** `tsmlab serve`: the central TSM's SP API alone, for a real SP TSM to connect to. */
 import { loadFleet, defaultFleet, FleetError } from '../../profiles/fleet.ts';
 import { createSimulatedSe } from '../../simulator/index.ts';
-import { CentralTsm, inprocChannels, startSpApi, wsChannels, type ChannelFactory } from '../../tsm/index.ts';
+import { CentralTsm, FileStore, inprocChannels, startSpApi, StoreError, wsChannels, type ChannelFactory } from '../../tsm/index.ts';
 import { parseArgs } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 
@@ -12,6 +12,7 @@ const HELP = `usage: tsmlab serve [options]
   --target T        where the SEs are: inproc (default: the fleet simulated in this process)
                     or ws://HOST:PORT (a running \`tsmlab sim\`)
   --ttl SECONDS     default conversation time to live (default 300)
+  --data DIR        keep service states in DIR (atomic writes; survives restarts)
   --mno-down NAME   start with that operator's network down (repeatable)
 The SP names itself in the X-SP-Name header; the contract is served at /openapi.json (docs/sp-api.md).`;
 
@@ -20,7 +21,7 @@ export async function run(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const a = parseArgs(args, { values: ['port', 'host', 'fleet', 'target', 'ttl'], repeat: ['mno-down'] });
+  const a = parseArgs(args, { values: ['port', 'host', 'fleet', 'target', 'ttl', 'data'], repeat: ['mno-down'] });
   if (a.positional.length) throw new CliError(`unexpected argument "${a.positional[0]}"`);
   const port = intOption(a.values.port ?? '7080', '--port', 0, 65535);
   const ttl = a.values.ttl !== undefined ? intOption(a.values.ttl, '--ttl', 1, 86400) : undefined;
@@ -43,7 +44,21 @@ export async function run(args: string[]): Promise<number> {
   } else {
     throw new CliError(`--target must be "inproc" or ws://HOST:PORT, not "${target}"`);
   }
-  const tsm = new CentralTsm({ fleet, channels, ...(ttl ? { defaultTimeToLive: ttl } : {}) });
+  let store;
+  try {
+    store = a.values.data ? new FileStore(a.values.data) : undefined;
+  } catch (e) {
+    if (e instanceof StoreError) throw new CliError(e.message);
+    throw e;
+  }
+  let tsm: CentralTsm;
+  try {
+    tsm = new CentralTsm({ fleet, channels, ...(ttl ? { defaultTimeToLive: ttl } : {}), ...(store ? { store } : {}) });
+  } catch (e) {
+    store?.close();
+    if (e instanceof StoreError) throw new CliError(e.message);
+    throw e;
+  }
   for (const mno of a.lists['mno-down']) {
     if (!tsm.networks.get(mno)) throw new CliError(`--mno-down: "${mno}" is not an MNO of the fleet (${tsm.networks.all().map((n) => n.name).join(', ')})`);
     tsm.networks.setUp(mno, false);
