@@ -52,9 +52,9 @@ if (want('pcsc')) {
     step('unit (PC/SC through pcscd + vpcd)', 'bash', [script, 'npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}/vitest-pcsc.json`, 'drivers/pcsc', 'test/pcsc'], () => {
       const j = readJson(`${out}/vitest-pcsc.json`);
       return j && { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests };
-    }, { TSMLAB_PCSC_NAMESPACE: '1' });
+    }, { TSMLAB_PCSCD_NS: '1' });
     if (existsSync('drivers/pcsc.ts')) {
-      step('features (PC/SC through pcscd + vpcd)', 'bash', [script, 'node', 'bin/tsmlab.js', 'run', '--quiet', '--target', 'pcsc', '--out', `${out}/pcsc`], () => readJson(`${out}/pcsc/summary.json`), { TSMLAB_PCSC_NAMESPACE: '1' });
+      step('features (PC/SC through pcscd + vpcd)', 'bash', [script, 'node', 'bin/tsmlab.js', 'run', '--quiet', '--target', 'pcsc', '--out', `${out}/pcsc`], () => readJson(`${out}/pcsc/summary.json`), { TSMLAB_PCSCD_NS: '1' });
     }
   }
 }

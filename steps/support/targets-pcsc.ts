@@ -1,0 +1,24 @@
+/**
+ * `--target pcsc`: the scenario's simulated SEs become cards in vpcd's virtual readers, and the central TSM reaches
+ * them through pcscd with the PC/SC driver — the whole real-card path, with the card state still checkable here.
+ */
+import { openChannel } from '../../drivers/index.ts';
+import { insertIntoVpcd } from '../../drivers/pcsc-vpcd.ts';
+import type { Fleet } from '../../profiles/fleet.ts';
+import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
+import type { CardAccess } from './targets.ts';
+
+export async function simulatorOverPcsc(fleet: Fleet, target: string): Promise<CardAccess> {
+  const cards = new Map<string, SimulatedSe>(fleet.ses.map((spec) => [spec.seId, createSimulatedSe(spec)]));
+  const inserted = await insertIntoVpcd([...cards.values()]);
+  return {
+    target,
+    cards,
+    channel: (seId) => {
+      const t = inserted.targets[seId];
+      if (!t) return Promise.reject(new Error(`SE ${seId} is in no vpcd reader`));
+      return openChannel(t, { trace: { from: 'mno', corr: { seId } }, timeoutMs: 10_000 });
+    },
+    close: () => inserted.close(),
+  };
+}
