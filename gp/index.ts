@@ -21,3 +21,5 @@ export * from './scp03-put-key.ts';
 export * from './open-secure-channel.ts';
 export * from './privileges.ts';
 export * from './life-cycle.ts';
+export * from './commands.ts';
+export * from './commands-install.ts';
