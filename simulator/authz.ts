@@ -44,8 +44,8 @@ export function requireContentManager(ctx: Ctx): void {
   requireCardNotLocked(ctx);
   const sd = ctx.current;
   if (sd.kind === 'isd') return;
-  if (!has(sd, 'authorizedManagement')) {
-    if (has(sd, 'delegatedManagement')) throw new SwError(Sw.SECURITY_STATUS, 'Delegated Management needs a token; tokens are not supported');
+  if (!has(sd, 'authorized-management')) {
+    if (has(sd, 'delegated-management')) throw new SwError(Sw.SECURITY_STATUS, 'Delegated Management needs a token; tokens are not supported');
     throw new SwError(Sw.CONDITIONS_OF_USE, `${sd.aid} has neither Authorized nor Delegated Management`);
   }
   if (sd.lifeCycle !== AppLife.PERSONALIZED) throw new SwError(Sw.CONDITIONS_OF_USE, `${sd.aid} is not PERSONALIZED`);
@@ -57,13 +57,13 @@ export function owns(ctx: Ctx, obj: { aid: string; sd: string }): boolean {
 }
 
 export function mayDelete(ctx: Ctx, obj: { aid: string; sd: string }): boolean {
-  return has(ctx.current, 'globalDelete') || owns(ctx, obj);
+  return has(ctx.current, 'global-delete') || owns(ctx, obj);
 }
 
 export function mayLock(ctx: Ctx, target: RegistryEntry): boolean {
-  return has(ctx.current, 'globalLock') || owns(ctx, target);
+  return has(ctx.current, 'global-lock') || owns(ctx, target);
 }
 
 export function seesWholeRegistry(ctx: Ctx): boolean {
-  return ctx.current.kind === 'isd' || has(ctx.current, 'globalRegistry');
+  return ctx.current.kind === 'isd' || has(ctx.current, 'global-registry');
 }

@@ -8,7 +8,8 @@ import { buildAtr, checkAtr } from './atr.ts';
 import { buildCplc, CPLC_LENGTH } from './cplc.ts';
 import { SimulatorError } from './errors.ts';
 import { Footprint, freeNonVolatile, freeVolatile } from './memory.ts';
-import { ISD_PRIVILEGES, type PrivName, privilegeFromName, privilegesToBytes } from './registry.ts';
+import { type Privilege, PrivilegeError, encodePrivileges, parsePrivilegeName } from '../gp/privileges.ts';
+import { ISD_PRIVILEGES } from './registry.ts';
 import { type CardState, type KeySetState, type RegistryEntry, AppLife, CardLife, LOADED, STATE_FORMAT } from './state.ts';
 
 /** What a SimulatedSe is built from: the identity fields of SeSpec and its card. A SeSpec fits as is. */
@@ -30,13 +31,13 @@ export const SD_MODULE_AID = 'A000000151535041';
 export const DEFAULT_AUTH_FAILURE_LIMIT = 10;
 
 /** Privileges of a central SD the profile mentions only in `centralSd`. */
-export const DEFAULT_CENTRAL_SD_PRIVILEGES: PrivName[] = [
-  'securityDomain',
-  'authorizedManagement',
-  'globalDelete',
-  'globalLock',
-  'globalRegistry',
-  'cardLock',
+export const DEFAULT_CENTRAL_SD_PRIVILEGES: Privilege[] = [
+  'security-domain',
+  'authorized-management',
+  'global-delete',
+  'global-lock',
+  'global-registry',
+  'card-lock',
 ];
 
 const LIFE_NAMES = { INSTALLED: AppLife.INSTALLED, SELECTABLE: AppLife.SELECTABLE, PERSONALIZED: AppLife.PERSONALIZED } as const;
@@ -69,15 +70,23 @@ export function keySetFromSpec(spec: KeySetSpec, path: string): KeySetState {
   return { kvn: spec.kvn, scp, i, keyType: scp === '03' ? 0x88 : 0x80, keys, sequenceCounter: 0 };
 }
 
-function privilegesFromNames(names: string[] | undefined, path: string, fallback: PrivName[]): string {
-  if (!names) return toHex(privilegesToBytes(fallback));
+function privilegesFromNames(names: string[] | undefined, path: string, fallback: Privilege[]): string {
+  if (!names) return toHex(encodePrivileges(fallback));
   const parsed = names.map((n, k) => {
-    const p = privilegeFromName(n);
-    if (!p) throw new SimulatorError(`${path}[${k}]: unknown privilege "${n}"`);
-    return p;
+    try {
+      return parsePrivilegeName(n);
+    } catch (e) {
+      if (e instanceof PrivilegeError) throw new SimulatorError(`${path}[${k}]: ${e.message}`);
+      throw e;
+    }
   });
-  if (!parsed.includes('securityDomain')) parsed.push('securityDomain');
-  return toHex(privilegesToBytes(parsed));
+  if (!parsed.includes('security-domain')) parsed.push('security-domain');
+  try {
+    return toHex(encodePrivileges(parsed));
+  } catch (e) {
+    if (e instanceof PrivilegeError) throw new SimulatorError(`${path}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** "1.0" → "0100"; hex ("0100") passes through. */
@@ -130,7 +139,7 @@ export function buildCardState(config: SimulatedSeConfig): CardState {
         aid: isdAid,
         kind: 'isd',
         lifeCycle: CardLife.SECURED,
-        privileges: toHex(privilegesToBytes(ISD_PRIVILEGES)),
+        privileges: toHex(encodePrivileges(ISD_PRIVILEGES)),
         sd: isdAid,
         keySets: [keySetFromSpec(card.isd.keys, 'card.isd.keys')],
       }),
@@ -157,7 +166,7 @@ export function buildCardState(config: SimulatedSeConfig): CardState {
       aid: s.aid.toUpperCase(),
       kind: 'sd',
       lifeCycle: lc === 'LOCKED' ? AppLife.PERSONALIZED | AppLife.LOCKED_BIT : LIFE_NAMES[lc],
-      privileges: privilegesFromNames(s.privileges, `${path}.privileges`, ['securityDomain']),
+      privileges: privilegesFromNames(s.privileges, `${path}.privileges`, ['security-domain']),
       sd: parent,
       keySets: s.keys ? [keySetFromSpec(s.keys, `${path}.keys`)] : [],
     });

@@ -11,24 +11,25 @@ import { installForLoad } from './cmd-load.ts';
 import { SwError, Sw } from './errors.ts';
 import { LvReader } from './lv.ts';
 import { Footprint, allocate, requireAvailable } from './memory.ts';
-import { type PrivName, Priv, findEntry, findPackage, has, isUnder, privilegeBytesHas, privilegeNames } from './registry.ts';
+import { type Privilege, decodePrivileges, hasPrivilege, privilegeProblem } from '../gp/privileges.ts';
+import { findEntry, findPackage, has, isUnder } from './registry.ts';
 import type { Ctx } from './session.ts';
 import { type RegistryEntry, AppLife, isLocked } from './state.ts';
 
 const DONE: ResponseApdu = { data: Uint8Array.of(0x00), sw: Sw.OK };
 
 /** Privileges only an SD that holds them may grant (keeps an AM SD from minting a more powerful SD). */
-const GUARDED: PrivName[] = [
-  'authorizedManagement',
-  'globalDelete',
-  'globalLock',
-  'globalRegistry',
-  'cardLock',
-  'cardTerminate',
-  'tokenVerification',
-  'receiptGeneration',
-  'finalApplication',
-  'cardReset',
+const GUARDED: Privilege[] = [
+  'authorized-management',
+  'global-delete',
+  'global-lock',
+  'global-registry',
+  'card-lock',
+  'card-terminate',
+  'token-management',
+  'receipt-generation',
+  'final-application',
+  'card-reset',
 ];
 
 export function install(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
@@ -78,15 +79,15 @@ function memoryParam(t: Tlv | undefined, what: string): number | undefined {
 export function checkPrivileges(ctx: Ctx, raw: Uint8Array): Uint8Array {
   const p = new Uint8Array(3);
   p.set(raw.subarray(0, 3));
-  const is = (n: PrivName) => privilegeBytesHas(p, Priv[n]);
-  if (raw.length === 1 && is('securityDomain')) p[1] |= 0x80; // Trusted Path defaults on for SDs
-  const needsSd: PrivName[] = ['dapVerification', 'delegatedManagement', 'mandatedDapVerification', 'authorizedManagement'];
-  for (const n of needsSd) if (is(n) && !is('securityDomain')) throw new SwError(Sw.WRONG_DATA, `${n} needs the Security Domain privilege`);
-  if (is('mandatedDapVerification') && !is('dapVerification')) throw new SwError(Sw.WRONG_DATA, 'Mandated DAP needs DAP Verification');
-  if (is('delegatedManagement') && (is('authorizedManagement') || is('tokenVerification') || is('receiptGeneration'))) {
+  const problem = privilegeProblem(raw);
+  if (problem) throw new SwError(Sw.WRONG_DATA, problem);
+  const is = (n: Privilege) => hasPrivilege(p, n);
+  if (raw.length === 1 && is('security-domain')) p[1] |= 0x80; // Trusted Path defaults on for SDs
+  if (is('authorized-management') && !is('security-domain')) throw new SwError(Sw.WRONG_DATA, 'Authorized Management needs the Security Domain privilege');
+  if (is('delegated-management') && (is('authorized-management') || is('token-management') || is('receipt-generation'))) {
     throw new SwError(Sw.WRONG_DATA, 'Delegated Management excludes Authorized Management, Token Verification and Receipt Generation');
   }
-  for (const n of privilegeNames(p)) {
+  for (const n of decodePrivileges(p)) {
     if (GUARDED.includes(n) && !has(ctx.current, n)) throw new SwError(Sw.CONDITIONS_OF_USE, `${ctx.current.aid} cannot grant ${n}`);
   }
   return p;
@@ -110,7 +111,7 @@ function forInstall(ctx: Ctx, data: Uint8Array, makeSelectable: boolean): Respon
   if (!pkg.modules.includes(moduleAid)) throw new SwError(Sw.DATA_NOT_FOUND, `no module ${moduleAid} in ${elfAid}`);
   if (findEntry(state, appAid) || findPackage(state, appAid)) throw new SwError(Sw.WRONG_DATA, `AID ${appAid} already registered`);
   const privileges = checkPrivileges(ctx, rawPriv);
-  if (!makeSelectable && privilegeBytesHas(privileges, Priv.cardReset)) throw new SwError(Sw.WRONG_DATA, 'Card Reset needs make selectable');
+  if (!makeSelectable && hasPrivilege(privileges, 'card-reset')) throw new SwError(Sw.WRONG_DATA, 'Card Reset needs make selectable');
   const tlvs = parseParams(params, 'install parameters');
   const c9 = findTlv(tlvs, 0xc9);
   if (!c9) throw new SwError(Sw.WRONG_DATA, "install parameters lack 'C9'");
@@ -124,7 +125,7 @@ function forInstall(ctx: Ctx, data: Uint8Array, makeSelectable: boolean): Respon
     throw new SwError(Sw.WRONG_DATA, 'reserved memory above the quota');
   }
   const implicit = makeSelectable ? sys.filter((t) => t.tag === 0xcf).map((t) => t.value[0] ?? 0) : [];
-  const sd = privilegeBytesHas(privileges, Priv.securityDomain);
+  const sd = hasPrivilege(privileges, 'security-domain');
   requireAvailable(state, nvReserved, vReserved);
   const entry: RegistryEntry = newEntry({
     aid: appAid,
@@ -196,7 +197,7 @@ export function extradite(ctx: Ctx, objAid: string, toAid: string): void {
   if (entry && entry.kind === 'sd' && (toAid === entry.aid || isUnder(state, to, entry.aid))) {
     throw new SwError(Sw.CONDITIONS_OF_USE, `${toAid} is inside ${entry.aid}: the hierarchy would loop`);
   }
-  if (pkg && has(to, 'dapVerification')) throw new SwError(Sw.CONDITIONS_OF_USE, 'load files cannot go to an SD with DAP Verification');
+  if (pkg && (has(to, 'dap-verification') || has(to, 'mandated-dap-verification'))) throw new SwError(Sw.CONDITIONS_OF_USE, 'load files cannot go to an SD with DAP Verification');
   obj.sd = to.aid;
 }
 
@@ -253,7 +254,7 @@ function forRegistryUpdate(ctx: Ctx, data: Uint8Array): ResponseApdu {
   if (!owns(ctx, entry)) throw new SwError(Sw.CONDITIONS_OF_USE, `${appAid} is not under ${ctx.current.aid}`);
   if (rawPriv.length > 0) {
     const p = checkPrivileges(ctx, rawPriv);
-    if (privilegeBytesHas(p, Priv.securityDomain) !== (entry.kind === 'sd')) {
+    if (hasPrivilege(p, 'security-domain') !== (entry.kind === 'sd')) {
       throw new SwError(Sw.WRONG_DATA, 'the Security Domain privilege cannot change');
     }
     entry.privileges = toHex(p);

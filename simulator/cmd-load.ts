@@ -31,7 +31,7 @@ export function installForLoad(ctx: Ctx, data: Uint8Array): ResponseApdu {
   if (!sd || sd.kind === 'app') throw new SwError(Sw.DATA_NOT_FOUND, `no security domain ${sdAid}`);
   if (sd.aid !== ctx.current.aid && !owns(ctx, sd)) throw new SwError(Sw.CONDITIONS_OF_USE, `${sdAid} is not under ${ctx.current.aid}`);
   if (sd.kind === 'sd' && sd.lifeCycle !== AppLife.PERSONALIZED) throw new SwError(Sw.CONDITIONS_OF_USE, `${sdAid} is not PERSONALIZED`);
-  if (has(sd, 'cipheredLoadFileDataBlock')) throw new SwError(Sw.CONDITIONS_OF_USE, `${sdAid} requires ciphered load files`);
+  if (has(sd, 'ciphered-load-file-data-block')) throw new SwError(Sw.CONDITIONS_OF_USE, `${sdAid} requires ciphered load files`);
   let minNv = 0;
   let minV = 0;
   try {

@@ -58,7 +58,7 @@ export function select(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
   }
   let status: number = Sw.OK;
   if (state.lifeCycle === CardLife.CARD_LOCKED) {
-    if (!has(target, 'finalApplication')) throw new SwError(Sw.FUNCTION_NOT_SUPPORTED, 'card is CARD_LOCKED');
+    if (!has(target, 'final-application')) throw new SwError(Sw.FUNCTION_NOT_SUPPORTED, 'card is CARD_LOCKED');
     status = Sw.CARD_LOCKED_WARNING;
   }
   endApplicationSession(session);

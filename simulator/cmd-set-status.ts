@@ -35,12 +35,12 @@ function setCardStatus(ctx: Ctx, target: number): ResponseApdu {
   const from = state.lifeCycle;
   if (target === from) throw new SwError(Sw.CONDITIONS_OF_USE, 'card already in that state');
   if (target === CardLife.TERMINATED) {
-    if (!has(sd, 'cardTerminate')) throw new SwError(Sw.CONDITIONS_OF_USE, `${sd.aid} lacks Card Terminate`);
+    if (!has(sd, 'card-terminate')) throw new SwError(Sw.CONDITIONS_OF_USE, `${sd.aid} lacks Card Terminate`);
   } else if (target === CardLife.CARD_LOCKED) {
     if (from !== CardLife.SECURED) throw new SwError(Sw.CONDITIONS_OF_USE, 'only a SECURED card can be locked');
-    if (!has(sd, 'cardLock')) throw new SwError(Sw.CONDITIONS_OF_USE, `${sd.aid} lacks Card Lock`);
+    if (!has(sd, 'card-lock')) throw new SwError(Sw.CONDITIONS_OF_USE, `${sd.aid} lacks Card Lock`);
   } else if (target === CardLife.SECURED && from === CardLife.CARD_LOCKED) {
-    if (!has(sd, 'cardLock')) throw new SwError(Sw.CONDITIONS_OF_USE, `${sd.aid} lacks Card Lock`);
+    if (!has(sd, 'card-lock')) throw new SwError(Sw.CONDITIONS_OF_USE, `${sd.aid} lacks Card Lock`);
     if (state.auth.blocked) throw new SwError(Sw.CONDITIONS_OF_USE, 'card locked by too many failed authentications');
   } else if (
     (from === CardLife.OP_READY && (target === CardLife.INITIALIZED || target === CardLife.SECURED)) ||
@@ -106,7 +106,7 @@ function setContactlessAvailability(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
       notOperated.push(item.value);
       continue;
     }
-    if (!has(ctx.current, 'contactlessActivation') && !owns(ctx, app)) {
+    if (!has(ctx.current, 'contactless-activation') && !owns(ctx, app)) {
       throw new SwError(Sw.CONDITIONS_OF_USE, `${ctx.current.aid} may not change the contactless state of ${app.aid}`);
     }
     app.contactless = cmd.p2 === 0x01 ? 'activated' : 'deactivated';

@@ -7,7 +7,7 @@ import { fromHex, toHex } from '../gp/index.ts';
 import { cplcFields } from './cplc.ts';
 import { keyCheckValue } from '../gp/keys.ts';
 import { freeNonVolatile, freeVolatile, usedNonVolatile, usedVolatile } from './memory.ts';
-import { type PrivName, privilegeNames } from './registry.ts';
+import { type Privilege, decodePrivileges } from '../gp/privileges.ts';
 import type { Session } from './session.ts';
 import { type CardState, type EntryKind, type StoredBlock, appLifeName, cardLifeName } from './state.ts';
 
@@ -26,7 +26,7 @@ export interface EntryInfo {
   kind: EntryKind;
   lifeCycle: string;
   lifeCycleByte: number;
-  privileges: PrivName[];
+  privileges: Privilege[];
   privilegesHex: string;
   associatedSd: string;
   packageAid?: string;
@@ -81,7 +81,7 @@ export function inspectCard(state: CardState, session: Session): CardInspection 
     kind: e.kind,
     lifeCycle: e.kind === 'isd' ? cardLifeName(state.lifeCycle) : appLifeName(e.lifeCycle, e.kind),
     lifeCycleByte: e.kind === 'isd' ? state.lifeCycle : e.lifeCycle,
-    privileges: privilegeNames(fromHex(e.privileges)),
+    privileges: decodePrivileges(fromHex(e.privileges)),
     privilegesHex: e.privileges,
     associatedSd: e.sd,
     packageAid: e.packageAid,

@@ -2,72 +2,24 @@
  * Queries over the GlobalPlatform Registry held in CardState: lookups, the SD association hierarchy (§7.2),
  * privilege tests. Pure functions over the state so they work on a draft as well as on the committed state.
  */
+import { type Privilege, hasPrivilege } from '../gp/privileges.ts';
 import { type CardState, type PackageEntry, type RegistryEntry, AppLife, isLocked } from './state.ts';
 
-/** Privilege numbers (GPCS 2.3.1 Table 6-1); number n is byte n/8, bit 7 - n%8 of the three privilege bytes. */
-export const Priv = {
-  securityDomain: 0,
-  dapVerification: 1,
-  delegatedManagement: 2,
-  cardLock: 3,
-  cardTerminate: 4,
-  cardReset: 5,
-  cvmManagement: 6,
-  mandatedDapVerification: 7,
-  trustedPath: 8,
-  authorizedManagement: 9,
-  tokenVerification: 10,
-  globalDelete: 11,
-  globalLock: 12,
-  globalRegistry: 13,
-  finalApplication: 14,
-  globalService: 15,
-  receiptGeneration: 16,
-  cipheredLoadFileDataBlock: 17,
-  contactlessActivation: 18,
-  contactlessSelfActivation: 19,
-} as const;
-export type PrivName = keyof typeof Priv;
-
-export function privilegeBytesHas(bytes: Uint8Array, n: number): boolean {
-  const byte = bytes[n >> 3] ?? 0;
-  return (byte & (0x80 >> (n & 7))) !== 0;
-}
-
-export function privilegesToBytes(names: Iterable<PrivName>): Uint8Array {
-  const out = new Uint8Array(3);
-  for (const name of names) {
-    const n = Priv[name];
-    out[n >> 3] |= 0x80 >> (n & 7);
-  }
-  return out;
-}
-
-export function privilegeNames(bytes: Uint8Array): PrivName[] {
-  return (Object.keys(Priv) as PrivName[]).filter((k) => privilegeBytesHas(bytes, Priv[k]));
-}
-
-/** Parses a fleet-file privilege name loosely: "AuthorizedManagement", "authorized-management", "Authorized Management". */
-export function privilegeFromName(name: string): PrivName | undefined {
-  const norm = name.replace(/[^a-z]/gi, '').toLowerCase();
-  return (Object.keys(Priv) as PrivName[]).find((k) => k.toLowerCase() === norm);
-}
-
 /** Privileges the ISD holds in OP_READY (§6.6.2). */
-export const ISD_PRIVILEGES: PrivName[] = [
-  'securityDomain',
-  'authorizedManagement',
-  'globalRegistry',
-  'globalLock',
-  'globalDelete',
-  'tokenVerification',
-  'cardLock',
-  'cardTerminate',
-  'trustedPath',
-  'cvmManagement',
-  'cardReset',
-  'finalApplication',
-  'receiptGeneration',
+export const ISD_PRIVILEGES: Privilege[] = [
+  'security-domain',
+  'authorized-management',
+  'global-registry',
+  'global-lock',
+  'global-delete',
+  'token-management',
+  'card-lock',
+  'card-terminate',
+  'trusted-path',
+  'cvm-management',
+  'card-reset',
+  'final-application',
+  'receipt-generation',
 ];
 
 export function hexBytes(hex: string): Uint8Array {
@@ -76,8 +28,8 @@ export function hexBytes(hex: string): Uint8Array {
   return out;
 }
 
-export function has(entry: RegistryEntry, priv: PrivName): boolean {
-  return privilegeBytesHas(hexBytes(entry.privileges), Priv[priv]);
+export function has(entry: RegistryEntry, priv: Privilege): boolean {
+  return hasPrivilege(hexBytes(entry.privileges), priv);
 }
 
 export function isSd(entry: RegistryEntry): boolean {

@@ -137,7 +137,7 @@ describe('security domains, extradition and key rotation', () => {
   it('installs an SD from the ROM SD package with a copy of its installer key set', () => {
     const { se } = prepersonalize();
     const sp = se.inspect().securityDomains.find((s) => s.aid === SP_SD)!;
-    expect(sp).toMatchObject({ kind: 'sd', lifeCycle: 'SELECTABLE', associatedSd: CENTRAL, privileges: ['securityDomain', 'trustedPath'] });
+    expect(sp).toMatchObject({ kind: 'sd', lifeCycle: 'SELECTABLE', associatedSd: CENTRAL, privileges: ['security-domain', 'trusted-path'] });
     const central = se.inspect().securityDomains.find((s) => s.aid === CENTRAL)!;
     expect(sp.keySets[0].kcv).toEqual(central.keySets[0].kcv);
   });
