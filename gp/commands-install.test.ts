@@ -77,7 +77,7 @@ describe('INSTALL builders', () => {
     expect(toHex(encodeCommand(installForMakeSelectable({ aid: a })))).toBe('80E6080010000007A000000001010103000000000000');
     expect(toHex(encodeCommand(installForExtradition({ sdAid: sd, aid: a })))).toBe('80E6100015' + '08A000000151535041' + '00' + '07A0000000010101' + '00' + '0000' + '00');
     expect(toHex(encodeCommand(installForPersonalization(a)))).toBe('80E620000D000007A0000000010101000000' + '00');
-    expect(toHex(encodeCommand(installForRegistryUpdate({ aid: a, privileges: ['card-reset'] })))).toBe('80E640000F' + '00' + '00' + '07A0000000010101' + '03040000' + '0000' + '00');
+    expect(toHex(encodeCommand(installForRegistryUpdate({ aid: a, privileges: ['card-reset'] })))).toBe('80E6400010' + '00' + '00' + '07A0000000010101' + '03040000' + '0000' + '00');
     expect(installForInstall({ loadFileAid: a, moduleAid: a, makeSelectable: false }).p1).toBe(0x04);
     expect(() => installForInstall({ loadFileAid: h('A0'), moduleAid: a })).toThrow(/load file AID/);
   });
