@@ -23,3 +23,4 @@ export * from './privileges.ts';
 export * from './life-cycle.ts';
 export * from './commands.ts';
 export * from './commands-install.ts';
+export * from './registry-data.ts';
