@@ -4,12 +4,11 @@
  * [for load, install and make selectable] (P2 01/03) is not supported (6A86). Tokens are not verified, so a
  * command carrying one is refused (6A80), as GP requires when no token is expected.
  */
-import { type CommandApdu, type ResponseApdu, TlvError, type Tlv, findTlv, parseTlv, readUint, toHex } from '../gp/index.ts';
+import { type CommandApdu, type InstallCommand, type ResponseApdu, TlvError, type Tlv, findTlv, parseInstall, parseInstallParameters, parseTlv, toHex } from '../gp/index.ts';
 import { owns, requireCardNotLocked, requireContentManager, requireSecureChannel } from './authz.ts';
 import { newEntry } from './build.ts';
 import { installForLoad } from './cmd-load.ts';
 import { SwError, Sw } from './errors.ts';
-import { LvReader } from './lv.ts';
 import { Footprint, allocate, requireAvailable } from './memory.ts';
 import { type Privilege, decodePrivileges, hasPrivilege, privilegeProblem } from '../gp/privileges.ts';
 import { findEntry, findPackage, has, isUnder } from './registry.ts';
@@ -34,45 +33,52 @@ const GUARDED: Privilege[] = [
 
 export function install(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
   if (cmd.p2 !== 0x00) throw new SwError(Sw.WRONG_P1P2, 'combined load, install and make selectable is not supported');
-  const data = cmd.data ?? new Uint8Array(0);
-  switch (cmd.p1 & 0x7f) {
-    case 0x02:
-      return installForLoad(ctx, data);
-    case 0x04:
-      return forInstall(ctx, data, false);
-    case 0x0c:
-      return forInstall(ctx, data, true);
-    case 0x08:
-      return forMakeSelectable(ctx, data);
-    case 0x10:
-      return forExtradition(ctx, data);
-    case 0x20:
-      return forPersonalization(ctx, data);
-    case 0x40:
-      return forRegistryUpdate(ctx, data);
+  const role = cmd.p1 & 0x7f;
+  if (![0x02, 0x04, 0x0c, 0x08, 0x10, 0x20, 0x40].includes(role)) throw new SwError(Sw.WRONG_P1P2, `INSTALL P1 ${cmd.p1.toString(16)} not supported`);
+  // Security first: a malformed command from an unauthenticated host learns nothing about its format.
+  if (role === 0x20) {
+    requireSecureChannel(ctx);
+    requireCardNotLocked(ctx);
+  } else requireContentManager(ctx);
+  if (role === 0x02) return installForLoad(ctx, cmd.data ?? new Uint8Array(0));
+  const parsed = parseInstall(cmd);
+  switch (parsed.kind) {
+    case 'install':
+      return forInstall(ctx, parsed);
+    case 'make-selectable':
+      return forMakeSelectable(ctx, parsed);
+    case 'extradition':
+      noToken(parsed.token);
+      systemParameters(parsed.parameters, 'extradition parameters');
+      extradite(ctx, toHex(parsed.aid), toHex(parsed.sdAid));
+      return DONE;
+    case 'personalization':
+      return forPersonalization(ctx, toHex(parsed.aid));
+    case 'registry-update':
+      return forRegistryUpdate(ctx, parsed);
     default:
       throw new SwError(Sw.WRONG_P1P2, `INSTALL P1 ${cmd.p1.toString(16)} not supported`);
   }
 }
 
-function parseParams(bytes: Uint8Array, what: string): Tlv[] {
+/** The 'EF' system parameters of a parameters field ('6A80' when it is not BER-TLV). */
+function systemParameters(bytes: Uint8Array, what: string): Tlv[] {
   try {
-    return parseTlv(bytes);
+    return findTlv(parseTlv(bytes), 0xef)?.children ?? [];
   } catch (e) {
     if (e instanceof TlvError) throw new SwError(Sw.WRONG_DATA, `${what}: ${e.message}`);
     throw e;
   }
 }
 
-function noToken(token: Uint8Array): void {
-  if (token.length > 0) throw new SwError(Sw.WRONG_DATA, 'token present but not expected (no Delegated Management)');
+function implicitSelection(bytes: Uint8Array, what: string): number[] {
+  return systemParameters(bytes, what)
+    .filter((t) => t.tag === 0xcf)
+    .map((t) => t.value[0] ?? 0);
 }
 
-/** Memory parameter coded on 2 or 4 bytes (§11.5.2.3.7). */
-function memoryParam(t: Tlv | undefined, what: string): number | undefined {
-  if (!t) return undefined;
-  if (t.value.length !== 2 && t.value.length !== 4) throw new SwError(Sw.WRONG_DATA, `${what} must be 2 or 4 bytes`);
-  return readUint(t.value);
+function noToken(token: Uint8Array): void {
+  if (token.length > 0) throw new SwError(Sw.WRONG_DATA, 'token present but not expected (no Delegated Management)');
 }
 
 /** Expands 1-byte privileges with the §6.6.2 defaults and checks the combinations Table 6-1 forbids. */
@@ -93,38 +99,32 @@ export function checkPrivileges(ctx: Ctx, raw: Uint8Array): Uint8Array {
   return p;
 }
 
-function forInstall(ctx: Ctx, data: Uint8Array, makeSelectable: boolean): ResponseApdu {
-  requireContentManager(ctx);
-  const r = new LvReader(data);
-  const elfAid = toHex(r.aid('executable load file AID', true));
-  const moduleAid = toHex(r.aid('executable module AID', true));
-  const appAid = toHex(r.aid('application AID'));
-  const rawPriv = r.short('privileges', (n) => n === 1 || n === 3);
-  const params = r.long('install parameters');
-  const token = r.long('install token');
-  r.end('INSTALL [for install]');
-  noToken(token);
+type Parsed<K extends InstallCommand['kind']> = Extract<InstallCommand, { kind: K }>;
+
+function forInstall(ctx: Ctx, p: Parsed<'install'>): ResponseApdu {
+  noToken(p.token);
   const { state } = ctx;
+  const elfAid = toHex(p.loadFileAid);
+  const moduleAid = toHex(p.moduleAid);
+  const appAid = toHex(p.aid);
+  const makeSelectable = p.makeSelectable;
   if (!elfAid || !moduleAid) throw new SwError(Sw.WRONG_DATA, 'load file and module AIDs are required');
   const pkg = findPackage(state, elfAid);
   if (!pkg) throw new SwError(Sw.DATA_NOT_FOUND, `no executable load file ${elfAid}`);
   if (!pkg.modules.includes(moduleAid)) throw new SwError(Sw.DATA_NOT_FOUND, `no module ${moduleAid} in ${elfAid}`);
   if (findEntry(state, appAid) || findPackage(state, appAid)) throw new SwError(Sw.WRONG_DATA, `AID ${appAid} already registered`);
-  const privileges = checkPrivileges(ctx, rawPriv);
+  const privileges = checkPrivileges(ctx, p.privileges);
   if (!makeSelectable && hasPrivilege(privileges, 'card-reset')) throw new SwError(Sw.WRONG_DATA, 'Card Reset needs make selectable');
-  const tlvs = parseParams(params, 'install parameters');
-  const c9 = findTlv(tlvs, 0xc9);
-  if (!c9) throw new SwError(Sw.WRONG_DATA, "install parameters lack 'C9'");
-  const ef = findTlv(tlvs, 0xef);
-  const sys = ef?.children ?? [];
-  const vQuota = memoryParam(findTlv(sys, 0xc7), 'volatile quota C7');
-  const nvQuota = memoryParam(findTlv(sys, 0xc8), 'non-volatile quota C8');
-  const vReserved = memoryParam(findTlv(sys, 0xd7), 'volatile reserved D7') ?? 0;
-  const nvReserved = memoryParam(findTlv(sys, 0xd8), 'non-volatile reserved D8') ?? 0;
+  const params = parseInstallParameters(p.parameters);
+  const vQuota = params.volatileQuota;
+  const nvQuota = params.nonVolatileQuota;
+  const vReserved = params.volatileReserved ?? 0;
+  const nvReserved = params.nonVolatileReserved ?? 0;
   if ((nvQuota !== undefined && nvReserved > nvQuota) || (vQuota !== undefined && vReserved > vQuota)) {
     throw new SwError(Sw.WRONG_DATA, 'reserved memory above the quota');
   }
-  const implicit = makeSelectable ? sys.filter((t) => t.tag === 0xcf).map((t) => t.value[0] ?? 0) : [];
+  const implicit = makeSelectable ? (params.implicitSelection ?? []) : [];
+  const c9 = params.applicationSpecific ?? new Uint8Array(0);
   const sd = hasPrivilege(privileges, 'security-domain');
   requireAvailable(state, nvReserved, vReserved);
   const entry: RegistryEntry = newEntry({
@@ -135,7 +135,7 @@ function forInstall(ctx: Ctx, data: Uint8Array, makeSelectable: boolean): Respon
     sd: ctx.current.aid,
     packageAid: pkg.aid,
     moduleAid,
-    installParams: toHex(c9.value),
+    installParams: toHex(c9),
     implicitSelection: implicit,
     nv: { allocated: 0, reserved: nvReserved, quota: nvQuota },
     volatile: { allocated: 0, reserved: vReserved, quota: vQuota },
@@ -156,23 +156,14 @@ function forInstall(ctx: Ctx, data: Uint8Array, makeSelectable: boolean): Respon
   return DONE;
 }
 
-function forMakeSelectable(ctx: Ctx, data: Uint8Array): ResponseApdu {
-  requireContentManager(ctx);
-  const r = new LvReader(data);
-  r.short('load file AID', (n) => n === 0);
-  r.short('module AID', (n) => n === 0);
-  const appAid = toHex(r.aid('application AID'));
-  r.short('privileges', (n) => n === 1 || n === 3);
-  const params = r.long('make selectable parameters');
-  const token = r.long('make selectable token');
-  r.end('INSTALL [for make selectable]');
-  noToken(token);
+function forMakeSelectable(ctx: Ctx, p: Parsed<'make-selectable'>): ResponseApdu {
+  noToken(p.token);
+  const appAid = toHex(p.aid);
   const entry = findEntry(ctx.state, appAid);
   if (!entry || entry.kind === 'isd') throw new SwError(Sw.DATA_NOT_FOUND, `no application ${appAid}`);
   if (!owns(ctx, entry)) throw new SwError(Sw.CONDITIONS_OF_USE, `${appAid} is not under ${ctx.current.aid}`);
   if (entry.lifeCycle !== AppLife.INSTALLED) throw new SwError(Sw.CONDITIONS_OF_USE, `${appAid} is not INSTALLED`);
-  const sys = findTlv(parseParams(params, 'make selectable parameters'), 0xef)?.children ?? [];
-  entry.implicitSelection.push(...sys.filter((t) => t.tag === 0xcf).map((t) => t.value[0] ?? 0));
+  entry.implicitSelection.push(...implicitSelection(p.parameters, 'make selectable parameters'));
   entry.lifeCycle = AppLife.SELECTABLE;
   return DONE;
 }
@@ -201,31 +192,7 @@ export function extradite(ctx: Ctx, objAid: string, toAid: string): void {
   obj.sd = to.aid;
 }
 
-function forExtradition(ctx: Ctx, data: Uint8Array): ResponseApdu {
-  requireContentManager(ctx);
-  const r = new LvReader(data);
-  const toAid = toHex(r.aid('security domain AID'));
-  r.short('data', (n) => n === 0);
-  const objAid = toHex(r.aid('application or load file AID'));
-  r.short('data', (n) => n === 0);
-  parseParams(r.long('extradition parameters'), 'extradition parameters');
-  const token = r.long('extradition token');
-  r.end('INSTALL [for extradition]');
-  noToken(token);
-  extradite(ctx, objAid, toAid);
-  return DONE;
-}
-
-function forPersonalization(ctx: Ctx, data: Uint8Array): ResponseApdu {
-  requireSecureChannel(ctx);
-  requireCardNotLocked(ctx);
-  const r = new LvReader(data);
-  r.short('data', (n) => n === 0);
-  r.short('data', (n) => n === 0);
-  const appAid = toHex(r.aid('application AID'));
-  // Three empty LV fields follow; some hosts send fewer — accept trailing zero lengths only.
-  const rest = data.subarray(2 + 1 + appAid.length / 2);
-  if (rest.some((b) => b !== 0)) throw new SwError(Sw.WRONG_DATA, 'INSTALL [for personalization]: unexpected fields after the AID');
+function forPersonalization(ctx: Ctx, appAid: string): ResponseApdu {
   const entry = findEntry(ctx.state, appAid);
   if (!entry || entry.kind === 'isd') throw new SwError(Sw.DATA_NOT_FOUND, `no application ${appAid}`);
   if (entry.sd !== ctx.current.aid) throw new SwError(Sw.CONDITIONS_OF_USE, `${appAid} is not associated with ${ctx.current.aid}`);
@@ -236,18 +203,12 @@ function forPersonalization(ctx: Ctx, data: Uint8Array): ResponseApdu {
 }
 
 /** Registry update (§9.4.2): privileges of an application and/or its extradition; OPEN restrictions are refused. */
-function forRegistryUpdate(ctx: Ctx, data: Uint8Array): ResponseApdu {
-  requireContentManager(ctx);
-  const r = new LvReader(data);
-  const toAid = toHex(r.aid('security domain AID', true));
-  r.short('data', (n) => n === 0);
-  const appAid = toHex(r.aid('application AID', true));
-  const rawPriv = r.short('privileges', (n) => n === 0 || n === 1 || n === 3);
-  const params = parseParams(r.long('registry update parameters'), 'registry update parameters');
-  const token = r.long('registry update token');
-  r.end('INSTALL [for registry update]');
-  noToken(token);
-  const sys = findTlv(params, 0xef)?.children ?? [];
+function forRegistryUpdate(ctx: Ctx, p: Parsed<'registry-update'>): ResponseApdu {
+  noToken(p.token);
+  const toAid = toHex(p.sdAid);
+  const appAid = toHex(p.aid);
+  const rawPriv = p.privileges;
+  const sys = systemParameters(p.parameters, 'registry update parameters');
   if (!appAid || findTlv(sys, 0xd9)) throw new SwError(Sw.WRONG_DATA, 'restricting OPEN or SD functions is not supported');
   const entry = findEntry(ctx.state, appAid);
   if (!entry || entry.kind === 'isd') throw new SwError(Sw.DATA_NOT_FOUND, `no application ${appAid}`);

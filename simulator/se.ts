@@ -6,7 +6,7 @@
  * process killed mid-command leave the last committed state). `toJSON()`/`fromJSON()` carry the whole
  * persistent state; `onCommit` lets a host persist it after each command.
  */
-import { ApduError, type CommandApdu, type ResponseApdu, encodeResponse, fromHex, parseCommand } from '../gp/index.ts';
+import { ApduError, type CommandApdu, CommandFormatError, type ResponseApdu, encodeResponse, fromHex, parseCommand } from '../gp/index.ts';
 import { type SimulatedSeConfig, buildCardState } from './build.ts';
 import { checkAtr } from './atr.ts';
 import { externalAuthenticate, initializeUpdate } from './cmd-auth.ts';
@@ -160,7 +160,8 @@ export class SimulatedSe implements CardEndpoint {
     try {
       response = handler(ctx);
     } catch (e) {
-      if (e instanceof SwError) return sw(e.sw);
+      // A refused command (ours, or a gp parser's format error) leaves the draft behind: no effect.
+      if (e instanceof SwError || e instanceof CommandFormatError) return sw(e.sw);
       throw e;
     } finally {
       this.session.live = undefined;

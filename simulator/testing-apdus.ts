@@ -1,86 +1,66 @@
 /**
- * TEMPORARY command builders for the simulator tests until gp/commands.ts lands (then the tests switch to it).
- * Layouts per GPCS 2.3.1 §11.
+ * Shorthands of the simulator tests over gp's command builders (hex strings in, CommandApdu out). A test that
+ * needs a malformed command overrides fields of a well-formed one, so every APDU starts from a gp builder.
  */
-import { type CommandApdu, concat, encodeLength, fromHex, tlv } from '../gp/index.ts';
+import {
+  type CommandApdu,
+  type SetStatusScope,
+  deleteCardContent,
+  encodeInstallParameters,
+  fromHex,
+  getData,
+  getStatus,
+  installForExtradition,
+  installForInstall,
+  installForMakeSelectable,
+  installForPersonalization,
+  setStatus,
+  splitTagList,
+  storeData,
+} from '../gp/index.ts';
 
-const lv1 = (hex: string) => {
-  const b = fromHex(hex);
-  return concat(Uint8Array.of(b.length), b);
-};
-const lvBer = (b: Uint8Array) => concat(encodeLength(b.length), b);
+const SCOPES: Record<number, SetStatusScope> = { 0x80: 'isd', 0x40: 'application', 0x60: 'sd-and-applications' };
 
 export const cmd = {
-  getData: (tag: number, cla = 0x80): CommandApdu => ({ cla, ins: 0xca, p1: tag >> 8, p2: tag & 0xff, le: 256 }),
+  getData: (tag: number, cla = 0x80): CommandApdu => getData(tag, { cla }),
+  /** P2 is applied as given (02 TLV, 00 legacy, b1 next; RFU bits for negative tests). */
   getStatus: (p1: number, p2 = 0x02, aid = '', tagList?: string): CommandApdu => ({
-    cla: 0x80,
-    ins: 0xf2,
+    ...getStatus({ subset: p1 === 0x41 ? 0x40 : p1, aid: fromHex(aid), tagList: tagList ? splitTagList(fromHex(tagList)) : undefined }),
     p1,
     p2,
-    data: concat(tlv(0x4f, fromHex(aid)), tagList ? tlv(0x5c, fromHex(tagList)) : new Uint8Array(0)),
-    le: 256,
   }),
-  install: (
-    p1: number,
-    o: { elf: string; module: string; app: string; privileges?: string; params?: Uint8Array; token?: Uint8Array },
-  ): CommandApdu => ({
-    cla: 0x80,
-    ins: 0xe6,
+  /** P1 04 install, 0C install and make selectable (other P1 values override the builder's for negative tests). */
+  install: (p1: number, o: { elf: string; module: string; app: string; privileges?: string; params?: Uint8Array; token?: Uint8Array }): CommandApdu => ({
+    ...installForInstall({
+      loadFileAid: fromHex(o.elf),
+      moduleAid: fromHex(o.module),
+      aid: fromHex(o.app),
+      privileges: fromHex(o.privileges ?? '00'),
+      parameters: o.params ?? encodeInstallParameters(),
+      token: o.token,
+      makeSelectable: p1 === 0x0c,
+    }),
     p1,
-    p2: 0,
-    data: concat(
-      lv1(o.elf),
-      lv1(o.module),
-      lv1(o.app),
-      lv1(o.privileges ?? '00'),
-      lvBer(o.params ?? fromHex('C900')),
-      lvBer(o.token ?? new Uint8Array(0)),
-    ),
-    le: 256,
   }),
-  makeSelectable: (app: string, privileges = '00'): CommandApdu => ({
-    cla: 0x80,
-    ins: 0xe6,
-    p1: 0x08,
-    p2: 0,
-    data: concat(Uint8Array.of(0, 0), lv1(app), lv1(privileges), Uint8Array.of(0, 0)),
-    le: 256,
-  }),
-  extradite: (toSd: string, obj: string): CommandApdu => ({
-    cla: 0x80,
-    ins: 0xe6,
-    p1: 0x10,
-    p2: 0,
-    data: concat(lv1(toSd), Uint8Array.of(0), lv1(obj), Uint8Array.of(0, 0, 0)),
-    le: 256,
-  }),
-  personalize: (app: string): CommandApdu => ({
-    cla: 0x80,
-    ins: 0xe6,
-    p1: 0x20,
-    p2: 0,
-    data: concat(Uint8Array.of(0, 0), lv1(app), Uint8Array.of(0, 0, 0)),
-    le: 256,
-  }),
-  storeData: (p1: number, block: number, data: string): CommandApdu => ({ cla: 0x80, ins: 0xe2, p1, p2: block, data: fromHex(data) }),
-  delete: (aid: string, related = false): CommandApdu => ({
-    cla: 0x80,
-    ins: 0xe4,
-    p1: 0,
-    p2: related ? 0x80 : 0,
-    data: tlv(0x4f, fromHex(aid)),
-    le: 256,
-  }),
-  setStatus: (p1: number, p2: number, aid = ''): CommandApdu => ({ cla: 0x80, ins: 0xf0, p1, p2, data: aid ? fromHex(aid) : undefined }),
+  makeSelectable: (app: string, privileges = '00'): CommandApdu => installForMakeSelectable({ aid: fromHex(app), privileges: fromHex(privileges) }),
+  extradite: (toSd: string, obj: string): CommandApdu => installForExtradition({ sdAid: fromHex(toSd), aid: fromHex(obj) }),
+  personalize: (app: string): CommandApdu => installForPersonalization(fromHex(app)),
+  /** P1 is applied as given (b8 last, b5-b4 structure). */
+  storeData: (p1: number, block: number, data: string): CommandApdu => ({ ...storeData(fromHex(data), { block, last: (p1 & 0x80) !== 0 }), p1 }),
+  delete: (aid: string, related = false): CommandApdu => deleteCardContent(fromHex(aid), { related }),
+  setStatus: (p1: number, p2: number, aid = ''): CommandApdu => {
+    if (!aid) return { ...setStatus('isd', p2), p1 };
+    return { ...setStatus(SCOPES[p1] ?? 'application', p2, fromHex(aid)), p1 };
+  },
 };
 
-/** Install parameters: C9 (application specific) and EF with quotas / reserved memory. */
+/** Install parameters: C9 (application specific) and EF with quotas / reserved memory (gp encoder). */
 export function installParams(o: { c9?: string; nvQuota?: number; vQuota?: number; nvReserved?: number; vReserved?: number } = {}): Uint8Array {
-  const mem = (n: number) => (n <= 0x7fff ? Uint8Array.of(n >> 8, n & 0xff) : Uint8Array.of(n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff));
-  const sys: Uint8Array[] = [];
-  if (o.vQuota !== undefined) sys.push(tlv(0xc7, mem(o.vQuota)));
-  if (o.nvQuota !== undefined) sys.push(tlv(0xc8, mem(o.nvQuota)));
-  if (o.vReserved !== undefined) sys.push(tlv(0xd7, mem(o.vReserved)));
-  if (o.nvReserved !== undefined) sys.push(tlv(0xd8, mem(o.nvReserved)));
-  return concat(tlv(0xc9, fromHex(o.c9 ?? '')), sys.length ? tlv(0xef, sys) : new Uint8Array(0));
+  return encodeInstallParameters({
+    applicationSpecific: fromHex(o.c9 ?? ''),
+    nonVolatileQuota: o.nvQuota,
+    volatileQuota: o.vQuota,
+    nonVolatileReserved: o.nvReserved,
+    volatileReserved: o.vReserved,
+  });
 }
