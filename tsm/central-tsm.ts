@@ -34,6 +34,8 @@ import type {
 } from './api-types.ts';
 import { setContactlessAvailability } from './card-commands.ts';
 import { CentralSession, overNetwork } from './central-sd.ts';
+import { TsmEvents } from './events.ts';
+import { Operations, type OperationRecord } from './operations.ts';
 import { redactKeys } from './redact.ts';
 import { checkMemory, createSpSd, deleteApplication, installService, isOnCard, temporaryKeySet } from './sagas.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -64,7 +66,15 @@ export interface CentralTsmOptions {
   exchangeTimeoutMs?: number;
   /** Where service states survive a restart (default: memory only). */
   store?: TsmStore;
+  /** Delays between callback attempts of asynchronous operations, ms (default 100, 500, 2000). */
+  callbackRetryDelaysMs?: number[];
+  /** fetch used for callbacks (tests may observe it). */
+  callbackFetch?: typeof fetch;
 }
+
+/** Functions an SP may ask to run asynchronously (answered at once; result by callback and event stream). */
+export const ASYNC_OPERATIONS = ['ActivateService', 'Prepersonalize', 'UpdateService', 'DeleteServices'] as const;
+export type AsyncOperation = (typeof ASYNC_OPERATIONS)[number];
 
 /** Non-volatile bytes assumed for an instance whose service does not say (eligibility). */
 const DEFAULT_INSTALL_SIZE = 2048;
@@ -76,6 +86,9 @@ export class CentralTsm {
   readonly registry: Registry;
   readonly networks: MnoNetworks;
   readonly clock: Clock;
+  /** Service state changes and operation progress, for the SP event stream. */
+  readonly events = new TsmEvents();
+  readonly operations: Operations;
   private readonly conversations = new ConversationStore();
   private readonly ledger = new CallLedger();
   private readonly opts: Required<Pick<CentralTsmOptions, 'defaultTimeToLive' | 'maxTimeToLive' | 'warningsStopScripts'>> &
@@ -90,7 +103,41 @@ export class CentralTsm {
     this.networks = opts.networks ?? new MnoNetworks(opts.fleet.mnos);
     this.clock = opts.clock ?? systemClock;
     this.store = opts.store ?? new MemoryStore();
+    this.operations = new Operations({ events: this.events, clock: this.clock, callbackRetryDelaysMs: opts.callbackRetryDelaysMs, fetch: opts.callbackFetch });
     this.recover();
+  }
+
+  /**
+   * Starts a management function in the background and answers at once with its operation record; the result
+   * follows on the event stream, at GET /operations/{id} and, with `callbackUrl`, by POST there.
+   */
+  startOperation(operation: AsyncOperation, ctx: RequestContext, req: object, callbackUrl?: string): OperationRecord {
+    if (!this.registry.isServiceProvider(ctx.serviceProvider)) {
+      throw TsmError.failed('1.1', `"${ctx.serviceProvider}" is not a service provider known to the central TSM`);
+    }
+    const run = () => {
+      switch (operation) {
+        case 'ActivateService':
+          return this.activateService(ctx, req as ActivateServiceRequest);
+        case 'Prepersonalize':
+          return this.prepersonalize(ctx, req as PrepersonalizeRequest);
+        case 'UpdateService':
+          return this.updateService(ctx, req as UpdateServiceRequest);
+        case 'DeleteServices':
+          return this.deleteServices(ctx, req as DeleteServicesRequest);
+      }
+    };
+    const rec = this.operations.start(operation, ctx.serviceProvider, ctx.functionCallIdentifier, callbackUrl, run);
+    this.decide('operation', `${rec.operationId}: ${operation} for ${ctx.serviceProvider} runs asynchronously${callbackUrl ? `, result to ${callbackUrl}` : ''}`);
+    return rec;
+  }
+
+  /** An operation of the caller's (1.2 for another SP's, 3.9 when unknown). */
+  operation(ctx: RequestContext, operationId: string): OperationRecord {
+    const rec = this.operations.get(operationId);
+    if (!rec) throw TsmError.failed('3.9', `unknown operation "${operationId}"`);
+    if (rec.serviceProvider !== ctx.serviceProvider) throw TsmError.failed('1.2', `operation ${operationId} belongs to another service provider`);
+    return rec;
   }
 
   // ---- SP functions -------------------------------------------------------------------------------------
@@ -398,6 +445,16 @@ export class CentralTsm {
     this.registry.setServiceState(seId, serviceId, to, this.clock.now(), note);
     this.persist();
     this.decide('service-state', `${serviceId} on ${seId}: ${from} → ${to}${note ? ` (${note})` : ''}`, { seId, serviceId, from, to });
+    this.events.publish({
+      type: 'service-state',
+      serviceProvider: s.serviceProvider,
+      seId,
+      serviceId,
+      from,
+      to,
+      ...(note ? { note } : {}),
+      at: new Date(this.clock.now()).toISOString(),
+    });
   }
 
   private persist(): void {
@@ -422,8 +479,9 @@ export class CentralTsm {
     return this.conversations.get(id);
   }
 
-  /** Closes every open conversation's channel and the store. */
+  /** Waits for running operations, closes every open conversation's channel and the store. */
   async close(): Promise<void> {
+    await this.operations.idle();
     const now = this.clock.now();
     for (const c of this.conversations.all()) {
       if (c.state !== 'open') continue;

@@ -3,12 +3,14 @@
  * a TsmError becomes an HTTP answer. The caller names itself in X-SP-Name (and X-API-Key when the fleet gives
  * SPs keys).
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import express, { type Request, type Response } from 'express';
+import { WebSocketServer } from 'ws';
 import { emit } from '../trace/index.ts';
 import { API_KEY_HEADER, SP_NAME_HEADER, type RequestContext } from './api-types.ts';
-import { asTsmError, type CentralTsm } from './central-tsm.ts';
+import { asTsmError, type AsyncOperation, type CentralTsm } from './central-tsm.ts';
 import { openApiDocument, operationValidators, type OperationValidator } from './openapi.ts';
 import { errorFields, httpStatusOf, TsmError, type ReasonCode } from './status.ts';
 
@@ -33,6 +35,15 @@ const handlers: Record<string, Handler> = {
   prepersonalize: (tsm, ctx, p, _q, b) => tsm.prepersonalize(ctx, { ...b, serviceId: p.serviceId }),
   updateService: (tsm, ctx, p, _q, b) => tsm.updateService(ctx, { ...b, serviceId: p.serviceId }),
   deleteServices: (tsm, ctx, _p, _q, b) => tsm.deleteServices(ctx, b as never),
+  getOperation: async (tsm, ctx, p) => ({ status: 'Executed-Success', operation: tsm.operation(ctx, p.operationId) }),
+};
+
+/** Functions that may run asynchronously, by operationId of the OpenAPI document. */
+const ASYNC: Record<string, { operation: AsyncOperation; request: (p: Record<string, string>, b: Record<string, unknown>) => object }> = {
+  activateService: { operation: 'ActivateService', request: (p, b) => ({ ...b, serviceId: p.serviceId }) },
+  prepersonalize: { operation: 'Prepersonalize', request: (p, b) => ({ ...b, serviceId: p.serviceId }) },
+  updateService: { operation: 'UpdateService', request: (p, b) => ({ ...b, serviceId: p.serviceId }) },
+  deleteServices: { operation: 'DeleteServices', request: (_p, b) => b },
 };
 
 function refuse(res: Response, operation: string, reasonCode: ReasonCode, message: string, spName?: string, httpStatus?: number): void {
@@ -99,8 +110,21 @@ async function serve(tsm: CentralTsm, v: OperationValidator, req: Request, res: 
   }
   const { common: fields, rest } = common(body);
   const ctx: RequestContext = { serviceProvider: spName, ...definedOnly(fields) };
+  const { callbackUrl, respondAsync, ...own } = rest as { callbackUrl?: string; respondAsync?: boolean };
   try {
-    const result = await handlers[v.operationId](tsm, ctx, params, query, rest);
+    const async = ASYNC[v.operationId];
+    if (async && (callbackUrl !== undefined || respondAsync === true)) {
+      const rec = tsm.startOperation(async.operation, ctx, async.request(params, own), callbackUrl);
+      res.status(202).json({
+        status: 'Executed-Success',
+        message: `accepted: ${rec.operation} runs as ${rec.operationId}; its result follows on GET /operations/${rec.operationId}, the /events stream${callbackUrl ? ' and the callback' : ''}`,
+        operationId: rec.operationId,
+        operation: rec.operation,
+        state: rec.state,
+      });
+      return;
+    }
+    const result = await handlers[v.operationId](tsm, ctx, params, query, own);
     res.status(200).json(result);
   } catch (e) {
     const err = asTsmError(e);
@@ -115,7 +139,41 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 export interface SpApiServer {
   readonly url: string;
   readonly port: number;
+  /** ws:// URL of the caller's event stream (add the X-SP-Name header, or ?sp=NAME). */
+  readonly eventsUrl: string;
   close(): Promise<void>;
+}
+
+/** GET /events over WebSocket: the caller's service state changes and operation progress, as JSON text. */
+function attachEventStream(tsm: CentralTsm, server: Server): WebSocketServer {
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const refuse = (code: number, why: string) => {
+      socket.end(`HTTP/1.1 ${code} ${why}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${why}\n`);
+    };
+    if (url.pathname !== '/events') return refuse(404, 'no such stream (GET /events)');
+    const header = (name: string) => {
+      const h = req.headers[name.toLowerCase()];
+      return Array.isArray(h) ? h[0] : h;
+    };
+    const sp = header(SP_NAME_HEADER) ?? url.searchParams.get('sp') ?? undefined;
+    if (!sp || !tsm.registry.isServiceProvider(sp)) return refuse(401, `unknown service provider (${SP_NAME_HEADER} header or ?sp=)`);
+    if (tsm.registry.requiresApiKeys() && (header(API_KEY_HEADER) ?? url.searchParams.get('key')) !== tsm.registry.apiKeyOf(sp)) {
+      return refuse(401, `the API key does not authenticate ${sp}`);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const unsubscribe = tsm.events.subscribe((e) => {
+        if (e.serviceProvider === sp && ws.readyState === ws.OPEN) ws.send(JSON.stringify(e));
+      });
+      ws.on('close', unsubscribe);
+      ws.on('error', unsubscribe);
+      // Unknown messages get a JSON error, never a dropped connection.
+      ws.on('message', () => ws.send(JSON.stringify({ type: 'error', message: 'the event stream is one-way: nothing is expected from the client' })));
+      ws.send(JSON.stringify({ type: 'hello', serviceProvider: sp }));
+    });
+  });
+  return wss;
 }
 
 /** Serves the SP API; port 0 (the default) picks a free port. */
@@ -126,13 +184,17 @@ export async function startSpApi(tsm: CentralTsm, opts: { port?: number; host?: 
     const s = app.listen(opts.port ?? 0, host, (err?: Error) => (err ? reject(err) : resolve(s)));
     s.once('error', reject);
   });
+  const wss = attachEventStream(tsm, server);
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}`,
+    eventsUrl: `ws://${shownHost}:${port}/events`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.close(1001, 'central TSM stopping');
+        wss.close();
         server.closeAllConnections?.();
         server.close(() => resolve());
       }),

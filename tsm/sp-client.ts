@@ -3,6 +3,9 @@
  * use. It never throws for an answer of the TSM — refusals come back as results with their status and reason;
  * it throws SpClientError only when no answer came (network failure, not JSON).
  */
+import WebSocket from 'ws';
+import type { TsmEvent } from './events.ts';
+import type { OperationRecord } from './operations.ts';
 import {
   API_KEY_HEADER,
   SP_NAME_HEADER,
@@ -110,6 +113,19 @@ export class SpClient {
     return this.request('POST', '/services/delete', this.withId({ ...req, serviceIds }));
   }
 
+  /** An asynchronous operation's state and, once done, its result. */
+  getOperation(operationId: string): Promise<Outcome<Answer & { operation: OperationRecord }>> {
+    return this.request('GET', `/operations/${encodeURIComponent(operationId)}`);
+  }
+
+  /** Opens the caller's event stream (service state changes, operation progress); resolves once subscribed. */
+  openEvents(): Promise<SpEventStream> {
+    const url = `${this.base.replace(/^http/, 'ws')}/events`;
+    const headers: Record<string, string> = { [SP_NAME_HEADER]: this.serviceProvider };
+    if (this.opts.apiKey) headers[API_KEY_HEADER] = this.opts.apiKey;
+    return SpEventStream.connect(url, headers, this.opts.timeoutMs ?? 30000);
+  }
+
   /** The OpenAPI document the TSM serves. */
   async openApi(): Promise<Record<string, unknown>> {
     const r = await this.send('GET', '/openapi.json');
@@ -147,5 +163,63 @@ export class SpClient {
       throw new SpClientError(`${method} ${path}: HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 120)}`);
     }
     return { httpStatus: res.status, body: json as Answer };
+  }
+}
+
+/** The SP's event stream: events are buffered as they come; `next` takes the first one that matches. */
+export class SpEventStream {
+  private readonly buffer: TsmEvent[] = [];
+  private readonly waiters: { match: (e: TsmEvent) => boolean; resolve: (e: TsmEvent) => void }[] = [];
+  private closedWith?: string;
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      let msg: { type?: string };
+      try {
+        msg = JSON.parse(String(data));
+      } catch {
+        return;
+      }
+      if (msg.type !== 'service-state' && msg.type !== 'operation') return;
+      const e = msg as TsmEvent;
+      const w = this.waiters.findIndex((x) => x.match(e));
+      if (w >= 0) this.waiters.splice(w, 1)[0].resolve(e);
+      else this.buffer.push(e);
+    });
+    ws.on('close', () => (this.closedWith = 'the event stream closed'));
+  }
+
+  static connect(url: string, headers: Record<string, string>, timeoutMs: number): Promise<SpEventStream> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs });
+      const stream = new SpEventStream(ws);
+      ws.once('message', () => resolve(stream));
+      ws.once('unexpected-response', (_req, res) => reject(new SpClientError(`event stream refused: HTTP ${res.statusCode}`)));
+      ws.once('error', (e) => reject(new SpClientError(`event stream: ${e.message}`)));
+    });
+  }
+
+  /** The first event (already received or still to come) that matches, within `timeoutMs`. */
+  next(match: (e: TsmEvent) => boolean = () => true, timeoutMs = 10000): Promise<TsmEvent> {
+    const i = this.buffer.findIndex(match);
+    if (i >= 0) return Promise.resolve(this.buffer.splice(i, 1)[0]);
+    if (this.closedWith) return Promise.reject(new SpClientError(this.closedWith));
+    return new Promise((resolve, reject) => {
+      const waiter = { match, resolve: (e: TsmEvent) => (clearTimeout(timer), resolve(e)) };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new SpClientError(`no matching event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Everything received and not yet taken. */
+  pending(): TsmEvent[] {
+    return [...this.buffer];
+  }
+
+  close(): void {
+    this.ws.close();
   }
 }
