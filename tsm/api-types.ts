@@ -121,7 +121,22 @@ export interface EndConversationResponse extends Answer {
   apdusExecuted: number;
 }
 
-export interface ActivateServiceRequest extends CommonRequest {
+/** Asks for asynchronous execution (HTTP edge): answered 202 at once, the result follows. */
+export interface AsyncFields {
+  /** POST the result here when done. */
+  callbackUrl?: string;
+  /** Run asynchronously even without a callback URL. */
+  respondAsync?: boolean;
+}
+
+/** The answer to a request accepted for asynchronous execution. */
+export interface OperationAccepted extends Answer {
+  operationId: string;
+  operation: string;
+  state: 'accepted' | 'running' | 'done';
+}
+
+export interface ActivateServiceRequest extends CommonRequest, AsyncFields {
   serviceId: string;
   seId?: string;
   msisdn?: string;
@@ -136,7 +151,7 @@ export interface ActivateServiceResponse extends Answer {
 }
 
 /** A request about one service on one SE (the SE by seId, MSI, or the service id alone when unambiguous). */
-export interface ServiceRequest extends CommonRequest {
+export interface ServiceRequest extends CommonRequest, AsyncFields {
   serviceId: string;
   seId?: string;
   msisdn?: string;
@@ -169,7 +184,7 @@ export interface UpdateServiceResponse extends Answer {
   freeNonVolatile: number;
 }
 
-export interface DeleteServicesRequest extends CommonRequest {
+export interface DeleteServicesRequest extends CommonRequest, AsyncFields {
   serviceIds: string[];
   seId?: string;
   msisdn?: string;
