@@ -3,7 +3,7 @@
  * (P2 '80'); keys of the acting SD ('D0'/'D2'). An SD or load file that still has content is only deleted with
  * the related-objects bit, and then with everything under it. Memory comes back through the accounting.
  */
-import { type CommandApdu, type ResponseApdu, TlvError, type Tlv, findTlv, parseTlv, toHex } from '../gp/index.ts';
+import { type CommandApdu, type ResponseApdu, parseDelete, toHex } from '../gp/index.ts';
 import { mayDelete, requireCardNotLocked, requireContentManager, requireSecureChannel } from './authz.ts';
 import { SwError, Sw } from './errors.ts';
 import { Footprint, allocate } from './memory.ts';
@@ -14,25 +14,11 @@ import type { CardState } from './state.ts';
 const DONE: ResponseApdu = { data: Uint8Array.of(0x00), sw: Sw.OK };
 
 export function deleteCommand(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
-  if ((cmd.p1 & 0x7f) !== 0 || (cmd.p2 & 0x7f) !== 0) throw new SwError(Sw.WRONG_P1P2, 'DELETE P1/P2 RFU bits set');
-  const related = (cmd.p2 & 0x80) !== 0;
-  let items: Tlv[];
-  try {
-    items = parseTlv(cmd.data ?? new Uint8Array(0), { recursive: false });
-  } catch (e) {
-    if (e instanceof TlvError) throw new SwError(Sw.WRONG_DATA, e.message);
-    throw e;
-  }
-  const aidTlv = findTlv(items, 0x4f);
-  if (aidTlv) {
-    if (findTlv(items, 0x9e)) throw new SwError(Sw.WRONG_DATA, 'delete token present but not expected');
-    if (aidTlv.value.length < 5 || aidTlv.value.length > 16) throw new SwError(Sw.WRONG_DATA, 'AID must be 5..16 bytes');
-    return deleteContent(ctx, toHex(aidTlv.value), related);
-  }
-  const kid = findTlv(items, 0xd0);
-  const kvn = findTlv(items, 0xd2);
-  if (kid || kvn) return deleteKeys(ctx, kid?.value, kvn?.value);
-  throw new SwError(Sw.WRONG_DATA, "DELETE data needs '4F' or 'D0'/'D2'");
+  requireSecureChannel(ctx);
+  const d = parseDelete(cmd);
+  if (d.kind === 'key') return deleteKeys(ctx, d.keyId, d.kvn);
+  if (d.token) throw new SwError(Sw.WRONG_DATA, 'delete token present but not expected');
+  return deleteContent(ctx, toHex(d.aid), d.related);
 }
 
 function deleteContent(ctx: Ctx, aid: string, related: boolean): ResponseApdu {
@@ -84,16 +70,15 @@ function remove(state: CardState, entries: Set<string>, packages: Set<string>): 
   state.packages = state.packages.filter((p) => !packages.has(p.aid));
 }
 
-function deleteKeys(ctx: Ctx, kid: Uint8Array | undefined, kvn: Uint8Array | undefined): ResponseApdu {
+function deleteKeys(ctx: Ctx, kid: number | undefined, kvn: number | undefined): ResponseApdu {
   requireSecureChannel(ctx);
   requireCardNotLocked(ctx);
-  if ((kid && kid.length !== 1) || (kvn && kvn.length !== 1)) throw new SwError(Sw.WRONG_DATA, "'D0' and 'D2' are one byte");
   const sd = ctx.current;
   let deleted = 0;
   for (const ks of sd.keySets) {
-    if (kvn && ks.kvn !== kvn[0]) continue;
+    if (kvn !== undefined && ks.kvn !== kvn) continue;
     for (const id of Object.keys(ks.keys)) {
-      if (kid && Number(id) !== kid[0]) continue;
+      if (kid !== undefined && Number(id) !== kid) continue;
       delete ks.keys[id];
       deleted++;
     }

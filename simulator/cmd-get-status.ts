@@ -4,7 +4,7 @@
  * optional '5C' tag list), P2 '00' the older fixed format. Responses fit one short APDU with room for secure
  * messaging; the rest is kept for GET STATUS [next occurrence] and announced with 6310.
  */
-import { type CommandApdu, type ResponseApdu, TlvError, concat, fromHex, parseTlv, tlv } from '../gp/index.ts';
+import { type CommandApdu, type ResponseApdu, concat, fromHex, getStatusSubsetName, parseGetStatus, tlv, toHex } from '../gp/index.ts';
 import { requireSecureChannel, seesWholeRegistry } from './authz.ts';
 import { SwError, Sw } from './errors.ts';
 import { isdOf, lifeCycleOf, subHierarchy } from './registry.ts';
@@ -58,29 +58,11 @@ function legacyPackage(p: PackageEntry, modules: boolean): Uint8Array {
   return concat(head, Uint8Array.of(p.modules.length), ...mods);
 }
 
-/** Splits a tag list ('5C' value) into tags. */
-function tagList(value: Uint8Array): number[] {
-  const out: number[] = [];
-  let i = 0;
-  while (i < value.length) {
-    let tag = value[i++];
-    if ((tag & 0x1f) === 0x1f) {
-      do {
-        if (i >= value.length) throw new SwError(Sw.WRONG_DATA, 'truncated tag in tag list');
-        tag = tag * 256 + value[i];
-      } while (value[i++] & 0x80);
-    }
-    out.push(tag);
-  }
-  return out;
-}
-
 export function getStatus(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
   requireSecureChannel(ctx);
   const { state, session } = ctx;
   const p1 = cmd.p1;
-  if (![0x80, 0x40, 0x20, 0x10].includes(p1)) throw new SwError(Sw.WRONG_P1P2, `GET STATUS P1 ${p1.toString(16)}`);
-  if ((cmd.p2 & 0xfc) !== 0) throw new SwError(Sw.WRONG_P1P2, `GET STATUS P2 ${cmd.p2.toString(16)}`);
+  if (!getStatusSubsetName(p1) || (cmd.p2 & 0xfc) !== 0) throw new SwError(Sw.WRONG_P1P2, `GET STATUS P1/P2 ${p1.toString(16)}/${cmd.p2.toString(16)}`);
   const next = (cmd.p2 & 0x01) !== 0;
   const format = cmd.p2 & 0x02;
   const whole = seesWholeRegistry(ctx);
@@ -94,19 +76,9 @@ export function getStatus(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
     return page(ctx, paging.pending, p1, format);
   }
   session.getStatus = undefined;
-  let items: Tlv2[];
-  try {
-    items = parseTlv(cmd.data ?? new Uint8Array(0), { recursive: false });
-  } catch (e) {
-    if (e instanceof TlvError) throw new SwError(Sw.WRONG_DATA, e.message);
-    throw e;
-  }
-  const aidCrit = items.find((t) => t.tag === 0x4f);
-  if (!aidCrit) throw new SwError(Sw.WRONG_DATA, "GET STATUS search criteria need tag '4F'");
-  if (aidCrit.value.length > 16) throw new SwError(Sw.WRONG_DATA, 'search AID longer than 16 bytes');
-  const prefix = Array.from(aidCrit.value, (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
-  const tlItem = items.find((t) => t.tag === 0x5c);
-  const tags = tlItem ? tagList(tlItem.value) : undefined;
+  const parsed = parseGetStatus(cmd);
+  const prefix = toHex(parsed.aid);
+  const tags = parsed.tagList;
   const scope = whole ? { entries: state.entries, packages: state.packages } : subHierarchy(state, ctx.current.aid);
   const records: Uint8Array[] = [];
   if (p1 === 0x80) {
@@ -127,8 +99,6 @@ export function getStatus(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
   if (records.length === 0) throw new SwError(Sw.DATA_NOT_FOUND, 'no registry entry matches');
   return page(ctx, records, p1, format);
 }
-
-type Tlv2 = ReturnType<typeof parseTlv>[number];
 
 function page(ctx: Ctx, records: Uint8Array[], p1: number, format: number): ResponseApdu {
   const out: Uint8Array[] = [];
