@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const vectors = readFileSync(path.resolve(repo, '..', 'shared', 'vectors', 'pysim-scp03.txt'), 'utf8');
+
+function tsmlab(...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(repo, 'bin/tsmlab.js'), ...args], { cwd: repo, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const block = vectors.slice(vectors.indexOf('Case SCP03_Test_AES128_33'), vectors.indexOf('Case SCP03_Test_AES192_11'));
+const field = (label: string) => new RegExp(`${label.replace(/[#()]/g, (c) => `\\${c}`)}\\s*:\\s*([0-9a-f]+)\\s*$`, 'm').exec(block)![1].toUpperCase();
+const plain = (label: string) => new RegExp(`${label.replace(/[#()]/g, (c) => `\\${c}`)}\\s+([0-9a-fA-F]+)`).exec(vectors)![1];
+const eidResponse = /GET EID response \(as received from card, SW 9000 not included\):\s*([0-9a-f]+)/.exec(block)![1];
+const eidPlain = /plaintext GET EID response data : ([0-9a-f]+)/.exec(vectors)![1].toUpperCase();
+
+const KEYS = ['--enc', '000102030405060708090a0b0c0d0e0f', '--mac', '101112131415161718191a1b1c1d1e1f', '--dek', '202122232425262728292a2b2c2d2e2f'];
+const PLAIN = ['#1 GET EID (STORE DATA)', '#2 case 1', '#3 case 2', '#4 case 3', '#5 case 4'].map(plain);
+const WRAPPED = ['#1 GET EID wrapped', '#2 case 1 wrapped', '#3 case 2 wrapped', '#4 case 3 wrapped', '#5 case 4 wrapped'].map(field);
+const SESSION = ['--level', '33', '--host-challenge', field('host challenge'), '--init-update-response', field('INITIALIZE UPDATE response')];
+
+describe('tsmlab calc scp03 (pySim AES128_33)', () => {
+  it('prints exactly the documented JSON: session keys, cryptograms, EXTERNAL AUTHENTICATE, five wrapped commands, the GET EID response', () => {
+    const apdus = PLAIN.flatMap((a) => ['--apdu', a]);
+    const r = tsmlab('calc', 'scp03', ...KEYS, ...SESSION, ...apdus, '--response', eidResponse + '9000', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out)).toEqual(['sessionKeys', 'cardCryptogramValid', 'hostCryptogram', 'externalAuthenticate', 'wrapped', 'unwrapped']);
+    expect(out.sessionKeys).toEqual({ senc: field('S-ENC'), smac: field('S-MAC'), srmac: field('S-RMAC') });
+    expect(out.cardCryptogramValid).toBe(true);
+    expect(out.hostCryptogram).toBe(field('host cryptogram'));
+    expect(out.externalAuthenticate).toBe(field('EXTERNAL AUTHENTICATE C-APDU'));
+    expect(out.wrapped).toEqual(WRAPPED);
+    expect(out.unwrapped).toEqual([eidPlain + '9000']);
+    expect(r.stdout.trim().split('\n').length).toBe(1);
+  });
+
+  it('text output without --json', () => {
+    const r = tsmlab('calc', 'scp03', ...KEYS, ...SESSION, '--apdu', PLAIN[0]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`S-MAC                  ${field('S-MAC')}`);
+    expect(r.stdout).toContain('card cryptogram        valid');
+    expect(r.stdout).toContain(`EXTERNAL AUTHENTICATE  ${field('EXTERNAL AUTHENTICATE C-APDU')}`);
+    expect(r.stdout).toContain(`wrapped #1             ${WRAPPED[0]}`);
+  });
+
+  it('wrong keys: JSON with cardCryptogramValid false, no host cryptogram nor EXTERNAL AUTHENTICATE, exit 1', () => {
+    const wrong = ['--enc', '000102030405060708090a0b0c0d0e0f', '--mac', '00'.repeat(16)];
+    const r = tsmlab('calc', 'scp03', ...wrong, ...SESSION, '--apdu', PLAIN[0], '--json');
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.cardCryptogramValid).toBe(false);
+    expect(out.hostCryptogram).toBeNull();
+    expect(out.externalAuthenticate).toBeNull();
+    expect(out.wrapped).toEqual([]);
+    expect(r.stderr).toMatch(/card cryptogram does not verify/);
+    expect(r.stderr.trim().split('\n').length).toBe(1);
+  });
+
+  it('a tampered response: unwrapped null, exit 1', () => {
+    const bad = (eidResponse.slice(0, -2) + (eidResponse.endsWith('00') ? '01' : '00') + '9000').toUpperCase();
+    const r = tsmlab('calc', 'scp03', ...KEYS, ...SESSION, '--apdu', PLAIN[0], '--response', bad, '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).unwrapped).toEqual([null]);
+    expect(r.stderr).toMatch(/--response \(#1\): R-MAC mismatch/);
+  });
+
+  const errors: [string, string[], RegExp][] = [
+    ['odd hex', ['--enc', '0001020', '--mac', '101112131415161718191a1b1c1d1e1f', ...SESSION], /--enc: odd number of hex digits/],
+    ['not hex', ['--enc', 'zz0102030405060708090a0b0c0d0e0f', '--mac', '101112131415161718191a1b1c1d1e1f', ...SESSION], /--enc: not hexadecimal/],
+    ['wrong key length', ['--enc', '000102030405060708090a0b0c0d0e0f', '--mac', '1011121314151617', ...SESSION], /--mac must be 16, 24, 32 bytes, got 8/],
+    ['malformed INITIALIZE UPDATE response', [...KEYS, '--level', '33', '--host-challenge', field('host challenge'), '--init-update-response', '0000000000000000000030037030'], /--init-update-response: .*must be 32 bytes/],
+    ['unknown option', [...KEYS, ...SESSION, '--kvn', '30'], /unknown option --kvn/],
+    ['missing argument', [...KEYS, '--level', '33', '--init-update-response', field('INITIALIZE UPDATE response')], /--host-challenge is required/],
+    ['bad level', [...KEYS, ...SESSION.slice(2), '--level', '02'], /--level 02 is not a SCP03 security level/],
+    ['malformed APDU', [...KEYS, ...SESSION, '--apdu', '80E29100'.concat('06BF3E')], /--apdu \(#1\): /],
+    ['more responses than commands', [...KEYS, ...SESSION, '--response', '9000'], /--response given 1 times for 0 --apdu/],
+    ['short host challenge', [...KEYS, '--level', '33', '--host-challenge', '0102', '--init-update-response', field('INITIALIZE UPDATE response')], /--host-challenge must be 8, 16 bytes/],
+  ];
+  for (const [name, args, message] of errors) {
+    it(`bad input (${name}): one line on stderr naming the argument, exit 2`, () => {
+      const r = tsmlab('calc', 'scp03', ...args, '--json');
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n').length).toBe(1);
+    });
+  }
+});
