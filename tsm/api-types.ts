@@ -203,3 +203,13 @@ export interface DeleteServicesResponse extends Answer {
   seId: string;
   results: ServiceOutcome[];
 }
+
+export type SuspendServiceRequest = ServiceRequest;
+export type ResumeServiceRequest = ServiceRequest;
+
+export interface ServiceStateResponse extends Answer {
+  serviceId: string;
+  seId: string;
+  instanceAid: string;
+  state: string;
+}

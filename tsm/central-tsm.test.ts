@@ -29,6 +29,8 @@ function operationOf(method: string, url: string): string {
   if (/\/prepersonalize$/.test(path)) return 'prepersonalize';
   if (/\/update$/.test(path)) return 'updateService';
   if (path === '/services/delete') return 'deleteServices';
+  if (/\/suspend$/.test(path)) return 'suspendService';
+  if (/\/resume$/.test(path)) return 'resumeService';
   return `unknown ${method} ${path}`;
 }
 
@@ -280,6 +282,14 @@ describe('service management over HTTP', () => {
     const upd = await bank.updateService('bankco-pay', { seId: 'se-1', installParameters: '' });
     expect(upd.body).toMatchObject({ status: 'Executed-Success', state: 'installed' });
     expect((await bank.activateService('bankco-pay')).body).toMatchObject({ status: 'Executed-Success', state: 'activated' });
+    const sus = await bank.suspendService('bankco-pay');
+    expect(sus.body).toMatchObject({ status: 'Executed-Success', state: 'suspended' });
+    expect(cards.get('se-1')!.inspect().applications.find((a) => a.aid === 'F042414E4B434F2E5041592E31')!.lifeCycle).toMatch(/LOCKED/);
+    expect((await bank.beginConversation({ seId: 'se-1', serviceId: 'bankco-pay', requestedOperation: 'read' })).body).toMatchObject({ reasonCode: '3.8' });
+    const res = await bank.resumeService('bankco-pay');
+    expect(res.body).toMatchObject({ status: 'Executed-Success', state: 'activated' });
+    expect(cards.get('se-1')!.inspect().applications.find((a) => a.aid === 'F042414E4B434F2E5041592E31')!.lifeCycle).not.toMatch(/LOCKED/);
+    expect((await bank.resumeService('bankco-pay')).body).toMatchObject({ status: 'Failed', reasonCode: '3.8' });
     const del = await bank.deleteServices(['bankco-pay'], { seId: 'se-1' });
     expect(del.body).toMatchObject({ status: 'Executed-Success', results: [{ serviceId: 'bankco-pay', state: 'deleted' }] });
     const refused = await transit.deleteServices(['bankco-pay2'], { seId: 'se-2' });

@@ -17,7 +17,10 @@ import type {
   DeleteServicesResponse,
   PrepersonalizeRequest,
   PrepersonalizeResponse,
+  ResumeServiceRequest,
   ServiceOutcome,
+  ServiceStateResponse,
+  SuspendServiceRequest,
   UpdateServiceRequest,
   UpdateServiceResponse,
   BeginConversationRequest,
@@ -32,7 +35,7 @@ import type {
   SendScriptRequest,
   SendScriptResponse,
 } from './api-types.ts';
-import { setContactlessAvailability } from './card-commands.ts';
+import { setApplicationLock, setContactlessAvailability } from './card-commands.ts';
 import { CentralSession, overNetwork } from './central-sd.ts';
 import { TsmEvents } from './events.ts';
 import { Operations, type OperationRecord } from './operations.ts';
@@ -73,7 +76,7 @@ export interface CentralTsmOptions {
 }
 
 /** Functions an SP may ask to run asynchronously (answered at once; result by callback and event stream). */
-export const ASYNC_OPERATIONS = ['ActivateService', 'Prepersonalize', 'UpdateService', 'DeleteServices'] as const;
+export const ASYNC_OPERATIONS = ['ActivateService', 'Prepersonalize', 'UpdateService', 'DeleteServices', 'SuspendService', 'ResumeService'] as const;
 export type AsyncOperation = (typeof ASYNC_OPERATIONS)[number];
 
 /** Non-volatile bytes assumed for an instance whose service does not say (eligibility). */
@@ -125,6 +128,10 @@ export class CentralTsm {
           return this.updateService(ctx, req as UpdateServiceRequest);
         case 'DeleteServices':
           return this.deleteServices(ctx, req as DeleteServicesRequest);
+        case 'SuspendService':
+          return this.suspendService(ctx, req as SuspendServiceRequest);
+        case 'ResumeService':
+          return this.resumeService(ctx, req as ResumeServiceRequest);
       }
     };
     const rec = this.operations.start(operation, ctx.serviceProvider, ctx.functionCallIdentifier, callbackUrl, run);
@@ -403,6 +410,33 @@ export class CentralTsm {
       if (failed.length === results.length) return { status: 'Failed', reasonCode: failed[0].reasonCode, message: failed[0].message, seId, results };
       return { status: 'Executed-WithWarning', message: `${failed.length} of ${results.length} services could not be deleted`, seId, results };
     });
+  }
+
+  /** Suspend (lock) a service: its instance LOCKED on the card by the central SD; resume returns it. */
+  suspendService(ctx: RequestContext, req: SuspendServiceRequest): Promise<ServiceStateResponse> {
+    return this.call('SuspendService', ctx, req, () => this.lockService(ctx, req, true));
+  }
+
+  resumeService(ctx: RequestContext, req: ResumeServiceRequest): Promise<ServiceStateResponse> {
+    return this.call('ResumeService', ctx, req, () => this.lockService(ctx, req, false));
+  }
+
+  private async lockService(ctx: RequestContext, req: SuspendServiceRequest, lock: boolean): Promise<ServiceStateResponse> {
+    const { seId, service, network } = this.ownService(ctx, req);
+    if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId}`);
+    const to = lock ? 'suspended' : ((service.resumeTo as ServiceState | undefined) ?? 'installed');
+    if (!lock && service.state !== 'suspended') throw TsmError.failed('3.8', `service ${service.id} is ${service.state}, not suspended`);
+    checkTransition(service.id, service.state, to);
+    const instanceAid = service.instanceAid;
+    await this.withCentralSession(seId, network, async (session) => {
+      await session.send(setApplicationLock(instanceAid, lock), `SET STATUS ${lock ? 'LOCKED' : 'unlock'} of ${instanceAid}`);
+    });
+    const from = service.state;
+    this.setState(seId, service.id, to);
+    if (lock) service.resumeTo = from;
+    else delete service.resumeTo;
+    this.persist();
+    return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid, state: to };
   }
 
   /** The caller's service named by a request, its SE and the network reaching it (authorized, routed). */

@@ -35,6 +35,8 @@ const handlers: Record<string, Handler> = {
   prepersonalize: (tsm, ctx, p, _q, b) => tsm.prepersonalize(ctx, { ...b, serviceId: p.serviceId }),
   updateService: (tsm, ctx, p, _q, b) => tsm.updateService(ctx, { ...b, serviceId: p.serviceId }),
   deleteServices: (tsm, ctx, _p, _q, b) => tsm.deleteServices(ctx, b as never),
+  suspendService: (tsm, ctx, p, _q, b) => tsm.suspendService(ctx, { ...b, serviceId: p.serviceId }),
+  resumeService: (tsm, ctx, p, _q, b) => tsm.resumeService(ctx, { ...b, serviceId: p.serviceId }),
   getOperation: async (tsm, ctx, p) => ({ status: 'Executed-Success', operation: tsm.operation(ctx, p.operationId) }),
 };
 
@@ -44,6 +46,8 @@ const ASYNC: Record<string, { operation: AsyncOperation; request: (p: Record<str
   prepersonalize: { operation: 'Prepersonalize', request: (p, b) => ({ ...b, serviceId: p.serviceId }) },
   updateService: { operation: 'UpdateService', request: (p, b) => ({ ...b, serviceId: p.serviceId }) },
   deleteServices: { operation: 'DeleteServices', request: (_p, b) => b },
+  suspendService: { operation: 'SuspendService', request: (p, b) => ({ ...b, serviceId: p.serviceId }) },
+  resumeService: { operation: 'ResumeService', request: (p, b) => ({ ...b, serviceId: p.serviceId }) },
 };
 
 function refuse(res: Response, operation: string, reasonCode: ReasonCode, message: string, spName?: string, httpStatus?: number): void {

@@ -45,6 +45,8 @@ export interface ServiceRecord {
   updatedAt?: string;
   /** Non-volatile bytes an instance needs (eligibility). */
   installSize?: number;
+  /** The state a suspended service resumes to. */
+  resumeTo?: string;
 }
 
 /** Who a security domain (or application) on an SE belongs to. */

@@ -19,6 +19,8 @@ import {
   type DeleteServicesResponse,
   type PrepersonalizeRequest,
   type PrepersonalizeResponse,
+  type ServiceRequest,
+  type ServiceStateResponse,
   type UpdateServiceRequest,
   type UpdateServiceResponse,
   type EndConversationRequest,
@@ -111,6 +113,14 @@ export class SpClient {
 
   deleteServices(serviceIds: string[], req: Omit<DeleteServicesRequest, 'serviceIds' | 'functionCallIdentifier'> & Common = {}): Promise<Outcome<DeleteServicesResponse>> {
     return this.request('POST', '/services/delete', this.withId({ ...req, serviceIds }));
+  }
+
+  suspendService(serviceId: string, req: Omit<ServiceRequest, 'serviceId' | 'functionCallIdentifier'> & Common = {}): Promise<Outcome<ServiceStateResponse>> {
+    return this.request('POST', `/services/${encodeURIComponent(serviceId)}/suspend`, this.withId(req));
+  }
+
+  resumeService(serviceId: string, req: Omit<ServiceRequest, 'serviceId' | 'functionCallIdentifier'> & Common = {}): Promise<Outcome<ServiceStateResponse>> {
+    return this.request('POST', `/services/${encodeURIComponent(serviceId)}/resume`, this.withId(req));
   }
 
   /** An asynchronous operation's state and, once done, its result. */
