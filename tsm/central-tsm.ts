@@ -18,7 +18,6 @@ import type {
   PrepersonalizeRequest,
   PrepersonalizeResponse,
   ResumeServiceRequest,
-  ServiceOutcome,
   ServiceStateResponse,
   SuspendServiceRequest,
   UpdateServiceRequest,
@@ -35,12 +34,11 @@ import type {
   SendScriptRequest,
   SendScriptResponse,
 } from './api-types.ts';
-import { setApplicationLock, setContactlessAvailability } from './card-commands.ts';
 import { CentralSession, overNetwork } from './central-sd.ts';
 import { TsmEvents } from './events.ts';
 import { Operations, type OperationRecord } from './operations.ts';
 import { redactKeys } from './redact.ts';
-import { checkMemory, createSpSd, deleteApplication, installService, isOnCard, temporaryKeySet } from './sagas.ts';
+import { ServiceManager } from './service-manager.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { ConversationStore, type Conversation } from './conversation.ts';
 import { CallLedger, fingerprint } from './idempotency.ts';
@@ -79,9 +77,6 @@ export interface CentralTsmOptions {
 export const ASYNC_OPERATIONS = ['ActivateService', 'Prepersonalize', 'UpdateService', 'DeleteServices', 'SuspendService', 'ResumeService'] as const;
 export type AsyncOperation = (typeof ASYNC_OPERATIONS)[number];
 
-/** Non-volatile bytes assumed for an instance whose service does not say (eligibility). */
-const DEFAULT_INSTALL_SIZE = 2048;
-
 /** Service states in which an SP may hold a conversation with its service. */
 const CONVERSATION_STATES: readonly string[] = ['installed', 'activated'];
 
@@ -99,6 +94,7 @@ export class CentralTsm {
   /** SEs the central TSM is working on itself (activation): SP conversations wait their turn (3.7). */
   private readonly busy = new Set<string>();
   private readonly store: TsmStore;
+  private readonly services: ServiceManager;
 
   constructor(opts: CentralTsmOptions) {
     this.opts = { defaultTimeToLive: 300, maxTimeToLive: 3600, warningsStopScripts: false, ...opts };
@@ -107,6 +103,17 @@ export class CentralTsm {
     this.clock = opts.clock ?? systemClock;
     this.store = opts.store ?? new MemoryStore();
     this.operations = new Operations({ events: this.events, clock: this.clock, callbackRetryDelaysMs: opts.callbackRetryDelaysMs, fetch: opts.callbackFetch });
+    this.services = new ServiceManager({
+      registry: this.registry,
+      resolveSe: (req, field, serviceId) => this.resolveSe(req, field, serviceId),
+      authorizeService: (sp, service) => this.authorizeService(sp, service),
+      route: (seId) => this.route(seId),
+      withCentralSession: (seId, network, fn) => this.withCentralSession(seId, network, fn),
+      setState: (seId, serviceId, to, note) => this.setState(seId, serviceId, to, note),
+      persist: () => this.persist(),
+      decide: (decision, detail, data) => this.decide(decision, detail, data),
+      asTsmError,
+    });
     this.recover();
   }
 
@@ -283,169 +290,29 @@ export class CentralTsm {
   }
 
   activateService(ctx: RequestContext, req: ActivateServiceRequest): Promise<ActivateServiceResponse> {
-    return this.call('ActivateService', ctx, req, async () => {
-      const seId = this.resolveSe(req, 'seId', req.serviceId);
-      const service = this.registry.service(seId, req.serviceId);
-      this.authorizeService(ctx.serviceProvider, service);
-      if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId} to activate`);
-      checkTransition(service.id, service.state, 'activated');
-      const network = this.route(seId);
-      const instanceAid = service.instanceAid;
-      await this.withCentralSession(seId, network, async (session) => {
-        this.decide('activation', `activating ${instanceAid} of ${service.id} on ${seId} under the central SD`);
-        await session.send(setContactlessAvailability(instanceAid, true), `activating ${instanceAid} on the contactless interface (SET STATUS '01')`);
-      });
-      this.setState(seId, service.id, 'activated');
-      return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'activated' };
-    }, { seId: req.seId });
+    return this.call('ActivateService', ctx, req, () => this.services.activateService(ctx, req), { seId: req.seId });
   }
 
-  /**
-   * Pre-personalization: eligibility (free memory), the SP SD created with temporary keys when missing, the
-   * instance installed from the package pre-loaded under the central SD and extradited to the SP SD.
-   */
+  /** Pre-personalization: SP SD with temporary keys when missing, instance from the pre-loaded package, extradition. */
   prepersonalize(ctx: RequestContext, req: PrepersonalizeRequest): Promise<PrepersonalizeResponse> {
-    return this.call('Prepersonalize', ctx, req, async () => {
-      const { seId, service, network } = this.ownService(ctx, req);
-      checkTransition(service.id, service.state, 'prepersonalizing');
-      const central = this.registry.centralSdKeys(seId);
-      let temporaryKeys: PrepersonalizeResponse['temporaryKeys'];
-      let free = 0;
-      await this.withCentralSession(seId, network, async (session, link) => {
-        const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
-        free = (await checkMemory(session, needed, `service ${service.id}`)).freeNonVolatile;
-        this.decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
-        this.setState(seId, service.id, 'prepersonalizing');
-        try {
-          let sess = session;
-          if (!(await isOnCard(link, service.sdAid))) {
-            // isOnCard's SELECT ended the central session; open it again after creating the SD.
-            sess = await CentralSession.open(link, central);
-            temporaryKeys = temporaryKeySet(central.keys.kvn);
-            await createSpSd(link, sess, central, service.sdAid, temporaryKeys);
-            this.decide('prepersonalization', `${service.sdAid} created for ${service.serviceProvider} with temporary keys`);
-          }
-          sess = await CentralSession.open(link, central);
-          await installService(sess, service);
-        } catch (e) {
-          this.setState(seId, service.id, 'failed', `pre-personalization stopped: ${asTsmError(e).message}`);
-          throw e;
-        }
-        this.setState(seId, service.id, 'installed');
-      });
-      return {
-        status: 'Executed-Success',
-        serviceId: service.id,
-        seId,
-        sdAid: service.sdAid,
-        instanceAid: service.instanceAid!,
-        state: 'installed',
-        ...(temporaryKeys ? { temporaryKeys } : {}),
-        freeNonVolatile: free,
-      };
-    });
+    return this.call('Prepersonalize', ctx, req, () => this.services.prepersonalize(ctx, req), { seId: req.seId });
   }
 
-  /**
-   * Update service (patent FIG 10): state "updating", the instance and its data removed, technical eligibility
-   * (free memory), the instance installed again and extradited to the SP SD, state "installed"; then the SP
-   * personalizes it.
-   */
+  /** Update service (patent FIG 10). */
   updateService(ctx: RequestContext, req: UpdateServiceRequest): Promise<UpdateServiceResponse> {
-    return this.call('UpdateService', ctx, req, async () => {
-      const { seId, service, network } = this.ownService(ctx, req);
-      checkTransition(service.id, service.state, 'updating');
-      if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance to update`);
-      let free = 0;
-      await this.withCentralSession(seId, network, async (session) => {
-        this.setState(seId, service.id, 'updating');
-        try {
-          const gone = await deleteApplication(session, service.instanceAid!);
-          this.decide('update', `${service.instanceAid} ${gone === 'deleted' ? 'deleted with its data' : 'was not on the card'}`);
-          const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
-          free = (await checkMemory(session, needed, `service ${service.id}`)).freeNonVolatile;
-          this.decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
-          await installService(session, service, req.installParameters);
-        } catch (e) {
-          this.setState(seId, service.id, 'failed', `update stopped: ${asTsmError(e).message}`);
-          throw e;
-        }
-        this.setState(seId, service.id, 'installed');
-      });
-      return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'installed', freeNonVolatile: free };
-    });
+    return this.call('UpdateService', ctx, req, () => this.services.updateService(ctx, req), { seId: req.seId });
   }
 
-  /** Deletes one or more of the SP's services on one SE (their instances and data); one outcome per service. */
   deleteServices(ctx: RequestContext, req: DeleteServicesRequest): Promise<DeleteServicesResponse> {
-    return this.call('DeleteServices', ctx, req, async () => {
-      if (!req.serviceIds.length) throw TsmError.failed('2.2', 'serviceIds is empty');
-      if (new Set(req.serviceIds).size !== req.serviceIds.length) throw TsmError.failed('2.1', 'serviceIds lists a service twice');
-      const seId = this.resolveSe(req, 'seId', req.serviceIds.length === 1 ? req.serviceIds[0] : undefined);
-      // Every service is checked before anything is sent: one refusal refuses the whole request.
-      const services = req.serviceIds.map((id) => {
-        const s = this.registry.service(seId, id);
-        this.authorizeService(ctx.serviceProvider, s);
-        checkTransition(s.id, s.state, 'deleting');
-        return s;
-      });
-      const network = this.route(seId);
-      const results: ServiceOutcome[] = [];
-      await this.withCentralSession(seId, network, async (session) => {
-        for (const s of services) {
-          this.setState(seId, s.id, 'deleting');
-          try {
-            const r = s.instanceAid ? await deleteApplication(session, s.instanceAid) : 'absent';
-            this.setState(seId, s.id, 'deleted', r === 'absent' ? 'the instance was not on the card' : undefined);
-            results.push({ serviceId: s.id, status: 'Executed-Success', state: 'deleted' });
-          } catch (e) {
-            const err = asTsmError(e);
-            this.setState(seId, s.id, 'failed', `deletion stopped: ${err.message}`);
-            results.push({ serviceId: s.id, status: 'Failed', reasonCode: err.reasonCode, message: err.message, state: 'failed' });
-          }
-        }
-      });
-      const failed = results.filter((r) => r.status === 'Failed');
-      if (!failed.length) return { status: 'Executed-Success', seId, results };
-      if (failed.length === results.length) return { status: 'Failed', reasonCode: failed[0].reasonCode, message: failed[0].message, seId, results };
-      return { status: 'Executed-WithWarning', message: `${failed.length} of ${results.length} services could not be deleted`, seId, results };
-    });
+    return this.call('DeleteServices', ctx, req, () => this.services.deleteServices(ctx, req), { seId: req.seId });
   }
 
-  /** Suspend (lock) a service: its instance LOCKED on the card by the central SD; resume returns it. */
   suspendService(ctx: RequestContext, req: SuspendServiceRequest): Promise<ServiceStateResponse> {
-    return this.call('SuspendService', ctx, req, () => this.lockService(ctx, req, true));
+    return this.call('SuspendService', ctx, req, () => this.services.suspendService(ctx, req), { seId: req.seId });
   }
 
   resumeService(ctx: RequestContext, req: ResumeServiceRequest): Promise<ServiceStateResponse> {
-    return this.call('ResumeService', ctx, req, () => this.lockService(ctx, req, false));
-  }
-
-  private async lockService(ctx: RequestContext, req: SuspendServiceRequest, lock: boolean): Promise<ServiceStateResponse> {
-    const { seId, service, network } = this.ownService(ctx, req);
-    if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId}`);
-    const to = lock ? 'suspended' : ((service.resumeTo as ServiceState | undefined) ?? 'installed');
-    if (!lock && service.state !== 'suspended') throw TsmError.failed('3.8', `service ${service.id} is ${service.state}, not suspended`);
-    checkTransition(service.id, service.state, to);
-    const instanceAid = service.instanceAid;
-    await this.withCentralSession(seId, network, async (session) => {
-      await session.send(setApplicationLock(instanceAid, lock), `SET STATUS ${lock ? 'LOCKED' : 'unlock'} of ${instanceAid}`);
-    });
-    const from = service.state;
-    this.setState(seId, service.id, to);
-    if (lock) service.resumeTo = from;
-    else delete service.resumeTo;
-    this.persist();
-    return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid, state: to };
-  }
-
-  /** The caller's service named by a request, its SE and the network reaching it (authorized, routed). */
-  private ownService(ctx: RequestContext, req: { serviceId: string; seId?: string; msisdn?: string; mno?: string }) {
-    const seId = this.resolveSe(req, 'seId', req.serviceId);
-    const service = this.registry.service(seId, req.serviceId);
-    this.authorizeService(ctx.serviceProvider, service);
-    const network = this.route(seId);
-    return { seId, service, network };
+    return this.call('ResumeService', ctx, req, () => this.services.resumeService(ctx, req), { seId: req.seId });
   }
 
   /** Runs `fn` in the central TSM's own session to the central SD of an SE, holding the SE (3.7 for others). */
@@ -472,7 +339,7 @@ export class CentralTsm {
   // ---- service states ------------------------------------------------------------------------------
 
   /** Moves a service to `to` (checked by the state machine), records it and persists it. */
-  protected setState(seId: string, serviceId: string, to: ServiceState, note?: string): void {
+  private setState(seId: string, serviceId: string, to: ServiceState, note?: string): void {
     const s = this.registry.service(seId, serviceId);
     checkTransition(serviceId, s.state, to);
     const from = s.state;

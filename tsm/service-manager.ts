@@ -1,0 +1,216 @@
+/**
+ * Service management by the central TSM under its own keys: activation, pre-personalization, the update saga of
+ * patent FIG 10, deletion, suspend/resume. Each function checks ownership and the service state machine, holds
+ * the SE in a central session (CentralTsm.withCentralSession) and records every state change through the host.
+ * CentralTsm wraps these in its common request frame (trace, idempotency, validity).
+ */
+import type { CardChannel } from '../drivers/channel.ts';
+import type { MnoNetwork } from '../simulator/mno-network.ts';
+import type {
+  ActivateServiceRequest,
+  ActivateServiceResponse,
+  DeleteServicesRequest,
+  DeleteServicesResponse,
+  PrepersonalizeRequest,
+  PrepersonalizeResponse,
+  RequestContext,
+  ResumeServiceRequest,
+  ServiceOutcome,
+  ServiceStateResponse,
+  SuspendServiceRequest,
+  UpdateServiceRequest,
+  UpdateServiceResponse,
+} from './api-types.ts';
+import { setApplicationLock, setContactlessAvailability } from './card-commands.ts';
+import { CentralSession } from './central-sd.ts';
+import type { Registry, ServiceRecord } from './registry.ts';
+import { checkMemory, createSpSd, deleteApplication, installService, isOnCard, temporaryKeySet } from './sagas.ts';
+import { checkTransition, type ServiceState } from './service-state.ts';
+import { TsmError } from './status.ts';
+
+/** Non-volatile bytes assumed for an instance whose service does not say (eligibility). */
+export const DEFAULT_INSTALL_SIZE = 2048;
+
+/** What the service manager uses of the central TSM. */
+export interface ManagerHost {
+  readonly registry: Registry;
+  resolveSe(req: { seId?: string; msisdn?: string; mno?: string }, field: string, serviceId?: string): string;
+  authorizeService(sp: string, service: ServiceRecord): void;
+  route(seId: string): MnoNetwork;
+  withCentralSession(seId: string, network: MnoNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>): Promise<void>;
+  setState(seId: string, serviceId: string, to: ServiceState, note?: string): void;
+  persist(): void;
+  decide(decision: string, detail: string, data?: unknown): void;
+  asTsmError(e: unknown): TsmError;
+}
+
+export class ServiceManager {
+  constructor(private readonly host: ManagerHost) {}
+
+  async activateService(ctx: RequestContext, req: ActivateServiceRequest): Promise<ActivateServiceResponse> {
+    {
+      const seId = this.host.resolveSe(req, 'seId', req.serviceId);
+      const service = this.host.registry.service(seId, req.serviceId);
+      this.host.authorizeService(ctx.serviceProvider, service);
+      if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId} to activate`);
+      checkTransition(service.id, service.state, 'activated');
+      const network = this.host.route(seId);
+      const instanceAid = service.instanceAid;
+      await this.host.withCentralSession(seId, network, async (session) => {
+        this.host.decide('activation', `activating ${instanceAid} of ${service.id} on ${seId} under the central SD`);
+        await session.send(setContactlessAvailability(instanceAid, true), `activating ${instanceAid} on the contactless interface (SET STATUS '01')`);
+      });
+      this.host.setState(seId, service.id, 'activated');
+      return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'activated' };
+    }
+  }
+
+  /**
+   * Pre-personalization: eligibility (free memory), the SP SD created with temporary keys when missing, the
+   * instance installed from the package pre-loaded under the central SD and extradited to the SP SD.
+   */
+  async prepersonalize(ctx: RequestContext, req: PrepersonalizeRequest): Promise<PrepersonalizeResponse> {
+    {
+      const { seId, service, network } = this.ownService(ctx, req);
+      checkTransition(service.id, service.state, 'prepersonalizing');
+      const central = this.host.registry.centralSdKeys(seId);
+      let temporaryKeys: PrepersonalizeResponse['temporaryKeys'];
+      let free = 0;
+      await this.host.withCentralSession(seId, network, async (session, link) => {
+        const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
+        free = (await checkMemory(session, needed, `service ${service.id}`)).freeNonVolatile;
+        this.host.decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
+        this.host.setState(seId, service.id, 'prepersonalizing');
+        try {
+          let sess = session;
+          if (!(await isOnCard(link, service.sdAid))) {
+            // isOnCard's SELECT ended the central session; open it again after creating the SD.
+            sess = await CentralSession.open(link, central);
+            temporaryKeys = temporaryKeySet(central.keys.kvn);
+            await createSpSd(link, sess, central, service.sdAid, temporaryKeys);
+            this.host.decide('prepersonalization', `${service.sdAid} created for ${service.serviceProvider} with temporary keys`);
+          }
+          sess = await CentralSession.open(link, central);
+          await installService(sess, service);
+        } catch (e) {
+          this.host.setState(seId, service.id, 'failed', `pre-personalization stopped: ${this.host.asTsmError(e).message}`);
+          throw e;
+        }
+        this.host.setState(seId, service.id, 'installed');
+      });
+      return {
+        status: 'Executed-Success',
+        serviceId: service.id,
+        seId,
+        sdAid: service.sdAid,
+        instanceAid: service.instanceAid!,
+        state: 'installed',
+        ...(temporaryKeys ? { temporaryKeys } : {}),
+        freeNonVolatile: free,
+      };
+    }
+  }
+
+  /**
+   * Update service (patent FIG 10): state "updating", the instance and its data removed, technical eligibility
+   * (free memory), the instance installed again and extradited to the SP SD, state "installed"; then the SP
+   * personalizes it.
+   */
+  async updateService(ctx: RequestContext, req: UpdateServiceRequest): Promise<UpdateServiceResponse> {
+    {
+      const { seId, service, network } = this.ownService(ctx, req);
+      checkTransition(service.id, service.state, 'updating');
+      if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance to update`);
+      let free = 0;
+      await this.host.withCentralSession(seId, network, async (session) => {
+        this.host.setState(seId, service.id, 'updating');
+        try {
+          const gone = await deleteApplication(session, service.instanceAid!);
+          this.host.decide('update', `${service.instanceAid} ${gone === 'deleted' ? 'deleted with its data' : 'was not on the card'}`);
+          const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
+          free = (await checkMemory(session, needed, `service ${service.id}`)).freeNonVolatile;
+          this.host.decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
+          await installService(session, service, req.installParameters);
+        } catch (e) {
+          this.host.setState(seId, service.id, 'failed', `update stopped: ${this.host.asTsmError(e).message}`);
+          throw e;
+        }
+        this.host.setState(seId, service.id, 'installed');
+      });
+      return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'installed', freeNonVolatile: free };
+    }
+  }
+
+  /** Deletes one or more of the SP's services on one SE (their instances and data); one outcome per service. */
+  async deleteServices(ctx: RequestContext, req: DeleteServicesRequest): Promise<DeleteServicesResponse> {
+    {
+      if (!req.serviceIds.length) throw TsmError.failed('2.2', 'serviceIds is empty');
+      if (new Set(req.serviceIds).size !== req.serviceIds.length) throw TsmError.failed('2.1', 'serviceIds lists a service twice');
+      const seId = this.host.resolveSe(req, 'seId', req.serviceIds.length === 1 ? req.serviceIds[0] : undefined);
+      // Every service is checked before anything is sent: one refusal refuses the whole request.
+      const services = req.serviceIds.map((id) => {
+        const s = this.host.registry.service(seId, id);
+        this.host.authorizeService(ctx.serviceProvider, s);
+        checkTransition(s.id, s.state, 'deleting');
+        return s;
+      });
+      const network = this.host.route(seId);
+      const results: ServiceOutcome[] = [];
+      await this.host.withCentralSession(seId, network, async (session) => {
+        for (const s of services) {
+          this.host.setState(seId, s.id, 'deleting');
+          try {
+            const r = s.instanceAid ? await deleteApplication(session, s.instanceAid) : 'absent';
+            this.host.setState(seId, s.id, 'deleted', r === 'absent' ? 'the instance was not on the card' : undefined);
+            results.push({ serviceId: s.id, status: 'Executed-Success', state: 'deleted' });
+          } catch (e) {
+            const err = this.host.asTsmError(e);
+            this.host.setState(seId, s.id, 'failed', `deletion stopped: ${err.message}`);
+            results.push({ serviceId: s.id, status: 'Failed', reasonCode: err.reasonCode, message: err.message, state: 'failed' });
+          }
+        }
+      });
+      const failed = results.filter((r) => r.status === 'Failed');
+      if (!failed.length) return { status: 'Executed-Success', seId, results };
+      if (failed.length === results.length) return { status: 'Failed', reasonCode: failed[0].reasonCode, message: failed[0].message, seId, results };
+      return { status: 'Executed-WithWarning', message: `${failed.length} of ${results.length} services could not be deleted`, seId, results };
+    }
+  }
+
+  /** Suspend (lock) a service: its instance LOCKED on the card by the central SD; resume returns it. */
+  suspendService(ctx: RequestContext, req: SuspendServiceRequest): Promise<ServiceStateResponse> {
+    return this.lockService(ctx, req, true);
+  }
+
+  resumeService(ctx: RequestContext, req: ResumeServiceRequest): Promise<ServiceStateResponse> {
+    return this.lockService(ctx, req, false);
+  }
+
+  private async lockService(ctx: RequestContext, req: SuspendServiceRequest, lock: boolean): Promise<ServiceStateResponse> {
+    const { seId, service, network } = this.ownService(ctx, req);
+    if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId}`);
+    const to = lock ? 'suspended' : ((service.resumeTo as ServiceState | undefined) ?? 'installed');
+    if (!lock && service.state !== 'suspended') throw TsmError.failed('3.8', `service ${service.id} is ${service.state}, not suspended`);
+    checkTransition(service.id, service.state, to);
+    const instanceAid = service.instanceAid;
+    await this.host.withCentralSession(seId, network, async (session) => {
+      await session.send(setApplicationLock(instanceAid, lock), `SET STATUS ${lock ? 'LOCKED' : 'unlock'} of ${instanceAid}`);
+    });
+    const from = service.state;
+    this.host.setState(seId, service.id, to);
+    if (lock) service.resumeTo = from;
+    else delete service.resumeTo;
+    this.host.persist();
+    return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid, state: to };
+  }
+
+  /** The caller's service named by a request, its SE and the network reaching it (authorized, routed). */
+  private ownService(ctx: RequestContext, req: { serviceId: string; seId?: string; msisdn?: string; mno?: string }) {
+    const seId = this.host.resolveSe(req, 'seId', req.serviceId);
+    const service = this.host.registry.service(seId, req.serviceId);
+    this.host.authorizeService(ctx.serviceProvider, service);
+    const network = this.host.route(seId);
+    return { seId, service, network };
+  }
+
+}
