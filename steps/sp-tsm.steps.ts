@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { keyCheckValue, SecureChannelError, SecurityLevel, toHex, tlv, type KeySet } from '../gp/index.ts';
-import type { BeginConversationResponse } from '../tsm/index.ts';
+import { fromHex, installForPersonalization, keyCheckValue, SecureChannelError, SecurityLevel, toHex, tlv, type KeySet } from '../gp/index.ts';
+import { personalizationBlocks, type BeginConversationResponse } from '../tsm/index.ts';
 import type { TsmWorld } from './world.ts';
 
 /** Batched scripts: C-MAC + C-DECRYPTION, as OTA scripts are usually protected. */
@@ -89,11 +89,11 @@ When('{sp} sends a personalization script whose second of three data blocks the 
   const service = this.conversationService();
   const channel = await ensureChannel(this, sp, SCRIPT_LEVEL);
   const tsm = this.spTsm(sp);
-  const { installForPersonalization, storeDataBlocks } = await import('../tsm/index.ts');
-  const [first, second, third] = storeDataBlocks(BLOCKS);
+  
+  const [first, second, third] = personalizationBlocks(BLOCKS);
   // RFU bits in P1: the card must reject this block (6A86).
   const rejected = { ...second, p1: second.p1 | 0x06 };
-  const r = await tsm.sendSecureScript(this.conversationId!, channel, [installForPersonalization(Buffer.from(service.instanceAid!, 'hex')), first, rejected, third]);
+  const r = await tsm.sendSecureScript(this.conversationId!, channel, [installForPersonalization(fromHex(service.instanceAid!)), first, rejected, third]);
   this.remember({ httpStatus: 200, body: r.answer });
 });
 

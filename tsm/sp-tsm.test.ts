@@ -11,7 +11,8 @@ import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { SpClient } from './sp-client.ts';
-import { installForPersonalization, SpTsm, storeDataBlocks } from './sp-tsm.ts';
+import { installForPersonalization } from '../gp/index.ts';
+import { personalizationBlocks, SpTsm } from './sp-tsm.ts';
 
 let fleet: Fleet;
 let cards: Map<string, SimulatedSe>;
@@ -74,7 +75,7 @@ describe('SpTsm', () => {
   it('batches a script under C-MAC + C-DECRYPTION and stops at the first rejected block', async () => {
     const c = await begin('personalize');
     const channel = await bank.openSecureChannel(c, service().sdAid, keysOf(service().spKeys!), SecurityLevel.CMAC | SecurityLevel.CDEC);
-    const [first, second, third] = storeDataBlocks([fromHex('DF0103414C49'), fromHex('DF0203424F42'), fromHex('DF0303434F43')]);
+    const [first, second, third] = personalizationBlocks([fromHex('DF0103414C49'), fromHex('DF0203424F42'), fromHex('DF0303434F43')]);
     const rfu = { ...second, p1: second.p1 | 0x06 };
     const r = await bank.sendSecureScript(c, channel, [installForPersonalization(fromHex(service().instanceAid!)), first, rfu, third]);
     expect(r.answer.status).toBe('Failed');

@@ -9,12 +9,14 @@ import {
   openSecureChannel,
   parseResponse,
   scp03PutKey,
-  toHex,
   type CommandApdu,
   type KeySet,
   type OpenedSecureChannel,
   type ResponseApdu,
   SecurityLevel,
+  installForPersonalization,
+  selectByAid,
+  storeData,
 } from '../gp/index.ts';
 import type { Answer, SendScriptResponse } from './api-types.ts';
 import type { SpClient } from './sp-client.ts';
@@ -38,29 +40,9 @@ export interface SecureScriptResult {
   failedApduIndex?: number;
 }
 
-/** STORE DATA P1: b8 last block; b5-b4 data structure (01 DGI, 10 BER-TLV). */
-const STORE_DATA_BER_TLV = 0x10;
-const STORE_DATA_LAST = 0x80;
-
-export function selectCommand(aid: Uint8Array): CommandApdu {
-  return { cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x00, data: aid, le: 256 };
-}
-
-/** INSTALL [for personalization] (GPCS 2.3.1 §11.5.2.3.4): only the application AID is significant. */
-export function installForPersonalization(instanceAid: Uint8Array): CommandApdu {
-  const data = Uint8Array.from([0, 0, instanceAid.length, ...instanceAid, 0, 0, 0]);
-  return { cla: 0x80, ins: 0xe6, p1: 0x20, p2: 0x00, data };
-}
-
-/** STORE DATA blocks numbered from 0, the last one flagged, each carrying BER-TLV data. */
-export function storeDataBlocks(blocks: Uint8Array[]): CommandApdu[] {
-  return blocks.map((data, i) => ({
-    cla: 0x80,
-    ins: 0xe2,
-    p1: STORE_DATA_BER_TLV | (i === blocks.length - 1 ? STORE_DATA_LAST : 0),
-    p2: i,
-    data,
-  }));
+/** The SP's data as STORE DATA blocks numbered from 0, one BER-TLV block each, the last one flagged. */
+export function personalizationBlocks(blocks: Uint8Array[]): CommandApdu[] {
+  return blocks.map((data, i) => storeData(data, { block: i, last: i === blocks.length - 1, structure: 'ber-tlv' }));
 }
 
 export class SpTsm {
@@ -82,7 +64,7 @@ export class SpTsm {
    */
   async openSecureChannel(conversationId: string, sdAid: string, keys: KeySet, level: number): Promise<OpenedSecureChannel> {
     const aid = fromHex(sdAid);
-    const sel = parseResponse(await this.transmit(conversationId, encodeCommand(selectCommand(aid))));
+    const sel = parseResponse(await this.transmit(conversationId, encodeCommand(selectByAid(aid))));
     if (sel.sw !== 0x9000) throw new Error(`SELECT ${sdAid} answered ${sel.sw.toString(16).toUpperCase()}`);
     return openSecureChannel((cmd) => this.transmit(conversationId, cmd), { keys, level, sdAid: aid });
   }
@@ -124,10 +106,6 @@ export class SpTsm {
 
   /** INSTALL [for personalization] of the instance, then its data as STORE DATA blocks. */
   async personalize(conversationId: string, channel: OpenedSecureChannel, instanceAid: string, blocks: Uint8Array[]): Promise<SecureScriptResult> {
-    return this.sendSecureScript(conversationId, channel, [installForPersonalization(fromHex(instanceAid)), ...storeDataBlocks(blocks)]);
+    return this.sendSecureScript(conversationId, channel, [installForPersonalization(fromHex(instanceAid)), ...personalizationBlocks(blocks)]);
   }
-}
-
-export function hexOf(bytes: Uint8Array): string {
-  return toHex(bytes);
 }
