@@ -4,8 +4,9 @@
  * list of applications '2F00', sequence counter 'C1', current security level 'D3', and data objects the SD
  * received through STORE DATA. A GP class answers the whole TLV, an ISO class only the value (except '2F00').
  */
-import { type CommandApdu, type ResponseApdu, concat, fromHex, tlv, toHex, uint } from '../gp/index.ts';
+import { type CommandApdu, type ResponseApdu, fromHex, tlv, toHex, uint } from '../gp/index.ts';
 import { type KeyInformation, encodeKeyInformationTemplate } from '../gp/keys.ts';
+import { encodeApplicationList, encodeExtendedCardResources } from '../gp/registry-data.ts';
 import { seesWholeRegistry } from './authz.ts';
 import { managementData } from './card-data.ts';
 import { SwError, Sw } from './errors.ts';
@@ -13,16 +14,6 @@ import { freeNonVolatile, freeVolatile, installedApplications } from './memory.t
 import { subHierarchy } from './registry.ts';
 import type { Ctx } from './session.ts';
 import type { RegistryEntry } from './state.ts';
-
-/** Memory figure coded like GP memory parameters: 2 bytes up to 32767, else 4 bytes (§11.5.2.3.7). */
-export function memoryValue(n: number): Uint8Array {
-  const v = Math.max(0, n);
-  return v <= 0x7fff ? uint(v, 2) : uint(v, 4);
-}
-
-function minimal(n: number): Uint8Array {
-  return n <= 0xff ? uint(n, 1) : n <= 0xffff ? uint(n, 2) : uint(n, 4);
-}
 
 /** 'E0': one 'C0' per key (Table 11-28, basic structure): key id, KVN, key type, key length. */
 export function keyInformationTemplate(sd: RegistryEntry): Uint8Array {
@@ -36,17 +27,17 @@ export function keyInformationTemplate(sd: RegistryEntry): Uint8Array {
 }
 
 export function extendedCardResources(ctx: Ctx): Uint8Array {
-  return tlv(0xff21, [
-    tlv(0x81, minimal(installedApplications(ctx.state))),
-    tlv(0x82, memoryValue(freeNonVolatile(ctx.state))),
-    tlv(0x83, memoryValue(freeVolatile(ctx.state))),
-  ]);
+  return encodeExtendedCardResources({
+    installedApplications: installedApplications(ctx.state),
+    freeNonVolatileMemory: Math.max(0, freeNonVolatile(ctx.state)),
+    freeVolatileMemory: Math.max(0, freeVolatile(ctx.state)),
+  });
 }
 
 /** '2F00': one '61' application template per application (§11.3.3.1.3), scoped like GET STATUS. */
 export function listOfApplications(ctx: Ctx): Uint8Array {
   const all = seesWholeRegistry(ctx) ? ctx.state.entries : subHierarchy(ctx.state, ctx.current.aid).entries;
-  return concat(...all.map((e) => tlv(0x61, tlv(0x4f, fromHex(e.aid)))));
+  return encodeApplicationList(all.map((e) => ({ aid: fromHex(e.aid) })));
 }
 
 export function getData(ctx: Ctx, cmd: CommandApdu): ResponseApdu {

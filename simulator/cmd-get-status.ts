@@ -4,7 +4,8 @@
  * optional '5C' tag list), P2 '00' the older fixed format. Responses fit one short APDU with room for secure
  * messaging; the rest is kept for GET STATUS [next occurrence] and announced with 6310.
  */
-import { type CommandApdu, type ResponseApdu, concat, fromHex, getStatusSubsetName, parseGetStatus, tlv, toHex } from '../gp/index.ts';
+import { type CommandApdu, type ResponseApdu, concat, fromHex, getStatusSubsetName, parseGetStatus, toHex } from '../gp/index.ts';
+import { type RegistryEntry as GpRegistryEntry, encodeLegacyEntry, encodeRegistryEntry } from '../gp/registry-data.ts';
 import { requireSecureChannel, seesWholeRegistry } from './authz.ts';
 import { SwError, Sw } from './errors.ts';
 import { isdOf, lifeCycleOf, subHierarchy } from './registry.ts';
@@ -14,48 +15,23 @@ import type { CardState, PackageEntry, RegistryEntry } from './state.ts';
 /** Data bytes per GET STATUS page: 256 less an R-MAC (8) and R-ENCRYPTION padding (up to 16). */
 export const GET_STATUS_PAGE = 232;
 
-function entryTemplate(state: CardState, e: RegistryEntry, tags: number[] | undefined): Uint8Array {
-  const parts: Array<[number, Uint8Array]> = [
-    [0x4f, fromHex(e.aid)],
-    [0x9f70, Uint8Array.of(lifeCycleOf(state, e))],
-    [0xc5, fromHex(e.privileges)],
-    ...e.implicitSelection.map((p): [number, Uint8Array] => [0xcf, Uint8Array.of(p)]),
-  ];
-  if (e.packageAid) parts.push([0xc4, fromHex(e.packageAid)]);
-  parts.push([0xcc, fromHex(e.sd)]);
-  return tlv(0xe3, pick(parts, tags));
+function entryOf(state: CardState, e: RegistryEntry): GpRegistryEntry {
+  const out: GpRegistryEntry = {
+    aid: fromHex(e.aid),
+    lifeCycle: lifeCycleOf(state, e),
+    privileges: fromHex(e.privileges),
+    sdAid: fromHex(e.sd),
+  };
+  if (e.implicitSelection.length > 0) out.implicitSelection = [...e.implicitSelection];
+  if (e.packageAid) out.loadFileAid = fromHex(e.packageAid);
+  return out;
 }
 
-function packageTemplate(p: PackageEntry, modules: boolean, tags: number[] | undefined): Uint8Array {
-  const parts: Array<[number, Uint8Array]> = [
-    [0x4f, fromHex(p.aid)],
-    [0x9f70, Uint8Array.of(p.lifeCycle)],
-  ];
-  if (p.version) parts.push([0xce, fromHex(p.version)]);
-  if (modules) for (const m of p.modules) parts.push([0x84, fromHex(m)]);
-  parts.push([0xcc, fromHex(p.sd)]);
-  return tlv(0xe3, pick(parts, tags));
-}
-
-function pick(parts: Array<[number, Uint8Array]>, tags: number[] | undefined): Uint8Array[] {
-  return parts.filter(([t]) => !tags || tags.includes(t)).map(([t, v]) => tlv(t, v));
-}
-
-/** P2 '00' (deprecated) layout: AID length, AID, life cycle, first privilege byte [, modules]. */
-function legacyEntry(state: CardState, e: RegistryEntry): Uint8Array {
-  const aid = fromHex(e.aid);
-  return concat(Uint8Array.of(aid.length), aid, Uint8Array.of(lifeCycleOf(state, e), fromHex(e.privileges)[0]));
-}
-
-function legacyPackage(p: PackageEntry, modules: boolean): Uint8Array {
-  const aid = fromHex(p.aid);
-  const head = concat(Uint8Array.of(aid.length), aid, Uint8Array.of(p.lifeCycle, 0x00));
-  if (!modules) return head;
-  const mods = p.modules.map((m) => {
-    const a = fromHex(m);
-    return concat(Uint8Array.of(a.length), a);
-  });
-  return concat(head, Uint8Array.of(p.modules.length), ...mods);
+function packageOf(p: PackageEntry, modules: boolean): GpRegistryEntry {
+  const out: GpRegistryEntry = { aid: fromHex(p.aid), lifeCycle: p.lifeCycle, sdAid: fromHex(p.sd) };
+  if (p.version) out.version = fromHex(p.version);
+  if (modules) out.modules = p.modules.map((m) => fromHex(m));
+  return out;
 }
 
 export function getStatus(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
@@ -80,22 +56,11 @@ export function getStatus(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
   const prefix = toHex(parsed.aid);
   const tags = parsed.tagList;
   const scope = whole ? { entries: state.entries, packages: state.packages } : subHierarchy(state, ctx.current.aid);
-  const records: Uint8Array[] = [];
-  if (p1 === 0x80) {
-    const isd = isdOf(state);
-    records.push(format ? entryTemplate(state, isd, tags) : legacyEntry(state, isd));
-  } else if (p1 === 0x40) {
-    for (const e of scope.entries) {
-      if (e.kind === 'isd' || !e.aid.startsWith(prefix)) continue;
-      records.push(format ? entryTemplate(state, e, tags) : legacyEntry(state, e));
-    }
-  } else {
-    const modules = p1 === 0x10;
-    for (const p of scope.packages) {
-      if (!p.aid.startsWith(prefix)) continue;
-      records.push(format ? packageTemplate(p, modules, tags) : legacyPackage(p, modules));
-    }
-  }
+  let entries: GpRegistryEntry[];
+  if (p1 === 0x80) entries = [entryOf(state, isdOf(state))];
+  else if (p1 === 0x40) entries = scope.entries.filter((e) => e.kind !== 'isd' && e.aid.startsWith(prefix)).map((e) => entryOf(state, e));
+  else entries = scope.packages.filter((p) => p.aid.startsWith(prefix)).map((p) => packageOf(p, p1 === 0x10));
+  const records = entries.map((e) => (format ? encodeRegistryEntry(e, tags) : encodeLegacyEntry(e, parsed.subset)));
   if (records.length === 0) throw new SwError(Sw.DATA_NOT_FOUND, 'no registry entry matches');
   return page(ctx, records, p1, format);
 }

@@ -40,7 +40,7 @@ export function select(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
     const start = occurrence === 0 ? 0 : state.entries.findIndex((e) => e.aid === session.selected) + 1;
     for (const e of state.entries.slice(start)) {
       if (!e.aid.startsWith(wanted)) continue;
-      if (isSelectable(state, e)) {
+      if (isSelectable(e)) {
         target = e;
         break;
       }

@@ -4,30 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { fromHex, toHex } from '../gp/index.ts';
+import { CPLC_LAYOUT, CPLC_SIZE, decodeCplc, encodeCplc } from '../gp/registry-data.ts';
 import { SimulatorError } from './errors.ts';
 
-export const CPLC_FIELDS: ReadonlyArray<readonly [name: string, size: number]> = [
-  ['icFabricator', 2],
-  ['icType', 2],
-  ['operatingSystemId', 2],
-  ['operatingSystemReleaseDate', 2],
-  ['operatingSystemReleaseLevel', 2],
-  ['icFabricationDate', 2],
-  ['icSerialNumber', 4],
-  ['icBatchIdentifier', 2],
-  ['icModuleFabricator', 2],
-  ['icModulePackagingDate', 2],
-  ['iccManufacturer', 2],
-  ['icEmbeddingDate', 2],
-  ['icPrePersonalizer', 2],
-  ['icPrePersonalizationEquipmentDate', 2],
-  ['icPrePersonalizationEquipmentId', 4],
-  ['icPersonalizer', 2],
-  ['icPersonalizationDate', 2],
-  ['icPersonalizationEquipmentId', 4],
-];
-
-export const CPLC_LENGTH = CPLC_FIELDS.reduce((n, [, s]) => n + s, 0);
+export const CPLC_LENGTH = CPLC_SIZE;
 
 const DEFAULTS: Record<string, string> = {
   icFabricator: '4790',
@@ -56,22 +36,16 @@ export function buildCplc(seId: string, overrides: Record<string, string> = {}):
   const serial = toHex(createHash('sha256').update(seId).digest().subarray(0, 4));
   const values: Record<string, string> = { ...DEFAULTS, icSerialNumber: serial };
   for (const [key, value] of Object.entries(overrides)) {
-    const field = CPLC_FIELDS.find(([n]) => norm(n) === norm(key));
+    const field = CPLC_LAYOUT.find(([n]) => norm(n) === norm(key));
     if (!field) throw new SimulatorError(`CPLC: unknown field "${key}"`);
     const bytes = fromHex(value);
     if (bytes.length !== field[1]) throw new SimulatorError(`CPLC: field ${field[0]} takes ${field[1]} bytes, got ${bytes.length}`);
     values[field[0]] = toHex(bytes);
   }
-  return fromHex(CPLC_FIELDS.map(([n]) => values[n]).join(''));
+  return encodeCplc(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, fromHex(v)])));
 }
 
 /** Named fields of a 42-byte CPLC (for inspection). */
 export function cplcFields(cplc: Uint8Array): Record<string, string> {
-  const out: Record<string, string> = {};
-  let i = 0;
-  for (const [name, size] of CPLC_FIELDS) {
-    out[name] = toHex(cplc.subarray(i, i + size));
-    i += size;
-  }
-  return out;
+  return Object.fromEntries(decodeCplc(cplc).map((f) => [f.name, f.hex]));
 }

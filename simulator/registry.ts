@@ -83,7 +83,7 @@ export function subHierarchy(state: CardState, sdAid: string): { entries: Regist
 }
 
 /** An entry can be selected when it is SELECTABLE or beyond and not LOCKED (§6.4.2.1.2). */
-export function isSelectable(state: CardState, entry: RegistryEntry): boolean {
+export function isSelectable(entry: RegistryEntry): boolean {
   if (entry.kind === 'isd') return true;
   const lc = entry.lifeCycle;
   return !isLocked(lc) && (lc & AppLife.SELECTABLE) === AppLife.SELECTABLE;
