@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { concat, encodeCommand, fromHex, parseResponse, parseTlv, toHex } from '../gp/index.ts';
 import { keyCheckValue } from '../gp/keys.ts';
 import { openSecureChannel } from '../gp/open-secure-channel.ts';
+import { decodeCardRecognitionData, decodeCplc, decodeExtendedCardResources } from '../gp/registry-data.ts';
 import { scp03PutKeyData } from '../gp/scp03-put-key.ts';
 import { Scp03Host } from '../gp/scp03.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
@@ -33,10 +34,14 @@ describe('SCP03 on the default card (ISD keys 40..4F, KVN 30, i=70)', () => {
     expect(toHex(t.ok(cmd.getData(0xe0)))).toBe('E012C00401308810C00402308810C00403308810');
   });
 
-  it('announces SCP03 i=70 in the card recognition data', () => {
+  it('announces GP 2.3.1 and SCP03 i=70 in the card recognition data and the SD FCI', () => {
     const { t } = fixture('03');
-    t.select(ISD);
-    expect(toHex(t.ok(cmd.getData(0x66)))).toContain('06092A864886FC6B040370');
+    const fci = t.select(ISD).data;
+    expect(toHex(fci)).toContain('06092A864886FC6B040370');
+    expect(decodeCardRecognitionData(t.ok(cmd.getData(0x66)))).toMatchObject({ gpVersion: '2.3.1', secureChannels: [{ scp: 3, i: 0x70 }] });
+    const ff21 = decodeExtendedCardResources(t.ok(cmd.getData(0xff21)));
+    expect(ff21.freeNonVolatileMemory).toBeGreaterThan(0);
+    expect(decodeCplc(t.ok(cmd.getData(0x9f7f))).length).toBe(18);
   });
 
   it('derives the pseudo-random card challenge from a counter that every INITIALIZE UPDATE moves', () => {
