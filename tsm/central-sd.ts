@@ -8,17 +8,19 @@
 import { randomBytes } from 'node:crypto';
 import type { CardChannel, TransmitOptions } from '../drivers/channel.ts';
 import {
+  CardError,
   encodeCommand,
   fromHex,
   keyCheckValue,
+  openSecureChannel,
   parseResponse,
   Scp02Host,
-  Scp03Host,
   Scp03Option,
   SecureChannelError,
   SecurityLevel,
   type CommandApdu,
-  type HostSecureChannel,
+  type KeySet,
+  type OpenedSecureChannel,
   type ResponseApdu,
 } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
@@ -43,59 +45,55 @@ export function overNetwork(network: MnoNetwork, channel: CardChannel, timeoutMs
 
 export const swHex = (sw: number) => sw.toString(16).toUpperCase().padStart(4, '0');
 
-type Host = HostSecureChannel & {
-  initializeUpdate(kvn: number, challenge: Uint8Array): CommandApdu;
-  onInitializeUpdateResponse(data: Uint8Array): unknown;
-  externalAuthenticate(): CommandApdu;
-  encryptSensitive(data: Uint8Array): Uint8Array;
-};
-
-/**
- * The host side for a key set: SCP03 at the strongest level its i allows (C-MAC, C-DECRYPTION, and R-MAC /
- * R-ENCRYPTION when supported), SCP02 with C-MAC.
- */
-function hostFor(keys: KeySetSpec, sdAid: Uint8Array): { host: Host; challengeLength: number } {
-  const statics = { enc: fromHex(keys.enc), mac: fromHex(keys.mac), dek: fromHex(keys.dek) };
-  if (keys.scp === '02') return { host: new Scp02Host({ keys: statics, i: keys.i ? parseInt(keys.i, 16) : 0x55 }), challengeLength: 8 };
+/** Security level for the central TSM's sessions: SCP03 at the strongest level its i allows, SCP02 with C-MAC. */
+function levelFor(keys: KeySetSpec): number {
+  if (keys.scp === '02') return SecurityLevel.CMAC;
   const i = keys.i ? parseInt(keys.i, 16) : 0x70;
   let level = SecurityLevel.CMAC | SecurityLevel.CDEC;
   if (i & Scp03Option.RMAC_SUPPORT) level |= SecurityLevel.RMAC;
   if (i & Scp03Option.RMAC_SUPPORT && i & Scp03Option.RENC_SUPPORT) level |= SecurityLevel.RENC;
-  return { host: new Scp03Host({ keys: statics, level, sdAid }), challengeLength: i & Scp03Option.S16 ? 16 : 8 };
+  return level;
 }
+
+/** SCP02 is not built into openSecureChannel: its host comes from here (i from the key set, default 55). */
+const scp02Factory = (i: number) => (keys: KeySet, level: number) => new Scp02Host({ keys, level, i });
 
 export class CentralSession {
   private constructor(
-    private readonly link: CardChannel,
     readonly sdAid: string,
-    private readonly host: Host,
+    private readonly channel: OpenedSecureChannel,
     readonly keys: KeySetSpec,
   ) {}
 
-  /** Selects `sd` and authenticates with `keys` over the network link. */
+  /** Selects `sd` and authenticates with `keys` over the network link (gp's openSecureChannel). */
   static async open(link: CardChannel, sd: { aid: string; keys: KeySetSpec }): Promise<CentralSession> {
     const aid = fromHex(sd.aid);
     const selected = parseResponse(await link.transmit(encodeCommand(select(sd.aid))));
     if (selected.sw !== 0x9000) throw TsmError.failed(selected.sw === 0x6a82 ? '3.9' : '4.2', `security domain ${sd.aid} could not be selected (SW ${swHex(selected.sw)})`);
-    const { host, challengeLength } = hostFor(sd.keys, aid);
-    const init = parseResponse(await link.transmit(encodeCommand(host.initializeUpdate(sd.keys.kvn, randomBytes(challengeLength)))));
-    if (init.sw !== 0x9000) throw TsmError.failed('6.1', `INITIALIZE UPDATE on ${sd.aid} failed (SW ${swHex(init.sw)})`);
+    const keys: KeySet = { kvn: sd.keys.kvn, scp: sd.keys.scp, enc: fromHex(sd.keys.enc), mac: fromHex(sd.keys.mac), dek: fromHex(sd.keys.dek) };
+    const i = sd.keys.i ? parseInt(sd.keys.i, 16) : sd.keys.scp === '02' ? 0x55 : 0x70;
     try {
-      host.onInitializeUpdateResponse(init.data);
+      const channel = await openSecureChannel((c) => link.transmit(c), {
+        keys,
+        level: levelFor(sd.keys),
+        sdAid: aid,
+        hostChallenge: randomBytes(sd.keys.scp === '03' && i & Scp03Option.S16 ? 16 : 8),
+        ...(sd.keys.scp === '02' ? { hostFactory: scp02Factory(i) } : {}),
+      });
+      return new CentralSession(sd.aid, channel, sd.keys);
     } catch (e) {
-      if (e instanceof SecureChannelError) {
+      if (e instanceof SecureChannelError && e.kind === 'card-cryptogram-mismatch') {
         throw TsmError.failed('6.1', `the card cryptogram of ${sd.aid} did not verify (${e.kind}); EXTERNAL AUTHENTICATE not sent`);
       }
+      if (e instanceof SecureChannelError) throw TsmError.failed('6.1', `secure channel to ${sd.aid}: ${e.kind}: ${e.message}`);
+      if (e instanceof CardError) throw TsmError.failed('6.1', `opening the secure channel to ${sd.aid} failed: ${e.message}`);
       throw e;
     }
-    const auth = parseResponse(await link.transmit(encodeCommand(host.externalAuthenticate())));
-    if (auth.sw !== 0x9000) throw TsmError.failed('6.1', `EXTERNAL AUTHENTICATE on ${sd.aid} failed (SW ${swHex(auth.sw)})`);
-    return new CentralSession(link, sd.aid, host, sd.keys);
   }
 
   /** Sends one command under the secure channel; a status other than 9000 (or `accept`) throws TsmError. */
   async send(command: CommandApdu, what: string, accept: readonly number[] = [0x9000]): Promise<ResponseApdu> {
-    const r = this.host.unwrap(await this.link.transmit(this.host.wrap(command)));
+    const r = await this.channel.transmitSecure(command);
     if (!accept.includes(r.sw)) throw TsmError.failed(reasonForSw(r.sw), `${what} was refused by the card (SW ${swHex(r.sw)})`);
     return r;
   }
@@ -107,7 +105,7 @@ export class CentralSession {
       oldKvn,
       keys.kvn,
       { enc: fromHex(keys.enc), mac: fromHex(keys.mac), dek: fromHex(keys.dek) },
-      (k) => this.host.encryptSensitive(k),
+      (k) => (this.channel.host as unknown as { encryptSensitive(d: Uint8Array): Uint8Array }).encryptSensitive(k),
       (k) => keyCheckValue(k, 'aes'),
     );
     await this.send(cmd, what);
