@@ -12,3 +12,5 @@ export * from './sp-tsm.ts';
 export * from './service-state.ts';
 export * from './store.ts';
 export * from './redact.ts';
+export * from './events.ts';
+export * from './operations.ts';
