@@ -2,13 +2,12 @@
  * Builds the initial CardState of a simulated SE from its fleet-file description (the card part of SeSpec plus
  * the SE identity). Configuration mistakes raise SimulatorError with the offending path.
  */
-import { fromHex, toHex } from '../gp/index.ts';
+import { fromHex, toHex, type Privilege, PrivilegeError, encodePrivileges, parsePrivilegeName } from '../gp/index.ts';
 import type { CardSpec, KeySetSpec, SeType } from '../profiles/fleet-types.ts';
 import { buildAtr, checkAtr } from './atr.ts';
 import { buildCplc, CPLC_LENGTH } from './cplc.ts';
 import { SimulatorError } from './errors.ts';
 import { Footprint, freeNonVolatile, freeVolatile } from './memory.ts';
-import { type Privilege, PrivilegeError, encodePrivileges, parsePrivilegeName } from '../gp/privileges.ts';
 import { ISD_PRIVILEGES } from './registry.ts';
 import { type CardState, type KeySetState, type RegistryEntry, AppLife, CardLife, LOADED, STATE_FORMAT } from './state.ts';
 

@@ -3,9 +3,7 @@
  * INITIALIZE UPDATE names. Keys and sequence counters are read from and written to the state of the command
  * being processed (`session.live`), so counter updates commit with that command.
  */
-import { fromHex } from '../gp/index.ts';
-import { Scp02Card, type Scp02CardKeySet } from '../gp/scp02-card.ts';
-import { Scp03Card, type Scp03CardKeySet } from '../gp/scp03-card.ts';
+import { fromHex, Scp02Card, type Scp02CardKeySet, Scp03Card, type Scp03CardKeySet } from '../gp/index.ts';
 import { findEntry } from './registry.ts';
 import type { OpenChannel, Session } from './session.ts';
 import type { CardState, KeySetState } from './state.ts';

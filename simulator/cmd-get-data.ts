@@ -4,9 +4,7 @@
  * list of applications '2F00', sequence counter 'C1', current security level 'D3', and data objects the SD
  * received through STORE DATA. A GP class answers the whole TLV, an ISO class only the value (except '2F00').
  */
-import { type CommandApdu, type ResponseApdu, fromHex, tlv, toHex, uint } from '../gp/index.ts';
-import { type KeyInformation, encodeKeyInformationTemplate } from '../gp/keys.ts';
-import { encodeApplicationList, encodeExtendedCardResources } from '../gp/registry-data.ts';
+import { type CommandApdu, type ResponseApdu, fromHex, tlv, toHex, uint, type KeyInformation, encodeKeyInformationTemplate, encodeApplicationList, encodeExtendedCardResources } from '../gp/index.ts';
 import { seesWholeRegistry } from './authz.ts';
 import { managementData } from './card-data.ts';
 import { SwError, Sw } from './errors.ts';

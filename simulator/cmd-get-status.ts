@@ -4,8 +4,7 @@
  * optional '5C' tag list), P2 '00' the older fixed format. Responses fit one short APDU with room for secure
  * messaging; the rest is kept for GET STATUS [next occurrence] and announced with 6310.
  */
-import { type CommandApdu, type ResponseApdu, concat, fromHex, getStatusSubsetName, parseGetStatus, toHex } from '../gp/index.ts';
-import { type RegistryEntry as GpRegistryEntry, encodeLegacyEntry, encodeRegistryEntry } from '../gp/registry-data.ts';
+import { type CommandApdu, type ResponseApdu, concat, fromHex, getStatusSubsetName, parseGetStatus, toHex, type RegistryEntry as GpRegistryEntry, encodeLegacyEntry, encodeRegistryEntry } from '../gp/index.ts';
 import { requireSecureChannel, seesWholeRegistry } from './authz.ts';
 import { SwError, Sw } from './errors.ts';
 import { isdOf, lifeCycleOf, subHierarchy } from './registry.ts';

@@ -4,13 +4,12 @@
  * [for load, install and make selectable] (P2 01/03) is not supported (6A86). Tokens are not verified, so a
  * command carrying one is refused (6A80), as GP requires when no token is expected.
  */
-import { type CommandApdu, type InstallCommand, type ResponseApdu, TlvError, type Tlv, findTlv, parseInstall, parseInstallParameters, parseTlv, toHex } from '../gp/index.ts';
+import { type CommandApdu, type InstallCommand, type ResponseApdu, TlvError, type Tlv, findTlv, parseInstall, parseInstallParameters, parseTlv, toHex, type Privilege, decodePrivileges, hasPrivilege, privilegeProblem } from '../gp/index.ts';
 import { owns, requireCardNotLocked, requireContentManager, requireSecureChannel } from './authz.ts';
 import { newEntry } from './build.ts';
 import { installForLoad } from './cmd-load.ts';
 import { SwError, Sw } from './errors.ts';
 import { Footprint, allocate, requireAvailable } from './memory.ts';
-import { type Privilege, decodePrivileges, hasPrivilege, privilegeProblem } from '../gp/privileges.ts';
 import { findEntry, findPackage, has, isUnder } from './registry.ts';
 import type { Ctx } from './session.ts';
 import { type RegistryEntry, AppLife, isLocked } from './state.ts';

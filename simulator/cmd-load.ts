@@ -5,8 +5,7 @@
  * Load File Data Block. The Minimum Memory requirements ('C6'+'C8', 'C7') must be available at INSTALL time.
  */
 import { createHash } from 'node:crypto';
-import { type CommandApdu, type ResponseApdu, TlvError, findTlv, parseTlv, readUint, toHex } from '../gp/index.ts';
-import { LoadReceiver, parseInstallForLoad } from '../gp/load.ts';
+import { type CommandApdu, type ResponseApdu, TlvError, findTlv, parseTlv, readUint, toHex, LoadReceiver, parseInstallForLoad } from '../gp/index.ts';
 import { owns, requireContentManager } from './authz.ts';
 import { SwError, Sw } from './errors.ts';
 import { freeNonVolatile, requireAvailable } from './memory.ts';

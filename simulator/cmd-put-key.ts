@@ -4,10 +4,9 @@
  * SCP03: static DEK) with an optional clear length prefix when padded; check values are verified (6982 on a
  * mismatch). The response carries the new KVN and the check values as presented.
  */
-import { type CommandApdu, type ResponseApdu, concat } from '../gp/index.ts';
+import { type CommandApdu, type ResponseApdu, concat, keyCheckValue } from '../gp/index.ts';
 import { requireCardNotLocked, requireSecureChannel } from './authz.ts';
 import { SwError, Sw } from './errors.ts';
-import { keyCheckValue } from '../gp/keys.ts';
 import { Footprint, allocate } from './memory.ts';
 import type { Ctx } from './session.ts';
 import type { KeySetState } from './state.ts';

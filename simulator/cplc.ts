@@ -3,8 +3,7 @@
  * name (matched loosely: "icSerialNumber", "IC Serial Number", "ic-serial-number").
  */
 import { createHash } from 'node:crypto';
-import { fromHex, toHex } from '../gp/index.ts';
-import { CPLC_LAYOUT, CPLC_SIZE, decodeCplc, encodeCplc } from '../gp/registry-data.ts';
+import { fromHex, toHex, CPLC_LAYOUT, CPLC_SIZE, decodeCplc, encodeCplc } from '../gp/index.ts';
 import { SimulatorError } from './errors.ts';
 
 export const CPLC_LENGTH = CPLC_SIZE;

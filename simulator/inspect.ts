@@ -3,11 +3,9 @@
  * life cycles, privileges and associations, memory figures, stored personalization data, and key sets as
  * KVN + check values only — key values never leave the card through this view.
  */
-import { fromHex, toHex } from '../gp/index.ts';
+import { fromHex, toHex, keyCheckValue, type Privilege, decodePrivileges } from '../gp/index.ts';
 import { cplcFields } from './cplc.ts';
-import { keyCheckValue } from '../gp/keys.ts';
 import { freeNonVolatile, freeVolatile, usedNonVolatile, usedVolatile } from './memory.ts';
-import { type Privilege, decodePrivileges } from '../gp/privileges.ts';
 import type { Session } from './session.ts';
 import { type CardState, type EntryKind, type StoredBlock, appLifeName, cardLifeName } from './state.ts';
 

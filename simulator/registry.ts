@@ -2,7 +2,7 @@
  * Queries over the GlobalPlatform Registry held in CardState: lookups, the SD association hierarchy (§7.2),
  * privilege tests. Pure functions over the state so they work on a draft as well as on the committed state.
  */
-import { type Privilege, hasPrivilege } from '../gp/privileges.ts';
+import { type Privilege, hasPrivilege } from '../gp/index.ts';
 import { type CardState, type PackageEntry, type RegistryEntry, AppLife, isLocked } from './state.ts';
 
 /** Privileges the ISD holds in OP_READY (§6.6.2). */

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, fromHex, parseResponse, parseTlv, toHex } from '../gp/index.ts';
-import { scp02PutKey } from '../gp/scp02-put-key.ts';
-import { Scp02Host } from '../gp/scp02.ts';
+import { encodeCommand, fromHex, parseResponse, parseTlv, toHex, scp02PutKey, Scp02Host } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
 import type { SimulatedSe } from './se.ts';
 import { cmd } from './testing-apdus.ts';

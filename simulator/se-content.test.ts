@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findTlv, fromHex, parseTlv, toHex } from '../gp/index.ts';
-import { scp02PutKey } from '../gp/scp02-put-key.ts';
-import type { Scp02Host } from '../gp/scp02.ts';
+import { findTlv, fromHex, parseTlv, toHex, scp02PutKey, type Scp02Host } from '../gp/index.ts';
 import { Footprint } from './memory.ts';
 import { cmd, installParams } from './testing-apdus.ts';
 import { CENTRAL, ISD, fixture, keysFor } from './test-fixtures.ts';

@@ -1,10 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex } from '../gp/index.ts';
-import { loadFileDataBlock, parseCap } from '../gp/cap.ts';
-import { installForLoad, loadCommands, planLoad } from '../gp/load.ts';
-import { loadFileData } from '../gp/cap.ts';
-import { SecurityLevel } from '../gp/secure-channel.ts';
+import { fromHex, toHex, loadFileDataBlock, parseCap, installForLoad, loadCommands, planLoad, loadFileData, SecurityLevel } from '../gp/index.ts';
 import { cmd, installParams } from './testing-apdus.ts';
 import { CENTRAL, ISD, fixture } from './test-fixtures.ts';
 

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { concat, encodeCommand, fromHex, parseResponse, parseTlv, toHex } from '../gp/index.ts';
-import { keyCheckValue } from '../gp/keys.ts';
-import { openSecureChannel } from '../gp/open-secure-channel.ts';
-import { decodeCardRecognitionData, decodeCplc, decodeExtendedCardResources } from '../gp/registry-data.ts';
-import { scp03PutKeyData } from '../gp/scp03-put-key.ts';
-import { Scp03Host } from '../gp/scp03.ts';
+import { concat, encodeCommand, fromHex, parseResponse, parseTlv, toHex, keyCheckValue, openSecureChannel, decodeCardRecognitionData, decodeCplc, decodeExtendedCardResources, scp03PutKeyData, Scp03Host } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
 import { DEFAULT_KEY } from './default-card.ts';
 import { SimulatedSe } from './se.ts';

@@ -2,8 +2,7 @@
  * Volatile card session: what a real card forgets at power off or reset (selected application, secure channel,
  * chaining buffers, GET STATUS paging, personalization session, a LOAD in progress).
  */
-import type { CommandApdu, ResponseApdu } from '../gp/index.ts';
-import type { LoadReceiver } from '../gp/load.ts';
+import { type CommandApdu, type ResponseApdu, type LoadReceiver } from '../gp/index.ts';
 import type { CardState, RegistryEntry } from './state.ts';
 
 export type UnwrapResult = { ok: true; command: CommandApdu } | { ok: false; sw: number };

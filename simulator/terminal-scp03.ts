@@ -1,7 +1,5 @@
 /** SCP03 handshake of Terminal with gp's Scp03Host (card cryptogram and pseudo-random challenge verified first). */
-import { encodeCommand, fromHex, parseResponse } from '../gp/index.ts';
-import type { HostSecureChannel } from '../gp/secure-channel.ts';
-import { Scp03Host } from '../gp/scp03.ts';
+import { encodeCommand, fromHex, parseResponse, type HostSecureChannel, Scp03Host } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
 import type { CardEndpoint } from './endpoint.ts';
 

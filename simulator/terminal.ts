@@ -3,9 +3,7 @@
  * channel (gp Scp02Host / Scp03Host) wrapping commands once opened. It verifies the card cryptogram before
  * answering with EXTERNAL AUTHENTICATE, like the real-card safety rules require.
  */
-import { type CommandApdu, type ResponseApdu, encodeCommand, fromHex, parseResponse, toHex } from '../gp/index.ts';
-import type { HostSecureChannel } from '../gp/secure-channel.ts';
-import { Scp02Host } from '../gp/scp02.ts';
+import { type CommandApdu, type ResponseApdu, encodeCommand, fromHex, parseResponse, toHex, type HostSecureChannel, Scp02Host } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
 import type { CardEndpoint } from './endpoint.ts';
 import { openScp03Host } from './terminal-scp03.ts';
