@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { encodeResponse, fromHex, parseCommand, Scp02Card, Scp02Host, toHex } from '../../gp/index.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const text = readFileSync(path.resolve(repo, '..', 'shared', 'vectors', 'pysim-scp02.txt'), 'utf8');
@@ -12,17 +13,16 @@ function field(label: string): string {
   return /:\s*([0-9a-fA-F]+)/.exec(line.slice(line.indexOf(label) + label.length - 1))![1].toUpperCase();
 }
 
+const lines = text.split('\n');
 const v = {
   enc: field('static ENC (variable "KIC")'),
   mac: field('static MAC (variable "KID")'),
   dek: field('static DEK (variable "KIK")'),
   hostChallenge: field('[SOURCE] host challenge'),
-  initUpdate: field('INITIALIZE UPDATE C-APDU'),
-  iuResponse: text.split('\n')[text.split('\n').findIndex((l) => l.includes('INITIALIZE UPDATE response data (without SW)')) + 1].trim().toUpperCase(),
+  iuResponse: lines[lines.findIndex((l) => l.includes('INITIALIZE UPDATE response data (without SW)')) + 1].trim().toUpperCase(),
   senc: field('[DERIVED] S-ENC'),
   cmac: field('[DERIVED] C-MAC '),
   rmac: field('[DERIVED] R-MAC '),
-  sdek: field('[DERIVED] S-DEK'),
   hostCryptogram: field('[DERIVED] host cryptogram'),
   extAuth: field('EXTERNAL AUTHENTICATE C-APDU'),
   wrapped: [...text.matchAll(/\[SOURCE\] case (\d)\s+plain (\S+)\s+-> (\S+)/g)].map((m) => ({ plain: m[2], wire: m[3].toUpperCase() })),
@@ -36,43 +36,64 @@ function tsmlab(...args: string[]) {
 const base = ['calc', 'scp02', '--enc', v.enc, '--mac', v.mac, '--dek', v.dek, '--host-challenge', v.hostChallenge];
 
 describe('tsmlab calc scp02 on the pySim SCP02 session', () => {
-  it('reproduces session keys, cryptograms, EXTERNAL AUTHENTICATE and the four wrapped commands', () => {
+  it('reproduces session keys, host cryptogram, EXTERNAL AUTHENTICATE and the four wrapped commands (calc scp03 fields)', () => {
     const apdus = v.wrapped.flatMap((w) => ['--apdu', w.plain]);
-    const r = tsmlab(...base, '--init-update-response', v.iuResponse + '9000', '--kvn', '20', ...apdus, '--json');
+    const r = tsmlab(...base, '--level', '01', '--init-update-response', v.iuResponse, ...apdus, '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.sessionKeys).toEqual({ senc: v.senc, smac: v.cmac, srmac: v.rmac, sdek: v.sdek });
-    expect(out.cardCryptogram.match).toBe(true);
-    expect(out.sequenceCounter).toBe('0001');
-    expect(out.initializeUpdate).toBe(v.initUpdate);
+    expect(Object.keys(out)).toEqual(['sessionKeys', 'cardCryptogramValid', 'hostCryptogram', 'externalAuthenticate', 'wrapped', 'unwrapped']);
+    expect(out.sessionKeys).toEqual({ senc: v.senc, smac: v.cmac, srmac: v.rmac });
+    expect(out.cardCryptogramValid).toBe(true);
     expect(out.hostCryptogram).toBe(v.hostCryptogram);
     expect(out.externalAuthenticate).toBe(v.extAuth);
     expect(out.wrapped).toEqual(v.wrapped.map((w) => w.wire));
+    expect(out.unwrapped).toEqual([]);
   });
 
-  it('a card cryptogram mismatch: exit 1, no EXTERNAL AUTHENTICATE in the output', () => {
-    const bad = v.iuResponse.slice(0, -2) + 'FF';
-    const r = tsmlab(...base, '--init-update-response', bad, '--json');
+  it('a card cryptogram mismatch: exit 1, no EXTERNAL AUTHENTICATE, session keys still shown', () => {
+    const r = tsmlab(...base, '--level', '01', '--init-update-response', v.iuResponse.slice(0, -2) + 'FF', '--apdu', '80F22002', '--json');
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
-    expect(out.cardCryptogram).toEqual({ received: bad.slice(-16), expected: v.iuResponse.slice(-16), match: false });
-    expect(out.externalAuthenticate).toBeUndefined();
-    expect(out.hostCryptogram).toBeUndefined();
+    expect(out.cardCryptogramValid).toBe(false);
+    expect(out.externalAuthenticate).toBeNull();
+    expect(out.hostCryptogram).toBeNull();
+    expect(out.wrapped).toEqual([]);
+    expect(out.sessionKeys.senc).toBe(v.senc);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/cryptogram mismatch/);
+    expect(r.stderr).toMatch(/cryptogram/);
+  });
+
+  it('verifies R-MAC responses of a gp Scp02Card at level 11 (i=35)', () => {
+    const keys = { enc: fromHex(v.enc), mac: fromHex(v.mac), dek: fromHex(v.dek) };
+    const card = new Scp02Card({ findKeySet: () => ({ kvn: 0x20, keys, sequenceCounter: 0x41 }), kdd: new Uint8Array(10), aid: fromHex('A000000151000000'), i: 0x35 });
+    const host = new Scp02Host({ keys, level: 0x11, i: 0x35 });
+    const iu = card.handleInitializeUpdate(host.initializeUpdate(0x20, fromHex(v.hostChallenge)));
+    host.onInitializeUpdateResponse(iu.data);
+    expect(card.handleExternalAuthenticate(host.externalAuthenticate()).sw).toBe(0x9000);
+    const u = card.unwrapCommand(parseCommand(host.wrap(parseCommand(fromHex('80CA006600')))));
+    if (!u.ok) throw new Error('card refused the command');
+    const response = toHex(encodeResponse(card.wrapResponse({ data: fromHex('6601AA'), sw: 0x9000 })));
+    const args = [...base, '--level', '11', '--i', '35', '--init-update-response', toHex(iu.data), '--apdu', '80CA006600'];
+    const ok = JSON.parse(tsmlab(...args, '--response', response, '--json').stdout);
+    expect(ok.unwrapped).toEqual(['6601AA9000']);
+    const tampered = response.slice(0, 4) + (response[4] === '0' ? '1' : '0') + response.slice(5);
+    const bad = tsmlab(...args, '--response', tampered, '--json');
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).unwrapped).toEqual([null]);
   });
 
   it('bad arguments: one line naming the argument, exit 2', () => {
     const cases: [string[], RegExp][] = [
-      [[...base, '--init-update-response', v.iuResponse.slice(0, 50)], /--init-update-response/],
-      [[...base, '--init-update-response', v.iuResponse.slice(0, 22) + '03' + v.iuResponse.slice(24)], /--init-update-response.*03/],
-      [[...base, '--init-update-response', v.iuResponse, '--level', '33'], /--level/],
-      [[...base, '--init-update-response', v.iuResponse, '--level', '11'], /--level.*R-MAC/],
-      [[...base, '--init-update-response', v.iuResponse, '--i', '1A'], /--i/],
-      [[...base.slice(0, -2), '--host-challenge', '0102', '--init-update-response', v.iuResponse], /--host-challenge/],
-      [['calc', 'scp02', '--enc', 'ZZ', '--init-update-response', v.iuResponse], /--enc/],
-      [[...base, '--init-update-response', v.iuResponse, '--apdu', '80F2'], /--apdu #1/],
+      [[...base, '--level', '01', '--init-update-response', v.iuResponse.slice(0, 50)], /--init-update-response/],
+      [[...base, '--level', '01', '--init-update-response', v.iuResponse.slice(0, 22) + '03' + v.iuResponse.slice(24)], /--init-update-response.*03/],
+      [[...base, '--level', '33', '--init-update-response', v.iuResponse], /--level/],
+      [[...base, '--level', '11', '--init-update-response', v.iuResponse], /--level.*R-MAC/],
+      [[...base, '--init-update-response', v.iuResponse], /--level/],
+      [[...base, '--level', '01', '--i', '1A', '--init-update-response', v.iuResponse], /--i/],
+      [[...base.slice(0, -2), '--host-challenge', '0102', '--level', '01', '--init-update-response', v.iuResponse], /--host-challenge/],
+      [['calc', 'scp02', '--enc', 'ZZ', '--mac', v.mac, '--level', '01', '--host-challenge', v.hostChallenge, '--init-update-response', v.iuResponse], /--enc/],
+      [[...base, '--level', '01', '--init-update-response', v.iuResponse, '--apdu', '80F2'], /--apdu/],
     ];
     for (const [args, pattern] of cases) {
       const r = tsmlab(...args, '--json');
