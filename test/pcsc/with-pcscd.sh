@@ -100,18 +100,20 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/tsmlab-pcscd.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 mkdir "$work/reader.conf.d"
-# The USB drop directory is hidden inside the namespace, so the driver is used from a private copy.
-cp "$lib" "$work/libifdvpcd.so"
+# The USB drop directory is hidden inside the namespace, so the driver is used from private copies: one per
+# reader, because vpcd keeps its slots in a static table indexed by slot number only — two readers sharing one
+# loaded copy would overwrite each other's slots. A copy under another name is loaded (and numbered) apart.
 ports=
 names=
 i=0
 while [ "$i" -lt "$readers" ]; do
   base=$((35963 + 2 * i))
+  cp "$lib" "$work/libifdvpcd-$i.so"
   {
     # pcscd does not number equal friendly names apart: give every reader its own.
     if [ "$i" -eq 0 ]; then echo 'FRIENDLYNAME "Virtual PCD"'; else echo "FRIENDLYNAME \"Virtual PCD $((i + 1))\""; fi
     echo "DEVICENAME /dev/null:$(printf '0x%X' "$base")"
-    echo "LIBPATH $work/libifdvpcd.so"
+    echo "LIBPATH $work/libifdvpcd-$i.so"
     echo "CHANNELID $(printf '0x%X' "$base")"
   } >"$work/reader.conf.d/vpcd-$i"
   ports="${ports:+$ports,}$base,$((base + 1))"
