@@ -99,7 +99,16 @@ export async function run(args: string[]): Promise<number> {
     messagesFile: path.join(out, 'messages.ndjson'),
     traceFile: traces,
     outDir: out,
-    meta: { runId, target, reader: target === 'sim' ? 'tsmlab simulator over WebSocket' : target, revealKeys: reveal },
+    meta: {
+      runId,
+      target,
+      reader: target === 'sim' ? 'tsmlab simulator over WebSocket' : `${target} (simulated cards in vpcd readers)`,
+      revealKeys: reveal,
+      profiles: [
+        ...(a.values.profile ? [{ role: 'card profile (ICS + IXIT)', path: path.resolve(a.values.profile) }] : []),
+        { role: 'fleet', path: a.values.fleet ? path.resolve(a.values.fleet) : path.resolve('profiles/default-fleet.json') },
+      ],
+    },
   });
 
   let leaks = 0;
