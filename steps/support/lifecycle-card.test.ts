@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CardChannel } from '../../drivers/index.ts';
+import { defaultFleet } from '../../profiles/fleet.ts';
+import type { SeSpec } from '../../profiles/fleet-types.ts';
+import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
+import { describeContent, entryOf, FILLER_AID, fillMemory, harnessChannel, HarnessCardError, removeFiller, tryOpen } from './lifecycle-card.ts';
+
+let channel: CardChannel | undefined;
+afterEach(async () => {
+  await channel?.close();
+  channel = undefined;
+});
+
+function se1(): { spec: SeSpec; card: SimulatedSe } {
+  const spec = defaultFleet().ses.find((s) => s.seId === 'se-1')!;
+  return { spec, card: createSimulatedSe(spec) };
+}
+
+const BANKCO_SD = 'F042414E4B434F2E5344';
+const transitPackage = { packageAid: 'F05452414E5349542E544B54', moduleAid: 'F05452414E5349542E544B542E41' };
+
+describe('fillMemory / removeFiller', () => {
+  it('leaves exactly the asked free memory, and gives it back', async () => {
+    const { spec, card } = se1();
+    channel = await harnessChannel(card);
+    const before = card.inspect().memory.nonVolatile.free;
+    await fillMemory(channel, spec.card.isd, transitPackage, before, 300);
+    const filled = card.inspect();
+    expect(filled.memory.nonVolatile.free).toBe(300);
+    expect(entryOf(filled, FILLER_AID)?.associatedSd).toBe(spec.card.isd.aid);
+    await removeFiller(channel, spec.card.isd);
+    expect(card.inspect().memory.nonVolatile.free).toBe(before);
+    expect(entryOf(card.inspect(), FILLER_AID)).toBeUndefined();
+  });
+
+  it('refuses to leave more than it can take', async () => {
+    const { spec, card } = se1();
+    channel = await harnessChannel(card);
+    const free = card.inspect().memory.nonVolatile.free;
+    await expect(fillMemory(channel, spec.card.isd, transitPackage, free, free - 100)).rejects.toBeInstanceOf(HarnessCardError);
+  });
+
+  it('fails loudly when the issuer keys are wrong', async () => {
+    const { spec, card } = se1();
+    channel = await harnessChannel(card);
+    const wrong = { ...spec.card.isd, keys: { ...spec.card.isd.keys, enc: '00'.repeat(16) } };
+    await expect(fillMemory(channel, wrong, transitPackage, card.inspect().memory.nonVolatile.free, 100)).rejects.toMatchObject({ kind: 'card-cryptogram-mismatch' });
+    expect(card.inspect().auth.failures).toBe(0);
+  });
+});
+
+describe('tryOpen', () => {
+  it('opens an SD with its keys and reports a card cryptogram mismatch with others, spending no authentication', async () => {
+    const { spec, card } = se1();
+    channel = await harnessChannel(card);
+    const bankKeys = spec.services!.find((s) => s.id === 'bankco-pay')!.spKeys!;
+    expect(await tryOpen(channel, BANKCO_SD, bankKeys)).toBe('opened');
+    expect(await tryOpen(channel, BANKCO_SD, spec.centralSd.keys)).toBe('card-cryptogram-mismatch');
+    expect(card.inspect().auth.failures).toBe(0);
+  });
+
+  it('says so when the SD is not on the card', async () => {
+    const { spec, card } = se1();
+    channel = await harnessChannel(card);
+    expect(await tryOpen(channel, 'F000000000', spec.centralSd.keys)).toBe('refused SELECT 6A82');
+  });
+});
+
+describe('entryOf / describeContent', () => {
+  it('finds SDs and applications by AID in any case and lists the content', () => {
+    const card = se1().card.inspect();
+    expect(entryOf(card, BANKCO_SD.toLowerCase())?.kind).toBe('sd');
+    expect(entryOf(card, 'F042414E4B434F2E5041592E31')?.associatedSd).toBe(BANKCO_SD);
+    expect(entryOf(card, 'F0FF')).toBeUndefined();
+    expect(describeContent(card)).toContain(`F042414E4B434F2E5041592E31 (app, SELECTABLE, under ${BANKCO_SD})`);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * What the lifecycle steps remember within one scenario, beside the World: the service state changes and network
+ * hops the trace showed, the SP's callback endpoint and event streams, a restartable TSM, the last operation id.
+ * Kept per World in a WeakMap so the World itself stays as it is.
+ */
+import type { TraceEvent } from '../../trace/index.ts';
+import type { Answer, SpEventStream } from '../../tsm/index.ts';
+import type { KeySetSpec } from '../../profiles/fleet-types.ts';
+import type { CallbackReceiver } from './lifecycle-callback.ts';
+import type { RestartableTsm } from './lifecycle-restart.ts';
+
+export interface StateChange {
+  seId: string;
+  serviceId: string;
+  from: string;
+  to: string;
+}
+
+export interface Hop {
+  mno: string;
+  bearer: string;
+  detail: string;
+}
+
+export type ApduCommand = Extract<TraceEvent, { kind: 'apdu.command' }>;
+
+export class LifecycleScenario {
+  readonly stateChanges: StateChange[] = [];
+  readonly hops: Hop[] = [];
+  callbacks?: CallbackReceiver;
+  readonly streams = new Map<string, SpEventStream>();
+  restartable?: RestartableTsm;
+  /** The operation id of the last request accepted for asynchronous execution. */
+  operationId?: string;
+  /** The temporary keys the central TSM answered, by service id. */
+  readonly temporaryKeys = new Map<string, KeySetSpec>();
+  /** The first answer to a request the SP is about to repeat, and the request's identifier. */
+  firstAnswer?: Answer;
+  functionCallIdentifier?: string;
+  /** A request sent and not awaited (its answer may never come: a crash). */
+  pending?: Promise<unknown>;
+  /** Where `hops` and `stateChanges` stood at the last mark. */
+  private marks = { hops: 0, stateChanges: 0 };
+
+  /** Records what the lifecycle checks read from the trace. */
+  observe(e: TraceEvent): void {
+    if (e.kind === 'tsm.decision' && e.decision === 'service-state') {
+      const d = e.data as Partial<StateChange> | undefined;
+      if (d?.serviceId && d.seId && d.from && d.to) this.stateChanges.push({ seId: d.seId, serviceId: d.serviceId, from: d.from, to: d.to });
+    } else if (e.kind === 'mno.hop') {
+      this.hops.push({ mno: e.mno, bearer: e.bearer, detail: e.detail });
+    }
+  }
+
+  mark(): void {
+    this.marks = { hops: this.hops.length, stateChanges: this.stateChanges.length };
+  }
+
+  hopsSinceMark(): Hop[] {
+    return this.hops.slice(this.marks.hops);
+  }
+
+  /** The states a service went through since the mark, starting with the one it left first. */
+  statesSinceMark(serviceId: string): string[] {
+    const changes = this.stateChanges.slice(this.marks.stateChanges).filter((c) => c.serviceId === serviceId);
+    return changes.length ? [changes[0].from, ...changes.map((c) => c.to)] : [];
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.streams.values()) s.close();
+    this.streams.clear();
+    await this.callbacks?.close();
+    this.callbacks = undefined;
+  }
+}
+
+const scenarios = new WeakMap<object, LifecycleScenario>();
+
+export function lifecycleOf(world: object): LifecycleScenario {
+  let s = scenarios.get(world);
+  if (!s) {
+    s = new LifecycleScenario();
+    scenarios.set(world, s);
+  }
+  return s;
+}
+
+/** INS of a command on the wire (the header stays readable under a secure channel). */
+export function insOf(e: ApduCommand): number {
+  return parseInt(e.hex.slice(2, 4), 16);
+}
+
+export const INS = { DELETE: 0xe4, INSTALL: 0xe6, SET_STATUS: 0xf0, PUT_KEY: 0xd8, STORE_DATA: 0xe2 } as const;
+
+/** Commands the central TSM's side (MNO lane) sent to one SE. */
+export function tsmCommandsTo(commands: readonly ApduCommand[], seId: string, ins?: number): ApduCommand[] {
+  return commands.filter((c) => c.from === 'mno' && c.corr.seId === seId && (ins === undefined || insOf(c) === ins));
+}
