@@ -3,7 +3,7 @@ import type { CardChannel } from '../../drivers/index.ts';
 import { defaultFleet } from '../../profiles/fleet.ts';
 import type { SeSpec } from '../../profiles/fleet-types.ts';
 import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
-import { describeContent, entryOf, FILLER_AID, fillMemory, harnessChannel, HarnessCardError, removeFiller, tryOpen } from './lifecycle-card.ts';
+import { describeContent, entryOf, FILLER_AID, fillMemory, harnessChannel, HarnessCardError, keyMismatch, keySetOf, removeFiller, tryOpen } from './lifecycle-card.ts';
 
 let channel: CardChannel | undefined;
 afterEach(async () => {
@@ -73,5 +73,17 @@ describe('entryOf / describeContent', () => {
     expect(entryOf(card, 'F042414E4B434F2E5041592E31')?.associatedSd).toBe(BANKCO_SD);
     expect(entryOf(card, 'F0FF')).toBeUndefined();
     expect(describeContent(card)).toContain(`F042414E4B434F2E5041592E31 (app, SELECTABLE, under ${BANKCO_SD})`);
+  });
+});
+
+describe('keyMismatch', () => {
+  it('accepts the SD own keys and names what differs otherwise', () => {
+    const { spec, card } = se1();
+    const sd = entryOf(card.inspect(), BANKCO_SD)!;
+    const keys = keySetOf(spec.services!.find((s) => s.id === 'bankco-pay')!.spKeys!);
+    expect(keyMismatch(sd, keys)).toBeUndefined();
+    expect(keyMismatch(sd, { ...keys, kvn: keys.kvn + 1 })).toMatch(/key version 48, not 49/);
+    expect(keyMismatch(sd, { ...keys, mac: keys.enc })).toMatch(/check values/);
+    expect(keyMismatch({ ...sd, keySets: [] }, keys)).toMatch(/0 key sets/);
   });
 });

@@ -12,6 +12,7 @@ import {
   encodeInstallParameters,
   fromHex,
   installForInstall,
+  keyCheckValue,
   openSecureChannel,
   parseResponse,
   SecureChannelError,
@@ -116,4 +117,16 @@ export async function tryOpen(channel: CardChannel, sdAid: string, keys: KeySetS
     if (e instanceof SecureChannelError) return e.kind === 'card-cryptogram-mismatch' ? e.kind : `refused ${e.kind}: ${e.message}`;
     throw e;
   }
+}
+
+/** Why an SD does not hold exactly `keys` (one key set, same KVN, same check values), or undefined if it does. */
+export function keyMismatch(sd: EntryInfo, keys: KeySet): string | undefined {
+  if (sd.keySets.length !== 1) return `${sd.aid} holds ${sd.keySets.length} key sets (versions ${sd.keySets.map((k) => k.kvn).join(', ') || 'none'})`;
+  const held = sd.keySets[0];
+  if (held.kvn !== keys.kvn) return `${sd.aid} holds key version ${held.kvn}, not ${keys.kvn}`;
+  const alg = keys.scp === '03' ? 'aes' : 'des';
+  const want = [keys.enc, keys.mac, keys.dek].map((k) => toHex(keyCheckValue(k, alg)));
+  const got = [held.kcv[1], held.kcv[2], held.kcv[3]];
+  if (want.some((w, i) => w !== got[i])) return `${sd.aid} key check values ${got.join('/')} differ from ${want.join('/')}`;
+  return undefined;
 }

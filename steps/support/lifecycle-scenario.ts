@@ -5,6 +5,7 @@
  */
 import type { TraceEvent } from '../../trace/index.ts';
 import type { Answer, SpEventStream } from '../../tsm/index.ts';
+import type { KeySet } from '../../gp/index.ts';
 import type { KeySetSpec } from '../../profiles/fleet-types.ts';
 import type { CallbackReceiver } from './lifecycle-callback.ts';
 import type { RestartableTsm } from './lifecycle-restart.ts';
@@ -32,6 +33,8 @@ export class LifecycleScenario {
   restartable?: RestartableTsm;
   /** The operation id of the last request accepted for asynchronous execution. */
   operationId?: string;
+  /** The keys the SP held for the SD of the service before the last request (to show they did not change). */
+  keysBefore?: KeySet;
   /** The temporary keys the central TSM answered, by service id. */
   readonly temporaryKeys = new Map<string, KeySetSpec>();
   /** The first answer to a request the SP is about to repeat, and the request's identifier. */
@@ -39,6 +42,14 @@ export class LifecycleScenario {
   functionCallIdentifier?: string;
   /** A request sent and not awaited (its answer may never come: a crash). */
   pending?: Promise<unknown>;
+  /** The last request sent through the lifecycle steps, to send it again. */
+  lastRequest?: { sp: string; action: string; serviceId: string; extras: Record<string, unknown> };
+  /** The service the last lifecycle step named (the one "BankCo's security domain" belongs to). */
+  serviceId?: string;
+  /** Cardholder data the SP wrote in this scenario, hex. */
+  readonly cardholderHex: string[] = [];
+  /** Ends the trace subscription. */
+  stopObserving?: () => void;
   /** Where `hops` and `stateChanges` stood at the last mark. */
   private marks = { hops: 0, stateChanges: 0 };
 
@@ -67,6 +78,8 @@ export class LifecycleScenario {
   }
 
   async close(): Promise<void> {
+    this.stopObserving?.();
+    this.stopObserving = undefined;
     for (const s of this.streams.values()) s.close();
     this.streams.clear();
     await this.callbacks?.close();
