@@ -39,7 +39,9 @@ describe('RestartableTsm', () => {
     const bank = new SpClient({ baseUrl: url, serviceProvider: 'BankCo' });
     expect((await bank.suspendService('bankco-pay')).body.status).toBe('Executed-Success');
     const before = host.tsm;
+    await bank.getSeData('se-1');
     await life.restart(host);
+    expect((await bank.getSeData('se-1')).body.status).toBe('Executed-Success');
     expect(host.tsm).not.toBe(before);
     expect(stateOf(host, 'se-1', 'bankco-pay')).toBe('suspended');
     expect((await bank.resumeService('bankco-pay')).body).toMatchObject({ status: 'Executed-Success', state: 'installed' });

@@ -71,6 +71,18 @@ function never<T>(): Promise<T> {
   return new Promise<T>(() => undefined);
 }
 
+/**
+ * The SPs' HTTP clients keep idle connections to the old server. Its sockets are closed in the close phase of
+ * the event loop; the clients read that close in a later poll phase. A few full turns of the loop let them do so
+ * before the next request, instead of sending it into a dead connection.
+ */
+async function letClientsSeeTheClose(): Promise<void> {
+  for (let turn = 0; turn < 3; turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 /** A central TSM keeping its state in a data directory of its own, restartable within the scenario. */
 export class RestartableTsm {
   readonly dir: string;
@@ -117,6 +129,7 @@ export class RestartableTsm {
   private async replace(host: TsmHost, opts: { stopOld: boolean }): Promise<void> {
     const port = host.api.port;
     await host.api.close();
+    await letClientsSeeTheClose();
     if (opts.stopOld) await host.tsm.close();
     // A crashed TSM never released its lock; the new one (same process id) takes it over.
     this.store = new FileStore(this.dir);

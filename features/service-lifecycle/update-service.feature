@@ -1,0 +1,69 @@
+@REQ-PAT-FIG10
+Feature: The central TSM updates a service on a secure element
+  When a service provider (SP) asks for an update of its service, the central TSM marks the service as updating,
+  removes the service's application and its data from the secure element (SE), checks that the SE has room for
+  the new application, installs it, hands it over to the SP's security domain and marks the service installed.
+  The SP then personalizes the new application with its own keys, which the update never touches. If the central
+  TSM is stopped half-way, it finds the interrupted update when it starts again and says so; the SP can update
+  again from there.
+
+  Background:
+    Given the built-in fleet of simulated secure elements
+
+  @TP-UPD-001 @REQ-GPC-11.2 @REQ-GPC-11.5 @REQ-GPC-11.11
+  Scenario Outline: BankCo updates its service on the <type> <se> reached through <mno>, then personalizes the new application
+    Given BankCo's service "<service>" is on <se>, an <type> reached through <mno>
+    And BankCo has personalized its service "<service>" with the cardholder data "holder=ALICE"
+    When BankCo updates its service "<service>"
+    Then the request succeeds
+    And the response matches "state = 'installed' and freeNonVolatile > 0"
+    And the service "<service>" went through the states "installed, updating, installed"
+    And the card holds the instance of "<service>" in BankCo's security domain, made from the package pre-loaded under the central security domain
+    And the instance of "<service>" holds no cardholder data
+    And BankCo's security domain keeps the keys BankCo had
+    When BankCo begins a conversation to personalize its service "<service>"
+    And BankCo personalizes its service with the cardholder data "holder=BOB"
+    And BankCo ends the conversation
+    Then the card stores that cardholder data in BankCo's service instance
+
+    Examples:
+      | service     | se   | type | mno   |
+      | bankco-pay  | se-1 | eSE  | MNO-A |
+      | bankco-pay2 | se-2 | UICC | MNO-B |
+
+  @TP-UPD-002 @REQ-PAT-ELIGIBILITY
+  Scenario: An update the card has no room for is refused with Insufficient Memory, leaves nothing half-installed, and succeeds once room is made
+    Given the card of BankCo's service "bankco-pay" has only 100 bytes of free memory left
+    When BankCo updates its service "bankco-pay"
+    Then the request fails with reason "4.8"
+    And the response matches "$contains(message, 'memory')"
+    And the service "bankco-pay" went through the states "installed, updating, failed"
+    And the central TSM reports BankCo's service "bankco-pay" as "failed", noting "memory"
+    And the card no longer holds the instance of "bankco-pay"
+    And no application was left under the central security domain
+    And BankCo's security domain keeps the keys BankCo had
+    When the issuer frees the memory it took on the card
+    And BankCo updates its service "bankco-pay"
+    Then the request succeeds
+    And the service "bankco-pay" went through the states "failed, updating, installed"
+    And the card holds the instance of "bankco-pay" in BankCo's security domain, made from the package pre-loaded under the central security domain
+
+  @TP-UPD-003 @REQ-TSM-RECOVERY @REQ-TSM-PERSIST
+  Scenario: The central TSM stopped in the middle of an update finds it interrupted when it starts again, and BankCo updates again
+    Given the central TSM keeps its service states in a data directory
+    When the central TSM stops right after removing the application during BankCo's update of "bankco-pay"
+    And the central TSM is started again on the same data directory
+    Then BankCo never got an answer to that update
+    And the central TSM reports BankCo's service "bankco-pay" as "failed", noting "interrupted while updating"
+    And the card no longer holds the instance of "bankco-pay"
+    And no application was left under the central security domain
+    When BankCo updates its service "bankco-pay"
+    Then the request succeeds
+    And the card holds the instance of "bankco-pay" in BankCo's security domain, made from the package pre-loaded under the central security domain
+
+  @TP-UPD-004 @REQ-MSG-ACCESS
+  Scenario: A service provider cannot update another provider's service
+    When TransitCo updates the service "bankco-pay" of BankCo
+    Then the request fails with reason "1.2"
+    And no command reached the card
+    And the card still holds the instance of "bankco-pay"
