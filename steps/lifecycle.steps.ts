@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { After, Before, defineParameterType, Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { subscribe } from '../trace/index.ts';
 import type { DeleteServicesResponse, PrepersonalizeResponse, ServiceRecord } from '../tsm/index.ts';
-import { describeContent, entryOf, fillMemory, harnessChannel, keyMismatch, keySetOf, removeFiller, tryOpen } from './support/lifecycle-card.ts';
+import { describeContent, entryOf, fillMemory, harnessChannel, keyMismatch, keySetOf, lockAsIssuer, removeFiller, tryOpen } from './support/lifecycle-card.ts';
 import { requestsToReach, sendServiceRequest, type RequestExtras, type ServiceAction } from './support/lifecycle-requests.ts';
 import { lifecycleOf } from './support/lifecycle-scenario.ts';
 import { cardholderData, personalizeInOneConversation, secondService } from './support/lifecycle-sp.ts';
@@ -90,7 +90,8 @@ When('{sp} {request} the service {string} of {sp}', async function (this: TsmWor
 
 When('{sp} deletes its services {string} and {string} with one request', async function (this: TsmWorld, sp: string, a: string, b: string) {
   markRequest(this, a);
-  this.remember(await this.sp(sp).deleteServices([a, b]));
+  // One request is about one SE: the SP names the SE its first service is on.
+  this.remember(await this.sp(sp).deleteServices([a, b], { seId: this.serviceRecord(a).seId }));
 });
 
 // ---- preconditions -----------------------------------------------------------------------------------------
@@ -298,4 +299,17 @@ Then(/^the keys the central TSM holds (open|no longer open) (\w+)'s security dom
     assert.ok(outcomes.every((o) => o.endsWith('card-cryptogram-mismatch')), outcomes.join('; '));
   }
   assert.equal(this.card(service.seId).auth.failures, failuresBefore, 'trying keys must not spend the card authentication budget');
+});
+
+Given('the issuer has locked the instance of {string} on the card without the central TSM', async function (this: TsmWorld, serviceId: string) {
+  const service = this.serviceRecord(serviceId);
+  const spec = this.fleet.ses.find((x) => x.seId === service.seId)!;
+  const channel = await harnessChannel(this.cards.cards.get(service.seId)!);
+  try {
+    await lockAsIssuer(channel, spec.card.isd, service.instanceAid!);
+  } finally {
+    await channel.close();
+  }
+  assert.equal(entryOf(this.card(service.seId), service.instanceAid!)?.lifeCycle, 'LOCKED');
+  markRequest(this, serviceId);
 });

@@ -3,7 +3,7 @@ import type { CardChannel } from '../../drivers/index.ts';
 import { defaultFleet } from '../../profiles/fleet.ts';
 import type { SeSpec } from '../../profiles/fleet-types.ts';
 import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
-import { describeContent, entryOf, FILLER_AID, fillMemory, harnessChannel, HarnessCardError, keyMismatch, keySetOf, removeFiller, tryOpen } from './lifecycle-card.ts';
+import { describeContent, entryOf, FILLER_AID, fillMemory, harnessChannel, HarnessCardError, keyMismatch, keySetOf, lockAsIssuer, removeFiller, tryOpen } from './lifecycle-card.ts';
 
 let channel: CardChannel | undefined;
 afterEach(async () => {
@@ -85,5 +85,20 @@ describe('keyMismatch', () => {
     expect(keyMismatch(sd, { ...keys, kvn: keys.kvn + 1 })).toMatch(/key version 48, not 49/);
     expect(keyMismatch(sd, { ...keys, mac: keys.enc })).toMatch(/check values/);
     expect(keyMismatch({ ...sd, keySets: [] }, keys)).toMatch(/0 key sets/);
+  });
+});
+
+describe('lockAsIssuer', () => {
+  it('locks an application from the ISD', async () => {
+    const { spec, card } = se1();
+    channel = await harnessChannel(card);
+    await lockAsIssuer(channel, spec.card.isd, 'F042414E4B434F2E5041592E31');
+    expect(entryOf(card.inspect(), 'F042414E4B434F2E5041592E31')?.lifeCycle).toBe('LOCKED');
+  });
+
+  it('fails on an application the card does not have', async () => {
+    const { spec, card } = se1();
+    channel = await harnessChannel(card);
+    await expect(lockAsIssuer(channel, spec.card.isd, 'F0FFFFFFFF')).rejects.toThrow(/answered 6a88/);
   });
 });

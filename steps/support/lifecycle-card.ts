@@ -18,6 +18,7 @@ import {
   SecureChannelError,
   SecurityLevel,
   selectByAid,
+  setStatus,
   toHex,
   type KeySet,
   type OpenedSecureChannel,
@@ -98,6 +99,13 @@ export async function removeFiller(channel: CardChannel, isd: { aid: string; key
   const session = await openIssuerSession(channel, isd);
   const r = await session.transmitSecure(deleteCardContent(fromHex(FILLER_AID)));
   if (r.sw !== 0x9000) throw new HarnessCardError(`DELETE of the filler answered ${r.sw.toString(16)}`);
+}
+
+/** The issuer locks an application on its own (SET STATUS from the ISD), behind the central TSM's back. */
+export async function lockAsIssuer(channel: CardChannel, isd: { aid: string; keys: KeySetSpec }, appAid: string): Promise<void> {
+  const session = await openIssuerSession(channel, isd);
+  const r = await session.transmitSecure(setStatus('application', 0x83, fromHex(appAid)));
+  if (r.sw !== 0x9000) throw new HarnessCardError(`the issuer's SET STATUS LOCKED of ${appAid} answered ${r.sw.toString(16)}`);
 }
 
 export type OpenAttempt = 'opened' | 'card-cryptogram-mismatch' | `refused ${string}`;
