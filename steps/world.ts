@@ -56,6 +56,8 @@ export class TsmWorld extends World {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     await this.api?.close();
+    // Releases the TSM's card channels (a PC/SC reader is held exclusively) before the cards leave their readers.
+    await this.tsm?.close();
     await this.cards?.close();
   }
 
