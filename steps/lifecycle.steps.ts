@@ -31,6 +31,7 @@ export function markRequest(world: TsmWorld, serviceId: string): void {
   const s = lifecycleOf(world);
   s.serviceId = serviceId;
   s.mark();
+  s.repeated = false;
   world.commandsAtEnd = world.commandsSent.length;
   try {
     s.keysBefore = world.keysFor(serviceId);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultFleet } from '../../profiles/fleet.ts';
 import { createSimulatedSe } from '../../simulator/index.ts';
 import { CentralTsm, inprocChannels, SpClient, startSpApi, type SpApiServer } from '../../tsm/index.ts';
-import { isServiceAction, requestsToReach, sendServiceRequest, SERVICE_ACTIONS } from './lifecycle-requests.ts';
+import { actionOfVerb, isServiceAction, requestsToReach, sendServiceRequest, SERVICE_ACTIONS } from './lifecycle-requests.ts';
 
 describe('requestsToReach', () => {
   it('finds the shortest path of SP requests through the state machine', () => {
@@ -16,6 +16,12 @@ describe('requestsToReach', () => {
   it('refuses states no request ends in', () => {
     expect(() => requestsToReach('installed', 'updating')).toThrow(/no SP request/);
     expect(() => requestsToReach('installed', 'available')).toThrow(/no SP request/);
+  });
+
+  it('maps plain verbs to requests', () => {
+    expect(actionOfVerb('pre-personalize')).toBe('pre-personalizes');
+    expect(actionOfVerb('delete')).toBe('deletes');
+    expect(() => actionOfVerb('lock')).toThrow(/not a request about a service/);
   });
 
   it('knows its verbs', () => {

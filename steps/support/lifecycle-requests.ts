@@ -19,6 +19,13 @@ export interface RequestExtras {
   seId?: string;
 }
 
+/** The request named by its plain verb ("pre-personalize", "delete"), as in "asks the central TSM to …". */
+export function actionOfVerb(verb: string): ServiceAction {
+  const action = `${verb}s`;
+  if (!isServiceAction(action)) throw new Error(`"${verb}" is not a request about a service (${SERVICE_ACTIONS.map((a) => a.slice(0, -1)).join(', ')})`);
+  return action;
+}
+
 export function isServiceAction(s: string): s is ServiceAction {
   return (SERVICE_ACTIONS as readonly string[]).includes(s);
 }

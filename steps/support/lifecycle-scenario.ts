@@ -37,9 +37,10 @@ export class LifecycleScenario {
   keysBefore?: KeySet;
   /** The temporary keys the central TSM answered, by service id. */
   readonly temporaryKeys = new Map<string, KeySetSpec>();
-  /** The first answer to a request the SP is about to repeat, and the request's identifier. */
-  firstAnswer?: Answer;
-  functionCallIdentifier?: string;
+  /** The first answer to each function call identifier the SP used. */
+  readonly firstAnswers = new Map<string, Answer>();
+  /** Whether the last request was the SP sending an earlier one again. */
+  repeated = false;
   /** A request sent and not awaited (its answer may never come: a crash). */
   pending?: Promise<unknown>;
   /** The last request sent through the lifecycle steps, to send it again. */
