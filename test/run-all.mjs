@@ -11,7 +11,8 @@ const rows = [];
 
 function step(name, cmd, args, counts, env = {}) {
   console.log(`\n== ${name}: ${[cmd, ...args].join(' ')}`);
-  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  // A runner that hangs is a failure, not a stuck CI job.
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env }, timeout: 20 * 60 * 1000, killSignal: 'SIGKILL' });
   let c = counts();
   if (!c) c = { passed: r.status === 0 ? 1 : 0, failed: r.status === 0 ? 0 : 1, skipped: 0 };
   // A runner that crashed before counting anything still counts as a failure.
