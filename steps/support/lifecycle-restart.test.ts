@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CardChannel } from '../../drivers/index.ts';
 import { defaultFleet } from '../../profiles/fleet.ts';
 import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
 import { CentralTsm, inprocChannels, ManualClock, SpClient, SpClientError, startSpApi } from '../../tsm/index.ts';
@@ -74,7 +75,7 @@ describe('RestartableTsm', () => {
     const started = await startHost();
     host = started.host;
     life = await RestartableTsm.start(host);
-    expect(() => life!.restartAfterCrash(host!)).toThrow(/not crashed/);
+    await expect(life.restartAfterCrash(host)).rejects.toThrow(/not crashed/);
     const dir = life.dir;
     await life.dispose(host);
     life = undefined;
@@ -86,7 +87,13 @@ describe('Freezer', () => {
   it('answers the trigger command, then never answers again on any channel', async () => {
     const fleet = defaultFleet();
     const cards = fleet.ses.map((s) => createSimulatedSe(s));
-    const freezer = new Freezer(inprocChannels(cards));
+    const base = inprocChannels(cards);
+    const underneath: CardChannel[] = [];
+    const freezer = new Freezer(async (seId) => {
+      const c = await base(seId);
+      underneath.push(c);
+      return c;
+    });
     const ch = await freezer.channels('se-1');
     const frozen = freezer.freezeAfter((c) => c[1] === 0xca);
     const getData = Uint8Array.of(0x80, 0xca, 0x00, 0x66, 0x00);
@@ -97,5 +104,8 @@ describe('Freezer', () => {
     expect(freezer.lastCommand).toEqual(getData);
     const late = await Promise.race([ch.transmit(getData).then(() => 'answered'), new Promise((res) => setImmediate(() => res('silent')))]);
     expect(late).toBe('silent');
+    // The dead process's handles are released: the channel underneath is closed, the frozen one stays silent.
+    await freezer.releaseHandles();
+    await expect(underneath[0].transmit(getData)).rejects.toThrow(/after close/);
   });
 });

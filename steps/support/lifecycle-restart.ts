@@ -24,6 +24,7 @@ export class Freezer {
   private trigger?: (command: Uint8Array) => boolean;
   private frozenAt?: Uint8Array;
   private onFreeze: (() => void)[] = [];
+  private readonly opened = new Set<CardChannel>();
 
   constructor(private readonly inner: ChannelFactory) {}
 
@@ -46,6 +47,7 @@ export class Freezer {
   readonly channels: ChannelFactory = async (seId) => {
     if (this.frozen) return never();
     const ch = await this.inner(seId);
+    this.opened.add(ch);
     return {
       name: ch.name,
       transmit: async (command, opts) => {
@@ -61,9 +63,22 @@ export class Freezer {
       atr: (opts) => (this.frozen ? never() : ch.atr(opts)),
       reset: (cold, opts) => (this.frozen ? never() : ch.reset(cold, opts)),
       // A dead process closes nothing; the card side sees the link go quiet.
-      close: () => (this.frozen ? never() : ch.close()),
+      close: () => {
+        if (this.frozen) return never();
+        this.opened.delete(ch);
+        return ch.close();
+      },
     };
   };
+
+  /**
+   * What the operating system does when a process dies: its connections and reader handles are released (a
+   * PC/SC reader held exclusively becomes free), while its own code never runs again.
+   */
+  async releaseHandles(): Promise<void> {
+    for (const ch of this.opened) await ch.close().catch(() => undefined);
+    this.opened.clear();
+  }
 }
 
 /** A promise that never settles: what a stopped process's next step amounts to. */
@@ -115,9 +130,10 @@ export class RestartableTsm {
    * Starts a new TSM after the running one died (see Freezer): the old one is abandoned as it is — not closed,
    * its store not released — as a killed process would leave it.
    */
-  restartAfterCrash(host: TsmHost): Promise<void> {
+  async restartAfterCrash(host: TsmHost): Promise<void> {
     if (!this.freezer?.frozen) throw new Error('the central TSM has not crashed');
-    return this.replace(host, { stopOld: false });
+    await this.freezer.releaseHandles();
+    await this.replace(host, { stopOld: false });
   }
 
   /** Stops the TSM and removes the data directory (end of the scenario). */
