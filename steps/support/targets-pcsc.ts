@@ -3,6 +3,7 @@
  * them through pcscd with the PC/SC driver — the whole real-card path, with the card state still checkable here.
  */
 import { openChannel } from '../../drivers/index.ts';
+import { emit } from '../../trace/index.ts';
 import { insertIntoVpcd } from '../../drivers/pcsc-vpcd.ts';
 import type { Fleet } from '../../profiles/fleet.ts';
 import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
@@ -10,7 +11,11 @@ import type { CardAccess } from './targets.ts';
 
 export async function simulatorOverPcsc(fleet: Fleet, target: string): Promise<CardAccess> {
   const cards = new Map<string, SimulatedSe>(fleet.ses.map((spec) => [spec.seId, createSimulatedSe(spec)]));
-  const inserted = await insertIntoVpcd([...cards.values()]);
+  const inserted = await insertIntoVpcd([...cards.values()]).catch(async (e: Error) => {
+    // pcscd polls its readers; on a loaded machine an insertion can go unnoticed. Pull and insert once more, loudly.
+    emit({ kind: 'note', from: 'harness', to: 'se', text: `vpcd insertion retried: ${e.message}` });
+    return insertIntoVpcd([...cards.values()]);
+  });
   return {
     target,
     cards,
