@@ -11,7 +11,6 @@ import {
   CardError,
   encodeCommand,
   fromHex,
-  keyCheckValue,
   openSecureChannel,
   parseResponse,
   Scp02Host,
@@ -101,13 +100,8 @@ export class CentralSession {
   /** PUT KEY of a complete AES key set (replacing `oldKvn`, 0 to add) encrypted with this session's DEK. */
   async putKeySet(oldKvn: number, keys: KeySetSpec, what: string): Promise<void> {
     if (keys.scp !== '03' || this.keys.scp !== '03') throw TsmError.failed('3.1', `${what}: only SCP03 (AES) key sets are put by the central TSM`);
-    const cmd = putAesKeySet(
-      oldKvn,
-      keys.kvn,
-      { enc: fromHex(keys.enc), mac: fromHex(keys.mac), dek: fromHex(keys.dek) },
-      (k) => (this.channel.host as unknown as { encryptSensitive(d: Uint8Array): Uint8Array }).encryptSensitive(k),
-      (k) => keyCheckValue(k, 'aes'),
-    );
+    // SCP03 encrypts key components with the static DEK of the session's key set (Amd D §6.2.8).
+    const cmd = putAesKeySet(fromHex(this.keys.dek), oldKvn, keys.kvn, { enc: fromHex(keys.enc), mac: fromHex(keys.mac), dek: fromHex(keys.dek) });
     await this.send(cmd, what);
   }
 }

@@ -5,7 +5,7 @@
  * executed functions resolve, possibly with status Failed when a command failed on the card.
  */
 import type { CardChannel } from '../drivers/channel.ts';
-import { SecureChannelError, toHex } from '../gp/index.ts';
+import { encodeCommand, SecureChannelError, toHex } from '../gp/index.ts';
 import type { Fleet } from '../profiles/fleet-types.ts';
 import { MnoError, MnoNetworks, scriptSize, type MnoNetwork } from '../simulator/mno-network.ts';
 import { emit, withCorrelation } from '../trace/index.ts';
@@ -34,6 +34,7 @@ import type {
   SendScriptRequest,
   SendScriptResponse,
 } from './api-types.ts';
+import { select } from './card-commands.ts';
 import { CentralSession, overNetwork } from './central-sd.ts';
 import { TsmEvents } from './events.ts';
 import { Operations, type OperationRecord } from './operations.ts';
@@ -509,9 +510,7 @@ export class CentralTsm {
 
   /** Makes the conversation's target the selected application, so the SP's first command reaches it. */
   private async selectTarget(c: Conversation, network: MnoNetwork): Promise<void> {
-    const aid = Uint8Array.from(Buffer.from(c.targetAid, 'hex'));
-    const select = Uint8Array.from([0x00, 0xa4, 0x04, 0x00, aid.length, ...aid, 0x00]);
-    const d = await network.carry(c.channel!, { commands: [select], timeoutMs: this.opts.exchangeTimeoutMs });
+    const d = await network.carry(c.channel!, { commands: [encodeCommand(select(c.targetAid))], timeoutMs: this.opts.exchangeTimeoutMs });
     const sw = swOf(d.responses[0]);
     if (classifySw(sw) === 'failure') {
       throw TsmError.failed(sw === 0x6a82 ? '3.9' : '4.2', `the target ${c.targetAid} could not be selected on ${c.seId} (SW ${sw.toString(16).toUpperCase().padStart(4, '0')})`);

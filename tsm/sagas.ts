@@ -6,16 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { CardChannel } from '../drivers/channel.ts';
 import { encodeCommand, findTlv, parseResponse, parseTlv, readUint, toHex, TlvError } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
-import {
-  deleteObject,
-  getData,
-  installAndMakeSelectable,
-  installForExtradition,
-  SD_MODULE_AID,
-  select,
-  SD_PACKAGE_AID,
-  setOwnPersonalized,
-} from './card-commands.ts';
+import { deleteObject, extradite, getCardResources, installInstance, installSecurityDomain, select, setOwnPersonalized } from './card-commands.ts';
 import { CentralSession, swHex } from './central-sd.ts';
 import type { ServiceRecord } from './registry.ts';
 import { TsmError } from './status.ts';
@@ -28,7 +19,7 @@ export interface CardResources {
 
 /** GET DATA 'FF21' (extended card resources, ETSI TS 102 226 §8.2.1.7.2): what the card still has room for. */
 export async function cardResources(session: CentralSession): Promise<CardResources> {
-  const r = await session.send(getData(0xff21), "GET DATA 'FF21' (extended card resources)");
+  const r = await session.send(getCardResources(), "GET DATA 'FF21' (extended card resources)");
   try {
     const ff21 = findTlv(parseTlv(r.data), 0xff21);
     const num = (tag: number) => {
@@ -64,10 +55,10 @@ export async function installService(session: CentralSession, svc: ServiceRecord
     throw TsmError.failed('3.8', `service ${svc.id} does not name its package, module and instance AIDs`);
   }
   await session.send(
-    installAndMakeSelectable({ elf: svc.packageAid, module: svc.moduleAid, app: svc.instanceAid, privileges: '00', c9 }),
+    installInstance({ packageAid: svc.packageAid, moduleAid: svc.moduleAid, instanceAid: svc.instanceAid, c9 }),
     `INSTALL [for install and make selectable] of ${svc.instanceAid} from ${svc.packageAid}`,
   );
-  await session.send(installForExtradition(svc.sdAid, svc.instanceAid), `INSTALL [for extradition] of ${svc.instanceAid} to ${svc.sdAid}`);
+  await session.send(extradite(svc.sdAid, svc.instanceAid), `INSTALL [for extradition] of ${svc.instanceAid} to ${svc.sdAid}`);
 }
 
 /** Fresh random temporary keys for an SP SD (AES-128, the central TSM's KVN). */
@@ -82,7 +73,7 @@ export function temporaryKeySet(kvn: number): KeySetSpec {
  */
 export async function createSpSd(link: CardChannel, central: CentralSession, centralSd: { aid: string; keys: KeySetSpec }, sdAid: string, temporary: KeySetSpec): Promise<void> {
   await central.send(
-    installAndMakeSelectable({ elf: SD_PACKAGE_AID, module: SD_MODULE_AID, app: sdAid, privileges: '80' }),
+    installSecurityDomain(sdAid),
     `INSTALL [for install and make selectable] of the SP security domain ${sdAid}`,
   );
   const sd = await CentralSession.open(link, { aid: sdAid, keys: centralSd.keys });

@@ -2,7 +2,7 @@
  * What the central TSM understands of an SP's script without its keys: the command headers (to refuse a script
  * that selects someone else's application) and the status words (to stop at the first failed command).
  */
-import { ApduError, fromHex, HexError, parseCommand, toHex, type CommandApdu } from '../gp/index.ts';
+import { ApduError, fromHex, HexError, Ins, parseCommand, toHex, type CommandApdu } from '../gp/index.ts';
 import type { Registry } from './registry.ts';
 import { TsmError, type ReasonCode } from './status.ts';
 
@@ -49,17 +49,14 @@ export function parseScript(hex: string[], field = 'commandApdus'): ParsedScript
   return { bytes, commands };
 }
 
-const INS_SELECT = 0xa4;
-const INS_MANAGE_CHANNEL = 0x70;
-
 /**
  * Refuses (1.2) a script that selects an application the SP does not own, or opens logical channels: the SP
  * works on the application selected for its conversation and on its own SDs and instances only.
  */
 export function authorizeScript(script: ParsedScript, registry: Registry, seId: string, sp: string): void {
   script.commands.forEach((c, i) => {
-    if (c.ins === INS_MANAGE_CHANNEL) throw TsmError.failed('1.2', `commandApdus/${i}: ${sp} may not manage logical channels`);
-    if (c.ins !== INS_SELECT || c.p1 !== 0x04) return;
+    if (c.ins === Ins.MANAGE_CHANNEL) throw TsmError.failed('1.2', `commandApdus/${i}: ${sp} may not manage logical channels`);
+    if (c.ins !== Ins.SELECT || c.p1 !== 0x04) return;
     const aid = c.data && c.data.length ? toHex(c.data) : '';
     const owner = aid ? registry.ownerOf(seId, aid) : { kind: 'issuer' as const };
     if (owner.kind !== 'sp' || owner.name !== sp) {
