@@ -8,7 +8,7 @@ import { buildAtr, checkAtr } from './atr.ts';
 import { buildCplc, CPLC_LENGTH } from './cplc.ts';
 import { SimulatorError } from './errors.ts';
 import { Footprint, freeNonVolatile, freeVolatile } from './memory.ts';
-import { ISD_PRIVILEGES } from './registry.ts';
+import { has, ISD_PRIVILEGES } from './registry.ts';
 import { type CardState, type KeySetState, type RegistryEntry, AppLife, CardLife, LOADED, STATE_FORMAT } from './state.ts';
 
 /** What a SimulatedSe is built from: the identity fields of SeSpec and its card. A SeSpec fits as is. */
@@ -172,6 +172,10 @@ export function buildCardState(config: SimulatedSeConfig): CardState {
     entry.nv.allocated += Footprint.keySet * entry.keySets.length;
     state.entries.push(entry);
   });
+  // Only one application holds Final Application at a time; the ISD has it unless another SD was given it (GPCS §6.6.1).
+  const finals = state.entries.filter((e) => e.kind === 'sd' && has(e, 'final-application'));
+  if (finals.length > 1) throw new SimulatorError(`card.securityDomains: ${finals.map((e) => e.aid).join(' and ')} both claim Final Application; only one may hold it`);
+  if (finals.length === 1) state.entries[0].privileges = toHex(encodePrivileges(ISD_PRIVILEGES.filter((p) => p !== 'final-application')));
   // The platform's SD load file (ROM, no memory charged): SD instances are installed from it.
   state.packages.push({ aid: SD_PACKAGE_AID, version: '0100', modules: [SD_MODULE_AID], sd: isdAid, lifeCycle: LOADED, nv: 0 });
   // The pre-personalization flow instantiates from packages pre-loaded under the central SD.

@@ -100,6 +100,29 @@ describe('SET STATUS', () => {
     expect(t.select(CENTRAL).sw).toBe(0x9000);
   });
 
+  it('gives Final Application to the one SD the profile names (the ISD then loses it), which alone stays selectable in CARD_LOCKED and unlocks', () => {
+    const privileges = ['SecurityDomain', 'AuthorizedManagement', 'CardLock', 'FinalApplication'];
+    const { se, t, centralKeys } = fixture('03', { securityDomains: [{ aid: CENTRAL, privileges }] });
+    const isd = se.inspect().securityDomains.find((sd) => sd.aid === ISD)!;
+    expect(isd.privileges).not.toContain('final-application');
+    expect(se.inspect().securityDomains.find((sd) => sd.aid === CENTRAL)!.privileges).toContain('final-application');
+    t.select(CENTRAL);
+    t.open(centralKeys);
+    t.ok(cmd.setStatus(0x80, 0x7f));
+    expect(se.inspect().lifeCycle).toBe('CARD_LOCKED');
+    expect(t.select(ISD).sw).toBe(0x6a81);
+    expect(t.select(CENTRAL).sw).toBe(0x6283);
+    expect(t.open(centralKeys)).toBe(0x9000);
+    t.ok(cmd.setStatus(0x80, 0x0f));
+    expect(se.inspect().lifeCycle).toBe('SECURED');
+    expect(t.select(ISD).sw).toBe(0x9000);
+  });
+
+  it('refuses a card on which two security domains claim Final Application (only one may hold it)', () => {
+    const sd = (aid: string) => ({ aid, privileges: ['SecurityDomain', 'FinalApplication'] });
+    expect(() => fixture('03', { securityDomains: [sd(CENTRAL), sd('F0535041524553442E3031')] })).toThrow(/Final Application/);
+  });
+
   it('terminates the card only with Card Terminate, after which only GET DATA works', () => {
     const { se, t, isdKeys, centralKeys } = fixture('02');
     t.select(CENTRAL);

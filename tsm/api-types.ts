@@ -50,6 +50,8 @@ export interface GetSeDataRequest {
 
 export interface GetSeDataResponse extends Answer, SeData {
   bearer: Bearer;
+  /** Whether the central TSM has locked the SE (card life cycle CARD_LOCKED). */
+  locked?: boolean;
   /** The calling SP's services on this SE (other SPs' are not disclosed). */
   services: Omit<ServiceRecord, 'seId'>[];
 }
@@ -212,4 +214,23 @@ export interface ServiceStateResponse extends Answer {
   seId: string;
   instanceAid: string;
   state: string;
+}
+
+/** LockSE / UnlockSE: the whole SE (card life cycle CARD_LOCKED and back to SECURED). */
+export interface SeLockRequest extends CommonRequest, AsyncFields {
+  seId: string;
+  /** Why the SP asks for the lock (kept with it; e.g. "device reported stolen"). */
+  reason?: string;
+}
+
+export type SeUnlockRequest = Omit<SeLockRequest, 'reason'>;
+
+export interface SeLockResponse extends Answer {
+  seId: string;
+  locked: boolean;
+  /** The card life cycle state after the function: CARD_LOCKED or SECURED. */
+  cardLifeCycle: 'CARD_LOCKED' | 'SECURED';
+  /** With a lock: who asked for it and when. */
+  lockedBy?: string;
+  lockedAt?: string;
 }

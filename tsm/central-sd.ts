@@ -17,6 +17,7 @@ import {
   Scp03Option,
   SecureChannelError,
   SecurityLevel,
+  SW,
   type CommandApdu,
   type KeySet,
   type OpenedSecureChannel,
@@ -68,7 +69,11 @@ export class CentralSession {
   static async open(link: CardChannel, sd: { aid: string; keys: KeySetSpec }): Promise<CentralSession> {
     const aid = fromHex(sd.aid);
     const selected = parseResponse(await link.transmit(encodeCommand(select(sd.aid))));
-    if (selected.sw !== 0x9000) throw TsmError.failed(selected.sw === 0x6a82 ? '3.9' : '4.2', `security domain ${sd.aid} could not be selected (SW ${swHex(selected.sw)})`);
+    // 6283: the card is CARD_LOCKED and this SD, its Final Application, is still selected (GPCS §6.4.2.1.2).
+    if (selected.sw === SW.FUNCTION_NOT_SUPPORTED) throw TsmError.failed('3.8', `security domain ${sd.aid} cannot be selected: the card refuses selection (SW 6A81, e.g. it is CARD_LOCKED)`);
+    if (selected.sw !== 0x9000 && selected.sw !== SW.CARD_LOCKED) {
+      throw TsmError.failed(selected.sw === 0x6a82 ? '3.9' : '4.2', `security domain ${sd.aid} could not be selected (SW ${swHex(selected.sw)})`);
+    }
     const keys: KeySet = { kvn: sd.keys.kvn, scp: sd.keys.scp, enc: fromHex(sd.keys.enc), mac: fromHex(sd.keys.mac), dek: fromHex(sd.keys.dek) };
     const i = sd.keys.i ? parseInt(sd.keys.i, 16) : sd.keys.scp === '02' ? 0x55 : 0x70;
     try {

@@ -33,12 +33,16 @@ import type {
   RequestContext,
   SendScriptRequest,
   SendScriptResponse,
+  SeLockRequest,
+  SeLockResponse,
+  SeUnlockRequest,
 } from './api-types.ts';
 import { select } from './card-commands.ts';
 import { CentralSession, overNetwork } from './central-sd.ts';
 import { TsmEvents } from './events.ts';
 import { Operations, type OperationRecord } from './operations.ts';
 import { redactKeys } from './redact.ts';
+import { SeLocks } from './se-lock.ts';
 import { ServiceManager } from './service-manager.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { ConversationStore, type Conversation } from './conversation.ts';
@@ -75,7 +79,7 @@ export interface CentralTsmOptions {
 }
 
 /** Functions an SP may ask to run asynchronously (answered at once; result by callback and event stream). */
-export const ASYNC_OPERATIONS = ['ActivateService', 'Prepersonalize', 'UpdateService', 'DeleteServices', 'SuspendService', 'ResumeService'] as const;
+export const ASYNC_OPERATIONS = ['ActivateService', 'Prepersonalize', 'UpdateService', 'DeleteServices', 'SuspendService', 'ResumeService', 'LockSE', 'UnlockSE'] as const;
 export type AsyncOperation = (typeof ASYNC_OPERATIONS)[number];
 
 /** Service states in which an SP may hold a conversation with its service. */
@@ -96,6 +100,7 @@ export class CentralTsm {
   private readonly busy = new Set<string>();
   private readonly store: TsmStore;
   private readonly services: ServiceManager;
+  private readonly seLocks: SeLocks;
 
   constructor(opts: CentralTsmOptions) {
     this.opts = { defaultTimeToLive: 300, maxTimeToLive: 3600, warningsStopScripts: false, ...opts };
@@ -114,6 +119,14 @@ export class CentralTsm {
       persist: () => this.persist(),
       decide: (decision, detail, data) => this.decide(decision, detail, data),
       asTsmError,
+    });
+    this.seLocks = new SeLocks({
+      registry: this.registry,
+      route: (seId) => this.route(seId),
+      withCentralSession: (seId, network, fn, o) => this.withCentralSession(seId, network, fn, o),
+      persist: () => this.persist(),
+      decide: (decision, detail, data) => this.decide(decision, detail, data),
+      now: () => this.clock.now(),
     });
     this.recover();
   }
@@ -140,6 +153,10 @@ export class CentralTsm {
           return this.suspendService(ctx, req as SuspendServiceRequest);
         case 'ResumeService':
           return this.resumeService(ctx, req as ResumeServiceRequest);
+        case 'LockSE':
+          return this.lockSe(ctx, req as SeLockRequest);
+        case 'UnlockSE':
+          return this.unlockSe(ctx, req as SeUnlockRequest);
       }
     };
     const rec = this.operations.start(operation, ctx.serviceProvider, ctx.functionCallIdentifier, callbackUrl, run);
@@ -172,7 +189,7 @@ export class CentralTsm {
         .services(req.seId)
         .filter((s) => s.serviceProvider === ctx.serviceProvider)
         .map(({ seId: _omit, ...s }) => s);
-      return { status: 'Executed-Success', ...data, bearer: this.registry.mno(data.mno).bearer, services };
+      return { status: 'Executed-Success', ...data, bearer: this.registry.mno(data.mno).bearer, locked: this.registry.seLock(req.seId) !== undefined, services };
     }, { seId: req.seId });
   }
 
@@ -190,6 +207,7 @@ export class CentralTsm {
       if (req.scriptFormat && req.scriptFormat !== 'apdu-hex') throw TsmError.failed('3.1', `script format "${req.scriptFormat}" is not supported (apdu-hex is)`);
       const targetAid = (req.targetAid ?? service.sdAid).toUpperCase();
       this.authorizeTarget(ctx.serviceProvider, service, targetAid);
+      this.refuseIfLocked(seId);
 
       const network = this.route(seId);
       const limits = network.limits;
@@ -316,8 +334,35 @@ export class CentralTsm {
     return this.call('ResumeService', ctx, req, () => this.services.resumeService(ctx, req), { seId: req.seId });
   }
 
-  /** Runs `fn` in the central TSM's own session to the central SD of an SE, holding the SE (3.7 for others). */
-  private async withCentralSession(seId: string, network: MnoNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>): Promise<void> {
+  /** LockSE: the whole SE CARD_LOCKED by the central SD (se-lock.ts says who may ask). */
+  lockSe(ctx: RequestContext, req: SeLockRequest): Promise<SeLockResponse> {
+    return this.call('LockSE', ctx, req, () => this.seLocks.lockSe(ctx, req), { seId: req.seId });
+  }
+
+  /** UnlockSE: the SE back to SECURED, asked by the SP that locked it. */
+  unlockSe(ctx: RequestContext, req: SeUnlockRequest): Promise<SeLockResponse> {
+    return this.call('UnlockSE', ctx, req, () => this.seLocks.unlockSe(ctx, req), { seId: req.seId });
+  }
+
+  /** A locked SE allows no conversation and no service management until it is unlocked (3.8, nothing sent). */
+  private refuseIfLocked(seId: string): void {
+    const lock = this.registry.seLock(seId);
+    if (!lock) return;
+    this.decide('se-lock', `refused: ${seId} is locked`);
+    throw TsmError.failed('3.8', `SE ${seId} is locked (card life cycle CARD_LOCKED since ${lock.lockedAt}); nothing was sent until it is unlocked`);
+  }
+
+  /**
+   * Runs `fn` in the central TSM's own session to the central SD of an SE, holding the SE (3.7 for others).
+   * A locked SE is refused (3.8) unless `whileLocked` (unlocking it).
+   */
+  private async withCentralSession(
+    seId: string,
+    network: MnoNetwork,
+    fn: (session: CentralSession, link: CardChannel) => Promise<void>,
+    opts: { whileLocked?: boolean } = {},
+  ): Promise<void> {
+    if (!opts.whileLocked) this.refuseIfLocked(seId);
     this.expireStale();
     if (this.busy.has(seId) || this.conversations.openOn(seId)) {
       throw TsmError.failed('3.7', `SE ${seId} is busy with a conversation or another operation; try again when it has ended`);
@@ -360,13 +405,15 @@ export class CentralTsm {
   }
 
   private persist(): void {
-    this.store.save({ format: STORE_FORMAT, services: this.registry.allServices() });
+    const seLocks = this.registry.allSeLocks();
+    this.store.save({ format: STORE_FORMAT, services: this.registry.allServices(), ...(seLocks.length ? { seLocks } : {}) });
   }
 
   /** Loads stored states; a saga found half-way was interrupted by a restart: its service is marked failed. */
   private recover(): void {
     const saved = this.store.load();
     if (saved) this.registry.restore(saved.services);
+    for (const lock of saved?.seLocks ?? []) if (this.registry.hasSe(lock.seId)) this.registry.setSeLock(lock.seId, lock);
     for (const s of this.registry.allServices()) {
       if ((TRANSIENT_STATES as readonly string[]).includes(s.state)) {
         this.registry.setServiceState(s.seId, s.id, 'failed', this.clock.now(), `interrupted while ${s.state}; the card may hold part of it`);

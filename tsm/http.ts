@@ -37,6 +37,8 @@ const handlers: Record<string, Handler> = {
   deleteServices: (tsm, ctx, _p, _q, b) => tsm.deleteServices(ctx, b as never),
   suspendService: (tsm, ctx, p, _q, b) => tsm.suspendService(ctx, { ...b, serviceId: p.serviceId }),
   resumeService: (tsm, ctx, p, _q, b) => tsm.resumeService(ctx, { ...b, serviceId: p.serviceId }),
+  lockSe: (tsm, ctx, p, _q, b) => tsm.lockSe(ctx, { ...b, seId: p.seId }),
+  unlockSe: (tsm, ctx, p, _q, b) => tsm.unlockSe(ctx, { ...b, seId: p.seId }),
   getOperation: async (tsm, ctx, p) => ({ status: 'Executed-Success', operation: tsm.operation(ctx, p.operationId) }),
 };
 
@@ -48,6 +50,8 @@ const ASYNC: Record<string, { operation: AsyncOperation; request: (p: Record<str
   deleteServices: { operation: 'DeleteServices', request: (_p, b) => b },
   suspendService: { operation: 'SuspendService', request: (p, b) => ({ ...b, serviceId: p.serviceId }) },
   resumeService: { operation: 'ResumeService', request: (p, b) => ({ ...b, serviceId: p.serviceId }) },
+  lockSe: { operation: 'LockSE', request: (p, b) => ({ ...b, seId: p.seId }) },
+  unlockSe: { operation: 'UnlockSE', request: (p, b) => ({ ...b, seId: p.seId }) },
 };
 
 function refuse(res: Response, operation: string, reasonCode: ReasonCode, message: string, spName?: string, httpStatus?: number): void {

@@ -49,12 +49,23 @@ export interface ServiceRecord {
   resumeTo?: string;
 }
 
+/** An SE the central TSM has locked (card life cycle CARD_LOCKED), and at whose request. */
+export interface SeLockRecord {
+  seId: string;
+  /** The service provider that asked for the lock; only it may ask to unlock. */
+  lockedBy: string;
+  /** ISO 8601. */
+  lockedAt: string;
+  reason?: string;
+}
+
 /** Who a security domain (or application) on an SE belongs to. */
 export type Owner = { kind: 'issuer' } | { kind: 'central' } | { kind: 'sp'; name: string } | { kind: 'unknown' };
 
 interface SeEntry {
   spec: SeSpec;
   services: Map<string, ServiceRecord>;
+  lock?: SeLockRecord;
 }
 
 const upper = (s: string) => s.toUpperCase();
@@ -197,6 +208,24 @@ export class Registry {
       else ignored.push(r);
     }
     return ignored;
+  }
+
+  /** The central TSM's lock on an SE, if it has locked it. */
+  seLock(seId: string): SeLockRecord | undefined {
+    const lock = this.entry(seId).lock;
+    return lock ? { ...lock } : undefined;
+  }
+
+  /** Records (or, with undefined, lifts) the lock of an SE. */
+  setSeLock(seId: string, lock: SeLockRecord | undefined): void {
+    const e = this.entry(seId);
+    if (lock) e.lock = { ...lock, seId };
+    else delete e.lock;
+  }
+
+  /** Every SE lock (for the store). */
+  allSeLocks(): SeLockRecord[] {
+    return [...this.ses.values()].flatMap((e) => (e.lock ? [{ ...e.lock }] : []));
   }
 
   /** Owner of an SD or application AID on an SE, from the fleet's card content and services. */

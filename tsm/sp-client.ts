@@ -28,6 +28,8 @@ import {
   type GetSeDataResponse,
   type GetSeIdResponse,
   type SendScriptResponse,
+  type SeLockRequest,
+  type SeLockResponse,
 } from './api-types.ts';
 
 export interface SpClientOptions {
@@ -121,6 +123,16 @@ export class SpClient {
 
   resumeService(serviceId: string, req: Omit<ServiceRequest, 'serviceId' | 'functionCallIdentifier'> & Common = {}): Promise<Outcome<ServiceStateResponse>> {
     return this.request('POST', `/services/${encodeURIComponent(serviceId)}/resume`, this.withId(req));
+  }
+
+  /** LockSE: the central TSM locks the whole SE (card CARD_LOCKED); only an SP with a service on it may ask. */
+  lockSe(seId: string, req: Omit<SeLockRequest, 'seId' | 'functionCallIdentifier'> & Common = {}): Promise<Outcome<SeLockResponse>> {
+    return this.request('POST', `/se/${encodeURIComponent(seId)}/lock`, this.withId(req));
+  }
+
+  /** UnlockSE: the SE back to SECURED; only the SP that asked for the lock may ask. */
+  unlockSe(seId: string, req: Omit<SeLockRequest, 'seId' | 'functionCallIdentifier' | 'reason'> & Common = {}): Promise<Outcome<SeLockResponse>> {
+    return this.request('POST', `/se/${encodeURIComponent(seId)}/unlock`, this.withId(req));
   }
 
   /** An asynchronous operation's state and, once done, its result. */

@@ -6,13 +6,15 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { ServiceRecord } from './registry.ts';
+import type { SeLockRecord, ServiceRecord } from './registry.ts';
 
 export const STORE_FORMAT = 'tsmlab.tsm-state/1';
 
 export interface StoredState {
   format: typeof STORE_FORMAT;
   services: ServiceRecord[];
+  /** SEs the central TSM has locked (absent in states written before SE locks existed). */
+  seLocks?: SeLockRecord[];
   /** Records of asynchronous operations, by id (opaque to the store). */
   operations?: Record<string, unknown>[];
 }

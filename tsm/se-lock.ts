@@ -1,0 +1,95 @@
+/**
+ * Locking and unlocking a whole SE (GPCS 2.3.1 §5.1.1.4, §9.6.3, §11.10): the central TSM sets the card life
+ * cycle to CARD_LOCKED and back to SECURED with SET STATUS through its own secure channel to the central SD.
+ * The central SD needs the Card Lock privilege for both, and the Final Application privilege to be selectable
+ * at all while the card is locked (only the Final Application is, §5.1.1.4), or the TSM could never unlock.
+ *
+ * Who may ask:
+ * - lock: an SP with a service present on that SE (in a state other than `available` or `deleted`): the SP
+ *   whose customer reports the device stolen must be able to stop it at once, without waiting for anyone;
+ *   an SP with nothing on the SE has no standing to disable other SPs' services on it (1.2).
+ * - unlock: only the SP that asked for the lock (1.2 for any other): a lock set against fraud must not be
+ *   lifted by a party that did not set it.
+ * While the SE is locked the central TSM allows no conversation and no service management on it (3.8, nothing
+ * sent); GetSEData still answers and says `locked`.
+ */
+import type { CardChannel } from '../drivers/channel.ts';
+import type { MnoNetwork } from '../simulator/mno-network.ts';
+import type { RequestContext, SeLockRequest, SeLockResponse, SeUnlockRequest } from './api-types.ts';
+import { setCardLock } from './card-commands.ts';
+import type { CentralSession } from './central-sd.ts';
+import type { Registry, SeLockRecord } from './registry.ts';
+import { TsmError } from './status.ts';
+
+/** Service states in which a service is on the card, giving its SP standing to lock the SE. */
+const ABSENT_STATES: readonly string[] = ['available', 'deleted'];
+
+/** What SE locking uses of the central TSM. */
+export interface SeLockHost {
+  readonly registry: Registry;
+  route(seId: string): MnoNetwork;
+  withCentralSession(
+    seId: string,
+    network: MnoNetwork,
+    fn: (session: CentralSession, link: CardChannel) => Promise<void>,
+    opts?: { whileLocked?: boolean },
+  ): Promise<void>;
+  persist(): void;
+  decide(decision: string, detail: string, data?: unknown): void;
+  now(): number;
+}
+
+export class SeLocks {
+  constructor(private readonly host: SeLockHost) {}
+
+  async lockSe(ctx: RequestContext, req: SeLockRequest): Promise<SeLockResponse> {
+    const seId = this.knownSe(req.seId);
+    const sp = ctx.serviceProvider;
+    const present = this.host.registry.services(seId).filter((s) => s.serviceProvider === sp && !ABSENT_STATES.includes(s.state));
+    if (!present.length) {
+      this.host.decide('authorization', `refused: ${sp} asked to lock ${seId}, where it has no service`);
+      throw TsmError.failed('1.2', `${sp} may not lock SE ${seId}: it has no service on it`);
+    }
+    this.host.decide('authorization', `${sp} has ${present.map((s) => s.id).join(', ')} on ${seId}: it may lock the SE`);
+    const held = this.host.registry.seLock(seId);
+    if (held) throw TsmError.failed('3.8', `SE ${seId} is already locked (since ${held.lockedAt}); nothing was sent`);
+    const network = this.host.route(seId);
+    await this.host.withCentralSession(seId, network, async (session) => {
+      this.host.decide('se-lock', `locking ${seId} (card life cycle CARD_LOCKED) for ${sp}${req.reason ? `: ${req.reason}` : ''}`);
+      await session.send(setCardLock(true), `SET STATUS CARD_LOCKED of SE ${seId}`);
+    });
+    const lock: SeLockRecord = { seId, lockedBy: sp, lockedAt: new Date(this.host.now()).toISOString(), ...(req.reason ? { reason: req.reason } : {}) };
+    this.host.registry.setSeLock(seId, lock);
+    this.host.persist();
+    return { status: 'Executed-Success', seId, locked: true, cardLifeCycle: 'CARD_LOCKED', lockedBy: lock.lockedBy, lockedAt: lock.lockedAt };
+  }
+
+  async unlockSe(ctx: RequestContext, req: SeUnlockRequest): Promise<SeLockResponse> {
+    const seId = this.knownSe(req.seId);
+    const sp = ctx.serviceProvider;
+    const held = this.host.registry.seLock(seId);
+    if (!held) throw TsmError.failed('3.8', `SE ${seId} is not locked; nothing was sent`);
+    if (held.lockedBy !== sp) {
+      this.host.decide('authorization', `refused: ${sp} asked to unlock ${seId}, locked for ${held.lockedBy}`);
+      throw TsmError.failed('1.2', `${sp} may not unlock SE ${seId}: ${held.lockedBy} asked for the lock, and only it may lift it`);
+    }
+    const network = this.host.route(seId);
+    await this.host.withCentralSession(
+      seId,
+      network,
+      async (session) => {
+        this.host.decide('se-lock', `unlocking ${seId} (card life cycle back to SECURED) for ${sp}`);
+        await session.send(setCardLock(false), `SET STATUS SECURED of SE ${seId}`);
+      },
+      { whileLocked: true },
+    );
+    this.host.registry.setSeLock(seId, undefined);
+    this.host.persist();
+    return { status: 'Executed-Success', seId, locked: false, cardLifeCycle: 'SECURED' };
+  }
+
+  private knownSe(seId: string): string {
+    if (!this.host.registry.hasSe(seId)) throw TsmError.failed('3.9', `unknown SE "${seId}"`);
+    return seId;
+  }
+}
