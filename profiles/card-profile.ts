@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
+import { CPLC_SIZE, decodeCplc } from '../gp/index.ts';
 
 export type ScpVersion = '02' | '03';
 export type KeyScheme = 'none' | 'emv' | 'visa2' | 'kdf3';
@@ -85,28 +86,8 @@ export const KNOWN_FEATURES = [
   'ese',
 ] as const;
 
-/** CPLC layout (GET DATA '9F7F', 42 bytes): field names and sizes in order. */
-export const CPLC_LAYOUT = [
-  ['icFabricator', 2],
-  ['icType', 2],
-  ['operatingSystemId', 2],
-  ['operatingSystemReleaseDate', 2],
-  ['operatingSystemReleaseLevel', 2],
-  ['icFabricationDate', 2],
-  ['icSerialNumber', 4],
-  ['icBatchIdentifier', 2],
-  ['icModuleFabricator', 2],
-  ['icModulePackagingDate', 2],
-  ['iccManufacturer', 2],
-  ['icEmbeddingDate', 2],
-  ['icPrePersonalizer', 2],
-  ['icPrePersonalizationEquipmentDate', 2],
-  ['icPrePersonalizationEquipmentId', 4],
-  ['icPersonalizer', 2],
-  ['icPersonalizationDate', 2],
-  ['icPersonalizationEquipmentId', 4],
-] as const;
-export type CplcField = (typeof CPLC_LAYOUT)[number][0];
+/** A CPLC field name of gp's CPLC layout (GET DATA '9F7F'); the schema lists the ones a profile may name. */
+export type CplcField = string;
 
 const schemaText = readFileSync(new URL('./card-profile.schema.json', import.meta.url), 'utf8');
 export const cardProfileSchema = JSON.parse(schemaText) as Record<string, unknown>;
@@ -276,17 +257,9 @@ export function atrMatches(p: CardProfile, atr: Uint8Array): boolean {
 
 /** The CPLC fields of a GET DATA '9F7F' answer (with or without its tag and length); undefined if malformed. */
 export function parseCplc(data: Uint8Array): Record<CplcField, string> | undefined {
-  let body = data;
-  if (body.length >= 3 && body[0] === 0x9f && body[1] === 0x7f) body = body.subarray(3, 3 + body[2]);
-  const size = CPLC_LAYOUT.reduce((n, [, s]) => n + s, 0);
-  if (body.length !== size) return undefined;
-  const out = {} as Record<CplcField, string>;
-  let pos = 0;
-  for (const [name, s] of CPLC_LAYOUT) {
-    out[name] = hexOf(body.subarray(pos, pos + s));
-    pos += s;
-  }
-  return out;
+  const body = data.length >= 3 && data[0] === 0x9f && data[1] === 0x7f ? data.subarray(3, 3 + data[2]) : data;
+  if (body.length !== CPLC_SIZE) return undefined;
+  return Object.fromEntries(decodeCplc(body).map((f) => [f.name, f.hex]));
 }
 
 export interface CplcMismatch {

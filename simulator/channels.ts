@@ -23,6 +23,30 @@ function liveKeySets(session: Session, sdAid: string): KeySetState[] {
   return findEntry(state, sdAid)?.keySets ?? [];
 }
 
+/**
+ * The SD's key sets of one protocol as gp's card side asks for them (by KVN, 0 for the first), read from the
+ * live state, and where its sequence counter updates go.
+ */
+function keySetSource(session: Session, sdAid: string, scp: '02' | '03') {
+  const sets = () => liveKeySets(session, sdAid).filter((k) => k.scp === scp);
+  return {
+    findKeySet(kvn: number): (Scp02CardKeySet & Scp03CardKeySet) | undefined {
+      const complete = sets().filter(isComplete);
+      const ks = kvn === 0 ? complete[0] : complete.find((k) => k.kvn === kvn);
+      if (!ks) return undefined;
+      return {
+        kvn: ks.kvn,
+        keys: { enc: fromHex(ks.keys['1']), mac: fromHex(ks.keys['2']), dek: fromHex(ks.keys['3']) },
+        sequenceCounter: ks.sequenceCounter,
+      };
+    },
+    onSequenceCounter(kvn: number, value: number): void {
+      const ks = sets().find((k) => k.kvn === kvn);
+      if (ks) ks.sequenceCounter = value;
+    },
+  };
+}
+
 export function createChannel(
   session: Session,
   state: CardState,
@@ -30,52 +54,11 @@ export function createChannel(
   keySet: KeySetState,
   random?: (n: number) => Uint8Array,
 ): OpenChannel {
-  const kdd = keyDiversificationData(state);
-  const aid = fromHex(sdAid);
+  const options = { ...keySetSource(session, sdAid, keySet.scp), kdd: keyDiversificationData(state), aid: fromHex(sdAid), i: keySet.i, random };
   if (keySet.scp === '02') {
-    const find = (kvn: number): Scp02CardKeySet | undefined => {
-      const sets = liveKeySets(session, sdAid).filter((k) => k.scp === '02' && isComplete(k));
-      const ks = kvn === 0 ? sets[0] : sets.find((k) => k.kvn === kvn);
-      if (!ks) return undefined;
-      return {
-        kvn: ks.kvn,
-        keys: { enc: fromHex(ks.keys['1']), mac: fromHex(ks.keys['2']), dek: fromHex(ks.keys['3']) },
-        sequenceCounter: ks.sequenceCounter,
-      };
-    };
-    const sc = new Scp02Card({
-      findKeySet: find,
-      kdd,
-      aid,
-      i: keySet.i,
-      random,
-      onSequenceCounter(kvn, value) {
-        const ks = liveKeySets(session, sdAid).find((k) => k.kvn === kvn && k.scp === '02');
-        if (ks) ks.sequenceCounter = value;
-      },
-    });
+    const sc = new Scp02Card(options);
     return { sd: sdAid, scp: '02', sc, decryptKey: (block) => sc.decryptSensitive(block) };
   }
-  const find = (kvn: number): Scp03CardKeySet | undefined => {
-    const sets = liveKeySets(session, sdAid).filter((k) => k.scp === '03' && isComplete(k));
-    const ks = kvn === 0 ? sets[0] : sets.find((k) => k.kvn === kvn);
-    if (!ks) return undefined;
-    return {
-      kvn: ks.kvn,
-      keys: { enc: fromHex(ks.keys['1']), mac: fromHex(ks.keys['2']), dek: fromHex(ks.keys['3']) },
-      sequenceCounter: ks.sequenceCounter,
-    };
-  };
-  const sc = new Scp03Card({
-    findKeySet: find,
-    kdd,
-    aid,
-    i: keySet.i,
-    random,
-    onSequenceCounter(kvn, value) {
-      const ks = liveKeySets(session, sdAid).find((k) => k.kvn === kvn && k.scp === '03');
-      if (ks) ks.sequenceCounter = value;
-    },
-  });
+  const sc = new Scp03Card(options);
   return { sd: sdAid, scp: '03', sc, decryptKey: (block) => sc.decryptSensitive(block) };
 }

@@ -5,27 +5,18 @@
  * Session state (selected application, secure channel, chaining) is deliberately NOT here: it dies with power.
  */
 
+import { cardLifeCycleName, CardLifeCycle, LoadFileLifeCycle, SecurityDomainLifeCycle } from '../gp/index.ts';
+
 export const STATE_FORMAT = 'tsmlab.se-state/1';
 
-/** Card life cycle (GPCS 2.3.1 Table 11-6). */
-export const CardLife = {
-  OP_READY: 0x01,
-  INITIALIZED: 0x07,
-  SECURED: 0x0f,
-  CARD_LOCKED: 0x7f,
-  TERMINATED: 0xff,
-} as const;
+/** Card life cycle (GPCS 2.3.1 Table 11-6), as gp codes it. */
+export const CardLife = CardLifeCycle;
 
 /** Application / SD life cycle (Tables 11-4, 11-5); LOCKED is b8 set on top of the previous state. */
-export const AppLife = {
-  INSTALLED: 0x03,
-  SELECTABLE: 0x07,
-  PERSONALIZED: 0x0f,
-  LOCKED_BIT: 0x80,
-} as const;
+export const AppLife = SecurityDomainLifeCycle;
 
 /** Executable Load File life cycle (Table 11-3). */
-export const LOADED = 0x01;
+export const LOADED = LoadFileLifeCycle.LOADED;
 
 export type EntryKind = 'isd' | 'sd' | 'app';
 
@@ -119,10 +110,7 @@ export function isLocked(lifeCycle: number): boolean {
   return (lifeCycle & AppLife.LOCKED_BIT) !== 0;
 }
 
-export function cardLifeName(lc: number): string {
-  for (const [k, v] of Object.entries(CardLife)) if (v === lc) return k;
-  return `0x${lc.toString(16).padStart(2, '0')}`;
-}
+export const cardLifeName = cardLifeCycleName;
 
 export function appLifeName(lc: number, kind: EntryKind): string {
   if (isLocked(lc)) return 'LOCKED';

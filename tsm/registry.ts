@@ -14,21 +14,10 @@ export interface MnoData {
   maxScriptSize?: number;
 }
 
-/** What the central TSM tells an SP about an SE. */
-export interface SeData {
-  seId: string;
-  cin: string;
-  iin: string;
-  iccid?: string;
-  mno: string;
-  seType: SeType;
-  profileId?: string;
-  masterKeyIndex?: number;
-  gpVersion?: string;
-  javaCardVersion?: string;
-  certificationLevel?: string;
-  expiry?: string;
-}
+/** What the central TSM tells an SP about an SE: the fleet's SE data, without keys, card content or MSISDNs. */
+export type SeData = Pick<SeSpec, (typeof SE_DATA_FIELDS)[number]> & { seType: SeType };
+
+const SE_DATA_FIELDS = ['seId', 'cin', 'iin', 'iccid', 'mno', 'profileId', 'masterKeyIndex', 'gpVersion', 'javaCardVersion', 'certificationLevel', 'expiry'] as const;
 
 export interface ServiceRecord {
   id: string;
@@ -110,20 +99,9 @@ export class Registry {
 
   seData(seId: string): SeData {
     const se = this.entry(seId).spec;
-    return {
-      seId: se.seId,
-      cin: se.cin,
-      iin: se.iin,
-      ...(se.iccid ? { iccid: se.iccid } : {}),
-      mno: se.mno,
-      seType: se.type,
-      ...(se.profileId ? { profileId: se.profileId } : {}),
-      ...(se.masterKeyIndex !== undefined ? { masterKeyIndex: se.masterKeyIndex } : {}),
-      ...(se.gpVersion ? { gpVersion: se.gpVersion } : {}),
-      ...(se.javaCardVersion ? { javaCardVersion: se.javaCardVersion } : {}),
-      ...(se.certificationLevel ? { certificationLevel: se.certificationLevel } : {}),
-      ...(se.expiry ? { expiry: se.expiry } : {}),
-    };
+    const data: Record<string, unknown> = {};
+    for (const f of SE_DATA_FIELDS) if (se[f] !== undefined) data[f] = se[f];
+    return { ...(data as Omit<SeData, 'seType'>), seType: se.type };
   }
 
   mno(name: string): MnoData {
