@@ -52,6 +52,7 @@ import { authorizeScript, classifySw, parseScript, reasonForSw, swOf } from './s
 import { checkTransition, TRANSIENT_STATES, type ServiceState } from './service-state.ts';
 import { errorFields, TsmError } from './status.ts';
 import { MemoryStore, STORE_FORMAT, type TsmStore } from './store.ts';
+import { recoverUpdate, type Recovered, type SagaRecord } from './saga-recovery.ts';
 
 /** Opens a channel to an SE (in-process simulator, WebSocket simulator, PC/SC): the TSM never picks a driver. */
 export type ChannelFactory = (seId: string) => Promise<CardChannel>;
@@ -93,7 +94,16 @@ export class CentralTsm {
   readonly events = new TsmEvents();
   readonly operations: Operations;
   private readonly conversations = new ConversationStore();
-  private readonly ledger = new CallLedger();
+  private readonly ledger = new CallLedger({
+    onChange: () => this.persistQuietly(),
+    // Temporary keys in an answer are not written to disk: a repeat after a restart shows their check values.
+    sanitize: (answer) => redactKeys(answer),
+    now: () => this.clock.now(),
+  });
+  /** Update sagas under way, by `seId\0serviceId` (persisted: saga-recovery.ts). */
+  private readonly sagas = new Map<string, SagaRecord>();
+  /** Start-up recovery of interrupted sagas at the card; SP functions wait for it. */
+  private recovering?: Promise<void>;
   private readonly opts: Required<Pick<CentralTsmOptions, 'defaultTimeToLive' | 'maxTimeToLive' | 'warningsStopScripts'>> &
     CentralTsmOptions;
   /** SEs the central TSM is working on itself (activation): SP conversations wait their turn (3.7). */
@@ -117,6 +127,11 @@ export class CentralTsm {
       withCentralSession: (seId, network, fn) => this.withCentralSession(seId, network, fn),
       setState: (seId, serviceId, to, note) => this.setState(seId, serviceId, to, note),
       persist: () => this.persist(),
+      recordSaga: (saga) => {
+        this.sagas.set(sagaKey(saga.seId, saga.serviceId), saga);
+        this.persist();
+      },
+      clearSaga: (seId, serviceId) => void this.sagas.delete(sagaKey(seId, serviceId)),
       decide: (decision, detail, data) => this.decide(decision, detail, data),
       asTsmError,
     });
@@ -406,20 +421,92 @@ export class CentralTsm {
 
   private persist(): void {
     const seLocks = this.registry.allSeLocks();
-    this.store.save({ format: STORE_FORMAT, services: this.registry.allServices(), ...(seLocks.length ? { seLocks } : {}) });
+    const operations = this.ledger.records();
+    const sagas = [...this.sagas.values()];
+    this.store.save({
+      format: STORE_FORMAT,
+      services: this.registry.allServices(),
+      ...(seLocks.length ? { seLocks } : {}),
+      ...(operations.length ? { operations } : {}),
+      ...(sagas.length ? { sagas } : {}),
+    });
   }
 
-  /** Loads stored states; a saga found half-way was interrupted by a restart: its service is marked failed. */
+  /** persist() for the ledger, whose changes land after an answer: a failing store is traced, not thrown. */
+  private persistQuietly(): void {
+    try {
+      this.persist();
+    } catch (e) {
+      this.decide('store', `the functionCallIdentifier ledger could not be saved: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Loads stored states, SE locks and the functionCallIdentifier ledger (requests still running become
+   * interrupted). An update saga with a recorded step is finished or undone at the card in the background
+   * (saga-recovery.ts; SP functions wait for it); any other saga found half-way is marked failed.
+   */
   private recover(): void {
     const saved = this.store.load();
     if (saved) this.registry.restore(saved.services);
     for (const lock of saved?.seLocks ?? []) if (this.registry.hasSe(lock.seId)) this.registry.setSeLock(lock.seId, lock);
+    const interrupted = this.ledger.restore(saved?.operations ?? []);
+    if (interrupted) this.decide('idempotency', `${interrupted} request(s) were running when the central TSM stopped: their identifiers answer "interrupted" (5.4)`);
+    const resumable: SagaRecord[] = [];
+    for (const saga of saved?.sagas ?? []) {
+      if (!this.registry.hasSe(saga.seId)) continue;
+      const s = this.registry.services(saga.seId).find((x) => x.id === saga.serviceId);
+      if (s?.state === 'updating' && saga.saga === 'update' && s.instanceAid) {
+        this.sagas.set(sagaKey(saga.seId, saga.serviceId), saga);
+        resumable.push(saga);
+      }
+    }
     for (const s of this.registry.allServices()) {
-      if ((TRANSIENT_STATES as readonly string[]).includes(s.state)) {
+      if ((TRANSIENT_STATES as readonly string[]).includes(s.state) && !this.sagas.has(sagaKey(s.seId, s.id))) {
         this.registry.setServiceState(s.seId, s.id, 'failed', this.clock.now(), `interrupted while ${s.state}; the card may hold part of it`);
       }
     }
     this.persist();
+    if (resumable.length) {
+      this.recovering = this.recoverSagas(resumable).finally(() => {
+        this.recovering = undefined;
+      });
+    }
+  }
+
+  /** Looks at each card with an interrupted update and finishes or undoes it; an unreachable card leaves it failed. */
+  private async recoverSagas(sagas: SagaRecord[]): Promise<void> {
+    for (const saga of sagas) {
+      const svc = this.registry.service(saga.seId, saga.serviceId);
+      let outcome: Recovered;
+      try {
+        const network = this.route(saga.seId);
+        let found: Recovered | undefined;
+        await this.withCentralSession(saga.seId, network, async (session, link) => {
+          found = await recoverUpdate(session, link, svc, saga);
+        });
+        outcome = found!;
+      } catch (e) {
+        outcome = {
+          state: 'failed',
+          note: `interrupted while updating at the ${saga.step} step; the card could not be inspected at restart (${asTsmError(e).message}): it may hold part of it`,
+        };
+      }
+      this.sagas.delete(sagaKey(saga.seId, saga.serviceId));
+      this.registry.setServiceState(saga.seId, saga.serviceId, outcome.state, this.clock.now(), outcome.note);
+      this.persist();
+      this.decide('recovery', `${saga.serviceId} on ${saga.seId}: updating → ${outcome.state} (${outcome.note ?? ''})`, { seId: saga.seId, serviceId: saga.serviceId, to: outcome.state });
+      this.events.publish({
+        type: 'service-state',
+        serviceProvider: svc.serviceProvider,
+        seId: saga.seId,
+        serviceId: saga.serviceId,
+        from: 'updating',
+        to: outcome.state,
+        ...(outcome.note ? { note: outcome.note } : {}),
+        at: new Date(this.clock.now()).toISOString(),
+      });
+    }
   }
 
   // ---- inspection (steps, tests) ----------------------------------------------------------------------
@@ -430,6 +517,7 @@ export class CentralTsm {
 
   /** Waits for running operations, closes every open conversation's channel and the store. */
   async close(): Promise<void> {
+    await this.recovering;
     await this.operations.idle();
     const now = this.clock.now();
     for (const c of this.conversations.all()) {
@@ -470,6 +558,7 @@ export class CentralTsm {
         if (!this.registry.isServiceProvider(ctx.serviceProvider)) {
           throw TsmError.failed('1.1', `"${ctx.serviceProvider}" is not a service provider known to the central TSM`);
         }
+        if (this.recovering) await this.recovering;
         const key = fingerprint(operation, { ...req, requestTimestamp: ctx.requestTimestamp, validityPeriod: ctx.validityPeriod });
         const result = await this.ledger.run(ctx.serviceProvider, ctx.functionCallIdentifier, key, () => {
           this.checkValidity(ctx);
@@ -660,6 +749,8 @@ export function asTsmError(e: unknown): TsmError {
   if (e instanceof SecureChannelError) return TsmError.failed('6.1', `secure channel: ${e.kind}: ${e.message}`);
   return TsmError.failed('4.2', `internal error: ${(e as Error)?.message ?? String(e)}`);
 }
+
+const sagaKey = (seId: string, serviceId: string) => `${seId}\u0000${serviceId}`;
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

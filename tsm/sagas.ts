@@ -50,14 +50,22 @@ export async function deleteApplication(session: CentralSession, aid: string): P
 }
 
 /** Installs and makes selectable the service's instance under the central SD, then extradites it to the SP SD. */
-export async function installService(session: CentralSession, svc: ServiceRecord, c9?: string): Promise<void> {
+export async function installService(
+  session: CentralSession,
+  svc: ServiceRecord,
+  c9?: string,
+  /** Told before each of the two commands is sent (the update saga records its step). */
+  onStep?: (step: 'install' | 'extradite') => void,
+): Promise<void> {
   if (!svc.packageAid || !svc.moduleAid || !svc.instanceAid) {
     throw TsmError.failed('3.8', `service ${svc.id} does not name its package, module and instance AIDs`);
   }
+  onStep?.('install');
   await session.send(
     installInstance({ packageAid: svc.packageAid, moduleAid: svc.moduleAid, instanceAid: svc.instanceAid, c9 }),
     `INSTALL [for install and make selectable] of ${svc.instanceAid} from ${svc.packageAid}`,
   );
+  onStep?.('extradite');
   await session.send(extradite(svc.sdAid, svc.instanceAid), `INSTALL [for extradition] of ${svc.instanceAid} to ${svc.sdAid}`);
 }
 

@@ -24,6 +24,7 @@ import type {
 import { setApplicationLock, setContactlessAvailability } from './card-commands.ts';
 import { CentralSession } from './central-sd.ts';
 import type { Registry, ServiceRecord } from './registry.ts';
+import type { SagaRecord } from './saga-recovery.ts';
 import { checkMemory, createSpSd, deleteApplication, installService, isOnCard, temporaryKeySet } from './sagas.ts';
 import { checkTransition, type ServiceState } from './service-state.ts';
 import { TsmError } from './status.ts';
@@ -40,6 +41,10 @@ export interface ManagerHost {
   withCentralSession(seId: string, network: MnoNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>): Promise<void>;
   setState(seId: string, serviceId: string, to: ServiceState, note?: string): void;
   persist(): void;
+  /** Records (and persists) the step an update saga is about to send to the card. */
+  recordSaga(saga: SagaRecord): void;
+  /** Forgets a saga's record (persisted with the next state change). */
+  clearSaga(seId: string, serviceId: string): void;
   decide(decision: string, detail: string, data?: unknown): void;
   asTsmError(e: unknown): TsmError;
 }
@@ -122,7 +127,12 @@ export class ServiceManager {
       checkTransition(service.id, service.state, 'updating');
       if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance to update`);
       let free = 0;
+      const from = service.state as ServiceState;
       await this.host.withCentralSession(seId, network, async (session) => {
+        // The saga's step reaches the store before each card step, so a restart can finish or undo it
+        // (saga-recovery.ts); the record goes with the "updating" state in one write.
+        const reach = (step: SagaRecord['step']) => this.host.recordSaga({ saga: 'update', seId, serviceId: service.id, step, from, at: Date.now() });
+        reach('delete');
         this.host.setState(seId, service.id, 'updating');
         try {
           const gone = await deleteApplication(session, service.instanceAid!);
@@ -130,11 +140,13 @@ export class ServiceManager {
           const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
           free = (await checkMemory(session, needed, `service ${service.id}`)).freeNonVolatile;
           this.host.decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
-          await installService(session, service, req.installParameters);
+          await installService(session, service, req.installParameters, reach);
         } catch (e) {
+          this.host.clearSaga(seId, service.id);
           this.host.setState(seId, service.id, 'failed', `update stopped: ${this.host.asTsmError(e).message}`);
           throw e;
         }
+        this.host.clearSaga(seId, service.id);
         this.host.setState(seId, service.id, 'installed');
       });
       return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'installed', freeNonVolatile: free };

@@ -1,12 +1,15 @@
 /**
- * Where the central TSM keeps what must survive a restart: service states (and later, operation records).
+ * Where the central TSM keeps what must survive a restart: service states, SE locks, sagas under way and the
+ * functionCallIdentifier ledger.
  * FileStore writes one JSON document in a data directory atomically (temporary file, fsync, rename, fsync of
  * the directory), so a crash leaves either the previous document or the new one, never a torn one; a lock
  * file keeps two TSM processes off one directory.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import type { CallRecord } from './idempotency.ts';
 import type { SeLockRecord, ServiceRecord } from './registry.ts';
+import type { SagaRecord } from './saga-recovery.ts';
 
 export const STORE_FORMAT = 'tsmlab.tsm-state/1';
 
@@ -15,8 +18,10 @@ export interface StoredState {
   services: ServiceRecord[];
   /** SEs the central TSM has locked (absent in states written before SE locks existed). */
   seLocks?: SeLockRecord[];
-  /** Records of asynchronous operations, by id (opaque to the store). */
-  operations?: Record<string, unknown>[];
+  /** The functionCallIdentifier ledger, oldest first (bounded: see idempotency.ts). */
+  operations?: CallRecord[];
+  /** Sagas under way, with the step about to reach the card (see saga-recovery.ts). */
+  sagas?: SagaRecord[];
 }
 
 export interface TsmStore {

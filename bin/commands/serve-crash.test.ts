@@ -116,17 +116,18 @@ const afterDelete = (c: Uint8Array) => ins(c) === INS_DELETE;
 const afterInstall = (c: Uint8Array) => ins(c) === INS_INSTALL && (c[2] & P1_FOR_INSTALL) !== 0;
 const afterExtradition = (c: Uint8Array) => ins(c) === INS_INSTALL && c[2] === P1_FOR_EXTRADITION;
 
-/** Where the instance is right after the restart: absent, under the SP SD, or not checked here (see the known gap). */
-type Placement = 'absent' | 'sp-sd' | 'unchecked';
+/** Where the instance is right after the restart: absent or under the SP SD. */
+type Placement = 'absent' | 'sp-sd';
 
 const KILL_POINTS: { point: string; trigger: (c: Uint8Array) => boolean; state: string; instance: Placement }[] = [
   // The central session is open but the saga has not started: "updating" was never recorded, nothing changed.
   { point: 'EXTERNAL AUTHENTICATE of the central session', trigger: afterExternalAuthenticate, state: 'installed', instance: 'sp-sd' },
+  // Deleted, not installed again: the restart finds the instance gone and reports the update failed.
   { point: 'DELETE of the instance', trigger: afterDelete, state: 'failed', instance: 'absent' },
-  // The card holds the new instance under the central SD; the known-gap test below covers it.
-  { point: 'INSTALL [for install and make selectable]', trigger: afterInstall, state: 'failed', instance: 'unchecked' },
-  // The card holds the complete update; the TSM, which never heard back, still reports it failed.
-  { point: 'INSTALL [for extradition]', trigger: afterExtradition, state: 'failed', instance: 'sp-sd' },
+  // The card holds the new instance under the central SD: the restart resumes the saga (extradition).
+  { point: 'INSTALL [for install and make selectable]', trigger: afterInstall, state: 'installed', instance: 'sp-sd' },
+  // The card holds the complete update: the restart finds it under the SP SD and reports it installed.
+  { point: 'INSTALL [for extradition]', trigger: afterExtradition, state: 'installed', instance: 'sp-sd' },
 ];
 
 describe('tsmlab serve killed in the middle of an update (patent FIG 10)', () => {
@@ -145,7 +146,7 @@ describe('tsmlab serve killed in the middle of an update (patent FIG 10)', () =>
       if (state === 'failed') expect(svc.note).toMatch(/^interrupted while updating/);
       if (instance === 'absent') expect(instanceOf(l)).toBeUndefined();
       if (instance === 'sp-sd') expect(instanceOf(l)).toMatchObject({ associatedSd: l.svc.sdAid, lifeCycle: 'SELECTABLE' });
-      if (instance !== 'unchecked') expect(underCentralSd(l)).toEqual(centralBefore);
+      expect(underCentralSd(l)).toEqual(centralBefore);
       expect(spKeys(l)).toEqual(keysBefore);
 
       const from = l.card.commands.length;
@@ -173,28 +174,49 @@ describe('tsmlab serve killed in the middle of an update (patent FIG 10)', () =>
     },
   );
 
-  // KNOWN GAP (it.fails: passes while the bug is there, and fails once it is fixed — then drop `.fails`).
-  // recover() only marks the interrupted service failed; the instance installed just before the kill stays
-  // under the central SD until the SP updates again. The issue asks for a roll-back or a resume.
-  it.fails('KNOWN GAP: killed right after INSTALL [for install], the restarted TSM leaves nothing half-installed under the central SD', async () => {
+  it('killed right after INSTALL [for install], the restarted TSM resumes the saga and leaves nothing under the central SD', async () => {
     const l = await lab();
     const centralBefore = underCentralSd(l);
-    const bank = await crashUpdate(l, 'crash-install-gap', afterInstall);
-    expect((await reported(bank)).state).toMatch(/^(failed|installed)$/);
+    const bank = await crashUpdate(l, 'crash-install', afterInstall);
+    const svc = await reported(bank);
+    expect(svc.state).toBe('installed');
+    expect(svc.note).toMatch(/^interrupted while updating at the install step; resumed at restart/);
     expect(underCentralSd(l)).toEqual(centralBefore);
+    expect(instanceOf(l)).toMatchObject({ associatedSd: l.svc.sdAid, lifeCycle: 'SELECTABLE' });
   });
 
-  // KNOWN GAP (it.fails as above). docs/sp-api.md: "A repeat of the same request with the same identifier
-  // answers the first result and executes nothing again". The ledger of identifiers lives in memory only, so
-  // after a restart the interrupted request's identifier runs the whole saga again (DELETE, GET DATA, INSTALL,
-  // extradition): an SP retrying late would wipe the instance (and its personalization) a later update made.
-  it.fails('KNOWN GAP: after the restart, repeating the interrupted request\'s functionCallIdentifier executes nothing on the card', async () => {
+  // docs/sp-api.md: "A repeat of the same request with the same identifier answers the first result and executes
+  // nothing again", also across a restart: an SP retrying late must not wipe the instance a later update made.
+  it("after the restart, repeating the interrupted request's functionCallIdentifier answers 'interrupted' and executes nothing on the card", async () => {
     const l = await lab();
-    const bank = await crashUpdate(l, 'crash-repeat-gap', afterDelete);
-    const repair = await bank.updateService(SERVICE, { seId: SE, functionCallIdentifier: 'repair-repeat-gap' });
+    const bank = await crashUpdate(l, 'crash-repeat', afterDelete);
+    const repair = await bank.updateService(SERVICE, { seId: SE, functionCallIdentifier: 'repair-repeat' });
     expect(repair.body).toMatchObject({ status: 'Executed-Success', state: 'installed' });
     const sentBefore = l.sent();
-    await bank.updateService(SERVICE, { seId: SE, functionCallIdentifier: 'crash-repeat-gap' });
+    const repeat = await bank.updateService(SERVICE, { seId: SE, functionCallIdentifier: 'crash-repeat' }).then(
+      (r) => r.body,
+      (e: unknown) => e,
+    );
     expect(l.sent() - sentBefore, 'commands sent for the repeated identifier').toBe(0);
+    expect(JSON.stringify(repeat)).toMatch(/5\.4/);
+    expect(JSON.stringify(repeat)).toMatch(/interrupted by a restart/);
+    expect((await reported(bank)).state).toBe('installed');
+  });
+
+  it('after a clean restart, repeating a completed request answers the recorded result and executes nothing', async () => {
+    const l = await lab();
+    const first = await startServe(l.args, children);
+    const bank1 = new SpClient({ baseUrl: first.url, serviceProvider: 'BankCo' });
+    const done = await bank1.updateService(SERVICE, { seId: SE, functionCallIdentifier: 'done-before-restart' });
+    expect(done.body).toMatchObject({ status: 'Executed-Success', state: 'installed' });
+    const exited = once(first.child, 'exit');
+    killNow(first.child);
+    await exited;
+    const second = await startServe(l.args, children);
+    const bank2 = new SpClient({ baseUrl: second.url, serviceProvider: 'BankCo' });
+    const sentBefore = l.sent();
+    const repeat = await bank2.updateService(SERVICE, { seId: SE, functionCallIdentifier: 'done-before-restart' });
+    expect(repeat.body).toEqual(done.body);
+    expect(l.sent()).toBe(sentBefore);
   });
 });
