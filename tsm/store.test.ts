@@ -6,7 +6,9 @@ import { fleetSchema } from '../profiles/fleet-schema.ts';
 import { defaultFleet } from '../profiles/fleet.ts';
 import { CentralTsm } from './central-tsm.ts';
 import { canTransition, SERVICE_STATES } from './service-state.ts';
-import { FileStore, STORE_FORMAT, StoreError } from './store.ts';
+import { FileStore, MemoryStore, STORE_FORMAT, StoreError } from './store.ts';
+import { inprocChannels } from './channels.ts';
+import { createSimulatedSe } from '../simulator/index.ts';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -100,5 +102,44 @@ describe('central TSM restart', () => {
     await second.close();
     // The recovery itself was persisted.
     expect(JSON.parse(readFileSync(path.join(dir, 'tsm-state.json'), 'utf8')).services.find((s: { id: string }) => s.id === 'bankco-pay').state).toBe('failed');
+  });
+});
+
+describe('central TSM restart with a recorded update saga', () => {
+  /** The state a stop right after "updating" (step DELETE recorded, nothing sent yet) leaves behind. */
+  function stoppedBeforeDelete() {
+    const store = new MemoryStore();
+    // A first TSM writes the fleet's states to the store.
+    new CentralTsm({ fleet: defaultFleet(), channels: noCard, store });
+    const saved = store.load()!;
+    const svc = saved.services.find((s) => s.seId === 'se-1' && s.id === 'bankco-pay')!;
+    const before = svc.state;
+    svc.state = 'updating';
+    saved.sagas = [{ saga: 'update', seId: 'se-1', serviceId: 'bankco-pay', step: 'delete', from: before as 'installed', at: 0 }];
+    store.save(saved);
+    return { store, before };
+  }
+
+  it('finds the instance still under the SP SD when the DELETE never ran, and returns the service to its state before', async () => {
+    const { store, before } = stoppedBeforeDelete();
+    const fleet = defaultFleet();
+    const card = createSimulatedSe(fleet.ses.find((s) => s.seId === 'se-1')!);
+    const tsm = new CentralTsm({ fleet, channels: inprocChannels([card]), store });
+    const answer = await tsm.getSeData({ serviceProvider: 'BankCo' }, { seId: 'se-1' });
+    const svc = answer.services.find((s) => s.id === 'bankco-pay')!;
+    expect(svc.state).toBe(before);
+    expect(svc.note).toMatch(/^interrupted while updating at the delete step: the card had not deleted the instance/);
+    await tsm.close();
+    expect(store.load()!.sagas).toBeUndefined();
+  });
+
+  it('marks the service failed when the card cannot be inspected at start-up', async () => {
+    const { store } = stoppedBeforeDelete();
+    const tsm = new CentralTsm({ fleet: defaultFleet(), channels: noCard, store });
+    const answer = await tsm.getSeData({ serviceProvider: 'BankCo' }, { seId: 'se-1' });
+    const svc = answer.services.find((s) => s.id === 'bankco-pay')!;
+    expect(svc.state).toBe('failed');
+    expect(svc.note).toMatch(/could not be inspected at restart/);
+    await tsm.close();
   });
 });
