@@ -314,3 +314,19 @@ Given('the issuer has locked the instance of {string} on the card without the ce
   assert.equal(entryOf(this.card(service.seId), service.instanceAid!)?.lifeCycle, 'LOCKED');
   markRequest(this, serviceId);
 });
+
+Then('the card holds the instance of {string} under the central security domain, not yet handed over', function (this: TsmWorld, serviceId: string) {
+  const service = this.serviceRecord(serviceId);
+  const app = entryOf(this.card(service.seId), service.instanceAid!);
+  assert.ok(app, `no instance ${service.instanceAid} on ${service.seId}`);
+  assert.equal(app.associatedSd, centralSdAid(this, service.seId));
+});
+
+Then('the instance of {string} still holds that cardholder data', function (this: TsmWorld, serviceId: string) {
+  const service = this.serviceRecord(serviceId);
+  const written = lifecycleOf(this).cardholderHex;
+  assert.ok(written.length > 0, 'no cardholder data was written in this scenario');
+  const app = entryOf(this.card(service.seId), service.instanceAid!);
+  assert.ok(app, `no instance ${service.instanceAid}`);
+  for (const hex of written) assert.ok(app.storedHex.includes(hex), `${service.instanceAid} holds ${app.storedHex || 'nothing'}, not ${hex}`);
+});

@@ -24,18 +24,29 @@ When('the central TSM is restarted', async function (this: TsmWorld) {
   await restartable(this).restart(this);
 });
 
-When("the central TSM stops right after removing the application during {sp}'s update of {string}", async function (this: TsmWorld, sp: string, serviceId: string) {
+/** Where in the update saga the central TSM stops, as the features say it. */
+const STOP_POINTS: Record<string, { before: boolean; at: (command: Uint8Array) => boolean }> = {
+  'just before removing the application': { before: true, at: (c) => c[1] === INS.DELETE },
+  'right after removing the application': { before: false, at: (c) => c[1] === INS.DELETE },
+  // INSTALL [for install and make selectable]: P1 '0C'; the application is then under the central SD.
+  'right after installing the new application': { before: false, at: (c) => c[1] === INS.INSTALL && c[2] === 0x0c },
+};
+
+When(/^the central TSM stops (just before removing the application|right after removing the application|right after installing the new application) during (\w+)'s update of "([^"]+)"$/, async function (this: TsmWorld, point: string, sp: string, serviceId: string) {
   const r = restartable(this);
   const s = lifecycleOf(this);
+  const stop = STOP_POINTS[point];
   markRequest(this, serviceId);
-  const frozen = r.freezer!.freezeAfter((command) => command[1] === INS.DELETE);
-  s.pending = sendServiceRequest(this.sp(sp), 'updates', serviceId).then(
+  const extras = { functionCallIdentifier: this.sp(sp).newFunctionCallIdentifier() };
+  s.lastRequest = { sp, action: 'updates', serviceId, extras };
+  const frozen = stop.before ? r.freezer!.freezeBefore(stop.at) : r.freezer!.freezeAfter(stop.at);
+  s.pending = sendServiceRequest(this.sp(sp), 'updates', serviceId, extras).then(
     (answer) => answer,
     (e: unknown) => e,
   );
-  // The update must reach the DELETE; if it answers first, it never got there.
+  // The update must reach the stop point; if it answers first, it never got there.
   const first = await Promise.race([frozen.then(() => 'stopped'), s.pending.then(() => 'answered')]);
-  if (first !== 'stopped') assert.fail(`the update finished before removing the application: ${JSON.stringify(await s.pending)}`);
+  if (first !== 'stopped') assert.fail(`the update finished before the stop point: ${JSON.stringify(await s.pending)}`);
 });
 
 When('the central TSM is started again on the same data directory', async function (this: TsmWorld) {

@@ -61,6 +61,39 @@ Feature: The central TSM updates a service on a secure element
     Then the request succeeds
     And the card holds the instance of "bankco-pay" in BankCo's security domain, made from the package pre-loaded under the central security domain
 
+  @TP-UPD-005 @REQ-TSM-RECOVERY @REQ-TSM-PERSIST
+  Scenario: The central TSM stopped just before removing the application finds nothing changed when it starts again
+    Given the central TSM keeps its service states in a data directory
+    And BankCo has personalized its service "bankco-pay" with the cardholder data "holder=ALICE"
+    When the central TSM stops just before removing the application during BankCo's update of "bankco-pay"
+    And the central TSM is started again on the same data directory
+    Then BankCo never got an answer to that update
+    And the central TSM reports BankCo's service "bankco-pay" as "installed", noting "nothing changed"
+    And the instance of "bankco-pay" still holds that cardholder data
+
+  @TP-UPD-006 @REQ-TSM-RECOVERY @REQ-TSM-PERSIST
+  Scenario: The central TSM stopped right after installing the new application finishes the update when it starts again
+    Given the central TSM keeps its service states in a data directory
+    When the central TSM stops right after installing the new application during BankCo's update of "bankco-pay"
+    Then the card holds the instance of "bankco-pay" under the central security domain, not yet handed over
+    When the central TSM is started again on the same data directory
+    Then BankCo never got an answer to that update
+    And the central TSM reports BankCo's service "bankco-pay" as "installed", noting "resumed at restart"
+    And the card holds the instance of "bankco-pay" in BankCo's security domain, made from the package pre-loaded under the central security domain
+    And no application was left under the central security domain
+
+  @TP-UPD-007 @REQ-TSM-RECOVERY @REQ-MSG-IDEMPOTENCY
+  Scenario: An update the central TSM was running when it stopped is not run again when BankCo repeats it with the same function call identifier
+    Given the central TSM keeps its service states in a data directory
+    When the central TSM stops right after removing the application during BankCo's update of "bankco-pay"
+    And the central TSM is started again on the same data directory
+    Then the central TSM reports BankCo's service "bankco-pay" as "failed"
+    When BankCo sends the same request again with the same function call identifier
+    Then the request fails with reason "5.4"
+    And the response matches "$contains(message, 'interrupted')"
+    And no command reached the card
+    And the central TSM reports BankCo's service "bankco-pay" as "failed"
+
   @TP-UPD-004 @REQ-MSG-ACCESS
   Scenario: A service provider cannot update another provider's service
     When TransitCo updates the service "bankco-pay" of BankCo

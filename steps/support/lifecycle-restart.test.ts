@@ -65,8 +65,11 @@ describe('RestartableTsm', () => {
     expect(started.cards.get('se-1')!.inspect().applications.some((a) => a.aid === INSTANCE)).toBe(false);
     await life.restartAfterCrash(host);
     expect(await answer).toBeInstanceOf(SpClientError);
-    expect(stateOf(host, 'se-1', 'bankco-pay')).toBe('failed');
-    expect(host.tsm.registry.service('se-1', 'bankco-pay').note).toMatch(/interrupted/);
+    // Through the API: the restarted TSM answers once it has looked at the card.
+    const seen = (await bank.getSeData('se-1')).body as { services?: { id: string; state: string; note?: string }[] };
+    const svc = seen.services?.find((x) => x.id === 'bankco-pay');
+    expect(svc?.state).toBe('failed');
+    expect(svc?.note).toMatch(/interrupted/);
     expect((await bank.updateService('bankco-pay')).body).toMatchObject({ status: 'Executed-Success', state: 'installed' });
     expect(started.cards.get('se-1')!.inspect().applications.find((a) => a.aid === INSTANCE)?.lifeCycle).toBe('SELECTABLE');
   });
@@ -107,5 +110,25 @@ describe('Freezer', () => {
     // The dead process's handles are released: the channel underneath is closed, the frozen one stays silent.
     await freezer.releaseHandles();
     await expect(underneath[0].transmit(getData)).rejects.toThrow(/after close/);
+  });
+});
+
+describe('Freezer.freezeBefore', () => {
+  it('never sends the trigger command to the card', async () => {
+    const fleet = defaultFleet();
+    const cards = fleet.ses.map((s) => createSimulatedSe(s));
+    const sent: number[] = [];
+    const base = inprocChannels(cards);
+    const freezer = new Freezer(async (seId) => {
+      const c = await base(seId);
+      return { ...c, transmit: (cmd, o) => (sent.push(cmd[1]), c.transmit(cmd, o)) } as CardChannel;
+    });
+    const ch = await freezer.channels('se-1');
+    const frozen = freezer.freezeBefore((c) => c[1] === 0xca);
+    await ch.transmit(Uint8Array.of(0x00, 0xa4, 0x04, 0x00, 0x00));
+    const answer = ch.transmit(Uint8Array.of(0x80, 0xca, 0x00, 0x66, 0x00)).then(() => 'answered');
+    await frozen;
+    expect(await Promise.race([answer, new Promise((res) => setImmediate(() => res('silent')))])).toBe('silent');
+    expect(sent).toEqual([0xa4]);
   });
 });

@@ -22,6 +22,8 @@ export interface TsmHost {
 /** A channel factory whose channels all stop answering, for good, once a chosen command has been answered. */
 export class Freezer {
   private trigger?: (command: Uint8Array) => boolean;
+  /** Whether the trigger command itself is sent before the freeze (after) or never (before). */
+  private sendTrigger = true;
   private frozenAt?: Uint8Array;
   private onFreeze: (() => void)[] = [];
   private readonly opened = new Set<CardChannel>();
@@ -30,16 +32,32 @@ export class Freezer {
 
   /** Arms the freeze: after the first command matching `trigger` has its answer, nothing more is answered. */
   freezeAfter(trigger: (command: Uint8Array) => boolean): Promise<void> {
+    return this.arm(trigger, true);
+  }
+
+  /** Arms the freeze on the first command matching `trigger`, which never reaches the card. */
+  freezeBefore(trigger: (command: Uint8Array) => boolean): Promise<void> {
+    return this.arm(trigger, false);
+  }
+
+  private arm(trigger: (command: Uint8Array) => boolean, send: boolean): Promise<void> {
     if (this.frozenAt) throw new Error('already frozen');
     this.trigger = trigger;
+    this.sendTrigger = send;
     return new Promise((resolve) => this.onFreeze.push(resolve));
+  }
+
+  private freeze(command: Uint8Array): void {
+    this.frozenAt = command.slice();
+    this.trigger = undefined;
+    for (const f of this.onFreeze.splice(0)) f();
   }
 
   get frozen(): boolean {
     return this.frozenAt !== undefined;
   }
 
-  /** The command after whose answer the channels froze. */
+  /** The command the channels froze at (after its answer, or before sending it). */
   get lastCommand(): Uint8Array | undefined {
     return this.frozenAt;
   }
@@ -52,12 +70,13 @@ export class Freezer {
       name: ch.name,
       transmit: async (command, opts) => {
         if (this.frozen) return never();
-        const r = await ch.transmit(command, opts);
-        if (this.trigger?.(command)) {
-          this.frozenAt = command.slice();
-          this.trigger = undefined;
-          for (const f of this.onFreeze.splice(0)) f();
+        const hit = this.trigger?.(command) ?? false;
+        if (hit && !this.sendTrigger) {
+          this.freeze(command);
+          return never();
         }
+        const r = await ch.transmit(command, opts);
+        if (hit) this.freeze(command);
         return r;
       },
       atr: (opts) => (this.frozen ? never() : ch.atr(opts)),
