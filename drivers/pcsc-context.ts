@@ -1,9 +1,17 @@
 /**
  * One PC/SC context: the reader list and, per reader, whether a card is in and its ATR, kept current from
- * pcscd's status notifications; card inserted/removed events. pcsclite's watcher threads keep Node alive
- * while a context is open: close every context. A channel has a context of its own, because pcsclite keeps
- * one connection per reader object and two channels must never share one (exclusive access would mean
- * nothing); listings share one process-wide context (acquire/release).
+ * pcscd's status notifications; card inserted/removed events. One process-wide context (acquire/release).
+ *
+ * pcsclite runs a watcher thread per reader whose handle keeps Node alive until the reader is closed, and a
+ * reader closed while its thread is between two status waits leaves that handle open for good (the thread
+ * ends without its final notification) — the process then never exits. So watchers are few and long-lived:
+ * one context for everything, closed only after it has been unused for a moment and its readers have been
+ * quiet. pcsclite keeps one connection per reader object and two channels must never share one, so
+ * connections borrow reader objects of their own (borrowReader/returnReader). Those have no watcher: a
+ * watcher's notification takes the reader's lock on the main thread, and a transmit holds that lock while it
+ * waits for the card — with a simulated card answering on the main thread (vpcd bridge) that deadlocks. A
+ * reader object without a watcher must never be freed (pcsclite's destructor then joins a thread that was
+ * never started), so they live in a process-wide pool and are reused.
  */
 import { toHex } from '../gp/index.ts';
 import { DriverError } from './channel.ts';
@@ -39,6 +47,10 @@ interface Tracked {
 }
 
 const FIRST_LISTING_MS = 5000;
+/** How long an unused shared context stays open (a next scenario usually comes sooner). */
+const LINGER_MS = 300;
+/** Quiet time before watcher threads are stopped (see the header). */
+const QUIET_MS = 250;
 
 /** Splits PC/SC's multi-string reader list ("A\0B\0\0"). */
 export function parseReaderList(data: Buffer | Uint8Array | undefined): string[] {
@@ -49,6 +61,10 @@ export function parseReaderList(data: Buffer | Uint8Array | undefined): string[]
     .filter((s) => s.length > 0);
 }
 
+/** Connection reader objects, idle by reader name; every one ever made is kept referenced (see the header). */
+const idleReaders = new Map<string, NativeReader[]>();
+const everyConnectionReader: NativeReader[] = [];
+
 export class PcscContext {
   private readonly tracked = new Map<string, Tracked>();
   private order: string[] = [];
@@ -57,6 +73,9 @@ export class PcscContext {
   private readonly pokes = new Set<() => void>();
   private refs = 0;
   private closed = false;
+  private lingering: NodeJS.Timeout | undefined;
+  /** When the last status report arrived (performance.now()). */
+  private lastStatusAt = 0;
   private failure: DriverError | undefined;
   private listed!: Promise<void>;
 
@@ -76,7 +95,7 @@ export class PcscContext {
     try {
       await ctx.firstListing(opts.timeoutMs ?? FIRST_LISTING_MS);
     } catch (e) {
-      ctx.shutdown();
+      await ctx.close();
       throw e;
     }
     return ctx;
@@ -89,6 +108,8 @@ export class PcscContext {
   static async acquire(): Promise<PcscContext> {
     const live = PcscContext.shared;
     if (live && !live.closed && !live.failure) {
+      clearTimeout(live.lingering);
+      live.lingering = undefined;
       live.refs++;
       return live;
     }
@@ -101,17 +122,53 @@ export class PcscContext {
     return ctx;
   }
 
-  /** Gives back an acquire(); the context closes when nobody holds it. */
+  /** Gives back an acquire(); the context closes once nobody has held it for a moment. */
   release(): void {
-    if (--this.refs > 0) return;
+    if (--this.refs > 0 || this.closed) return;
+    clearTimeout(this.lingering);
+    this.lingering = setTimeout(() => {
+      this.lingering = undefined;
+      if (this.refs > 0) return;
+      if (PcscContext.shared === this) PcscContext.shared = undefined;
+      void this.close();
+    }, LINGER_MS);
+  }
+
+  /**
+   * Closes the context (one from open(), or the shared one when nobody holds it); idempotent. Waits until no
+   * reader has reported for a while, so every watcher thread is parked in its wait and ends cleanly.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (PcscContext.shared === this && this.refs > 0) throw new Error('PcscContext.close() on the shared context while in use: use release()');
     if (PcscContext.shared === this) PcscContext.shared = undefined;
+    for (;;) {
+      const quietFor = performance.now() - this.lastStatusAt;
+      if (quietFor >= QUIET_MS) break;
+      await new Promise((r) => setTimeout(r, QUIET_MS - quietFor));
+    }
     this.shutdown();
   }
 
-  /** Closes a context from open() (not one from acquire()); idempotent. */
-  close(): void {
-    if (PcscContext.shared === this) throw new Error('PcscContext.close() on the shared context: use release()');
-    this.shutdown();
+  /** A pcsclite reader object for one connection to `name`; give it back disconnected with returnReader. */
+  borrowReader(name: string): NativeReader {
+    this.check();
+    const t = this.tracked.get(name);
+    if (!t) throw new DriverError('removed', `PC/SC: reader "${name}" is gone`);
+    const pooled = idleReaders.get(name)?.pop();
+    if (pooled) return pooled;
+    const Reader = Object.getPrototypeOf(t.native).constructor as new (name: string) => NativeReader;
+    const reader = new Reader(name);
+    everyConnectionReader.push(reader);
+    return reader;
+  }
+
+  /** Takes back a borrowed reader object for the next connection (only when cleanly disconnected). */
+  returnReader(reader: NativeReader): void {
+    if (reader.connected) return;
+    const list = idleReaders.get(reader.name) ?? [];
+    if (!list.includes(reader)) list.push(reader);
+    idleReaders.set(reader.name, list);
   }
 
   private watch(): void {
@@ -170,6 +227,7 @@ export class PcscContext {
     native.on('error', (e) => this.tell({ type: 'error', error: driverErrorOf(e, `PC/SC reader "${native.name}"`) }));
     native.on('end', () => this.dropReader(native.name));
     native.on('status', (s) => {
+      this.lastStatusAt = performance.now();
       const was = t.info.present;
       const present = (s.state & native.SCARD_STATE_PRESENT) !== 0;
       t.info = {
@@ -231,13 +289,6 @@ export class PcscContext {
     return this.readers().find((r) => r.name === name);
   }
 
-  /** The pcsclite reader object, for the channel that connects to it. */
-  nativeReader(name: string): NativeReader {
-    const t = this.tracked.get(name);
-    if (!t) throw new DriverError('removed', `PC/SC: reader "${name}" is gone`);
-    return t.native;
-  }
-
   /** Resolves when `test()` holds, checked after every event; DriverError('timeout') after timeoutMs. */
   until(test: () => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
     if (test()) return Promise.resolve();
@@ -270,10 +321,10 @@ export class PcscContext {
     if (this.closed) return;
     this.closed = true;
     this.poke();
-    for (const t of this.tracked.values()) {
-      t.native.removeAllListeners('status');
+    for (const r of [...this.tracked.values()].map((t) => t.native)) {
+      r.removeAllListeners('status');
       try {
-        t.native.close();
+        r.close();
       } catch {
         // Closing a reader whose watcher already ended is harmless.
       }

@@ -32,6 +32,7 @@ export interface NativeReader {
   on(event: 'error', listener: (error: Error) => void): this;
   on(event: 'end', listener: () => void): this;
   removeAllListeners(event?: string): this;
+  get_status(cb: (err: Error | null | undefined, state: number, atr?: Buffer) => void): void;
   connect(options: { share_mode?: number; protocol?: number }, cb: (err: Error | null | undefined, protocol: number) => void): void;
   disconnect(disposition: number, cb: (err: Error | null | undefined) => void): void;
   transmit(data: Buffer, resLen: number, protocol: number, cb: (err: Error | null | undefined, response: Buffer) => void): void;

@@ -41,7 +41,10 @@ export interface PcscOptions {
    * them before anything reaches the card.
    */
   extendedLength?: boolean;
-  /** What close() does to the card (default 'reset': the next session starts without our selection or keys). */
+  /**
+   * What close() does to the card (default 'leave', like the other drivers: the card keeps its selection and
+   * secure channel for the next channel of the same session; 'reset' or 'unpower' start the next one clean).
+   */
   disposition?: Disposition;
   signal?: AbortSignal;
 }
@@ -126,6 +129,7 @@ export class PcscChannel implements CardChannel {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly offEvents: () => void;
   private readonly removedListeners = new Set<(reason: string) => void>();
+  private released: Promise<void> | undefined;
 
   private constructor(
     private readonly ctx: PcscContext,
@@ -133,7 +137,7 @@ export class PcscChannel implements CardChannel {
     private readonly opts: PcscOptions,
   ) {
     this.name = `pcsc:${reader}`;
-    this.native = ctx.nativeReader(reader);
+    this.native = ctx.borrowReader(reader);
     this.armRemoval();
     this.offEvents = ctx.on((e) => this.onReaderEvent(e));
   }
@@ -145,7 +149,8 @@ export class PcscChannel implements CardChannel {
    */
   static async open(selector: ReaderSelector | string, opts: PcscOptions = {}): Promise<PcscChannel> {
     const sel = typeof selector === 'string' ? parseReaderSelector(selector) : selector;
-    const ctx = await PcscContext.open();
+    const ctx = await PcscContext.acquire();
+    let channel: PcscChannel | undefined;
     try {
       const info = selectReader(ctx.readers(), sel);
       if (!info.present) {
@@ -153,11 +158,15 @@ export class PcscChannel implements CardChannel {
         if (wait <= 0) throw new DriverError('unavailable', `pcsc: no card in reader "${info.name}"`);
         await ctx.until(() => ctx.reader(info.name)?.present === true, wait, `card in "${info.name}"`, opts.signal);
       }
-      const channel = new PcscChannel(ctx, info.name, opts);
+      channel = new PcscChannel(ctx, info.name, opts);
       await channel.connect();
       return channel;
     } catch (e) {
-      ctx.close();
+      if (channel) {
+        channel.offEvents();
+        ctx.returnReader(channel.native);
+      }
+      ctx.release();
       throw driverErrorOf(e, `pcsc: connect to ${describeSelector(sel)}`);
     }
   }
@@ -194,6 +203,8 @@ export class PcscChannel implements CardChannel {
       const why = e.type === 'card-removed' ? 'the card was removed from the reader' : 'the reader was disconnected';
       this.removedError = new DriverError('removed', `${this.name}: ${why}`);
       this.markRemoved(this.removedError);
+      this.offEvents();
+      void this.releaseNative('leave');
       for (const l of [...this.removedListeners]) {
         try {
           l(why);
@@ -303,15 +314,26 @@ export class PcscChannel implements CardChannel {
     this.closed = true;
     this.offEvents();
     this.markRemoved(new DriverError('closed', `${this.name}: closed`));
-    try {
-      await this.tail;
-      // After a removal the handle is still pcscd's to free; the card itself needs nothing.
-      if (this.native.connected) await this.disconnect(this.removedError ? 'leave' : (this.opts.disposition ?? 'reset'));
-    } catch {
-      // The card went away or pcscd stopped: there is nothing left to release.
-    } finally {
-      this.ctx.close();
-    }
+    await this.releaseNative(this.removedError ? 'leave' : (this.opts.disposition ?? 'leave'));
+  }
+
+  /**
+   * Frees the PC/SC handle and context once (on close, or as soon as the card is gone: a dead channel must not
+   * keep pcsclite's watcher threads, and with them the process, alive when nobody closes it).
+   */
+  private releaseNative(disposition: Disposition): Promise<void> {
+    this.released ??= (async () => {
+      try {
+        await this.tail;
+        if (this.native.connected) await this.disconnect(disposition);
+      } catch {
+        // The card went away or pcscd stopped: there is nothing left to release.
+      } finally {
+        this.ctx.returnReader(this.native);
+        this.ctx.release();
+      }
+    })();
+    return this.released;
   }
 }
 
