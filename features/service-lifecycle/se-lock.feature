@@ -1,4 +1,4 @@
-@REQ-GPC-5.1 @REQ-GPC-11.10 @REQ-TSM-SE-LOCK
+@destructive @REQ-GPC-5.1 @REQ-GPC-11.10 @REQ-TSM-SE-LOCK
 Feature: A service provider has the secure element of a lost or stolen phone locked, and unlocked again
   A service provider (SP) whose customer reports a phone lost or stolen asks the central TSM to lock the phone's
   secure element (SE): the central TSM locks the whole card with its own privileges, and until the same SP asks

@@ -3,7 +3,8 @@
  * of the target. Every target of this harness holds the cards in-process (simulator over WebSocket, or simulated cards
  * in vpcd readers), so the card's own state can be inspected; a real card cannot offer that.
  */
-import { icsFeatures, loadCardProfile } from '../../profiles/index.ts';
+import { destructiveRefusal } from '../../drivers/safety.ts';
+import { icsFeatures, loadCardProfile, type LoadedCardProfile } from '../../profiles/index.ts';
 import type { ApplicabilityContext } from '../../reports/index.ts';
 
 export function runApplicability(env: NodeJS.ProcessEnv = process.env): ApplicabilityContext | undefined {
@@ -15,4 +16,22 @@ export function runApplicability(env: NodeJS.ProcessEnv = process.env): Applicab
   }
   const loaded = loadCardProfile(env.TSMLAB_PROFILE);
   return { icsFeatures: icsFeatures(loaded.profile), capabilities, target, profileName: loaded.profile.profile };
+}
+
+let profile: LoadedCardProfile | undefined | null = null;
+
+function activeProfile(env: NodeJS.ProcessEnv): LoadedCardProfile | undefined {
+  if (profile === null) profile = env.TSMLAB_PROFILE ? loadCardProfile(env.TSMLAB_PROFILE) : undefined;
+  return profile;
+}
+
+/**
+ * Why a @destructive scenario may not run, or undefined. With a card profile (a sample that must survive) it takes
+ * all three: the tag, a sacrificial sample and --allow-destructive. Without one the cards are simulated and made
+ * afresh for every scenario: there is nothing to protect.
+ */
+export function destructiveBlock(tags: string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const p = activeProfile(env);
+  if (!p) return undefined;
+  return destructiveRefusal({ scenarioTags: tags, sacrificial: p.profile.ixit.sacrificial === true, allowDestructive: env.TSMLAB_ALLOW_DESTRUCTIVE === '1' });
 }
