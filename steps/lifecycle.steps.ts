@@ -68,15 +68,12 @@ function centralSdAid(world: TsmWorld, seId: string): string {
   return se.centralSd.aid;
 }
 
-/** The state the central TSM reports for a service, as the SP sees it (GetSEData). */
+/** The state the central TSM reports for a service, as the SP sees it (GetServiceState). */
 async function reportedService(world: TsmWorld, sp: string, serviceId: string) {
   const seId = world.serviceRecord(serviceId).seId;
-  const r = await world.sp(sp).getSeData(seId);
-  assert.equal(r.body.status, 'Executed-Success', `GetSEData: ${r.body.reasonCode} ${r.body.message}`);
-  const services = (r.body as { services?: { id: string; state: string; note?: string }[] }).services ?? [];
-  const entry = services.find((x) => x.id === serviceId);
-  assert.ok(entry, `the central TSM does not list ${serviceId} among ${sp}'s services on ${seId}`);
-  return entry;
+  const r = await world.sp(sp).getServiceState(serviceId, { seId });
+  assert.equal(r.body.status, 'Executed-Success', `GetServiceState: ${r.body.reasonCode} ${r.body.message}`);
+  return r.body as { serviceId: string; state: string; note?: string };
 }
 
 // ---- requests ----------------------------------------------------------------------------------------------

@@ -216,6 +216,26 @@ export interface ServiceStateResponse extends Answer {
   state: string;
 }
 
+/** GetServiceState: one of the caller's services on one SE (seId and/or MSI when the service id is on several SEs). */
+export interface GetServiceStateRequest {
+  serviceId: string;
+  seId?: string;
+  msisdn?: string;
+  mno?: string;
+}
+
+export interface GetServiceStateResponse extends Answer {
+  serviceId: string;
+  seId: string;
+  sdAid: string;
+  instanceAid?: string;
+  state: string;
+  /** Why the service is in its state when that needs saying (a failed or interrupted function). */
+  note?: string;
+  /** When the state last changed (ISO 8601). */
+  updatedAt?: string;
+}
+
 /** LockSE / UnlockSE: the whole SE (card life cycle CARD_LOCKED and back to SECURED). */
 export interface SeLockRequest extends CommonRequest, AsyncFields {
   seId: string;

@@ -30,6 +30,8 @@ import type {
   GetSeDataResponse,
   GetSeIdRequest,
   GetSeIdResponse,
+  GetServiceStateRequest,
+  GetServiceStateResponse,
   RequestContext,
   SendScriptRequest,
   SendScriptResponse,
@@ -205,6 +207,25 @@ export class CentralTsm {
         .filter((s) => s.serviceProvider === ctx.serviceProvider)
         .map(({ seId: _omit, ...s }) => s);
       return { status: 'Executed-Success', ...data, bearer: this.registry.mno(data.mno).bearer, locked: this.registry.seLock(req.seId) !== undefined, services };
+    }, { seId: req.seId });
+  }
+
+  /** GetServiceState: the state of one of the caller's services, with the note a failed state carries. */
+  getServiceState(ctx: RequestContext, req: GetServiceStateRequest): Promise<GetServiceStateResponse> {
+    return this.call('GetServiceState', ctx, req, async () => {
+      const seId = this.resolveSe(req, 'seId', req.serviceId);
+      const s = this.registry.service(seId, req.serviceId);
+      this.authorizeService(ctx.serviceProvider, s);
+      return {
+        status: 'Executed-Success',
+        serviceId: s.id,
+        seId,
+        sdAid: s.sdAid,
+        ...(s.instanceAid ? { instanceAid: s.instanceAid } : {}),
+        state: s.state,
+        ...(s.note ? { note: s.note } : {}),
+        ...(s.updatedAt ? { updatedAt: s.updatedAt } : {}),
+      };
     }, { seId: req.seId });
   }
 

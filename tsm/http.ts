@@ -28,6 +28,7 @@ function common(body: Record<string, unknown>) {
 const handlers: Record<string, Handler> = {
   getSeIdentifier: (tsm, ctx, p, q) => tsm.getSeIdByMsi(ctx, { msisdn: p.msisdn, mno: q.mno }),
   getSeData: (tsm, ctx, p) => tsm.getSeData(ctx, { seId: p.seId }),
+  getServiceState: (tsm, ctx, p, q) => tsm.getServiceState(ctx, { serviceId: p.serviceId, ...pick(q, ['seId', 'msisdn', 'mno']) }),
   beginConversation: (tsm, ctx, _p, _q, b) => tsm.beginConversation(ctx, b as never),
   sendScript: (tsm, ctx, p, _q, b) => tsm.sendScript(ctx, { ...(b as { commandApdus: string[] }), conversationId: p.conversationId }),
   endConversation: (tsm, ctx, p, _q, b) => tsm.endConversation(ctx, { ...b, conversationId: p.conversationId }),
@@ -138,6 +139,11 @@ async function serve(tsm: CentralTsm, v: OperationValidator, req: Request, res: 
     const err = asTsmError(e);
     res.status(httpStatusOf(err)).json(errorFields(err));
   }
+}
+
+/** The named query parameters that were given. */
+function pick(q: Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.filter((n) => q[n] !== undefined).map((n) => [n, q[n]]));
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

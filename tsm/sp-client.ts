@@ -26,6 +26,7 @@ import {
   type EndConversationRequest,
   type EndConversationResponse,
   type GetSeDataResponse,
+  type GetServiceStateResponse,
   type GetSeIdResponse,
   type SendScriptResponse,
   type SeLockRequest,
@@ -85,6 +86,13 @@ export class SpClient {
 
   getSeData(seId: string): Promise<Outcome<GetSeDataResponse>> {
     return this.request('GET', `/se/${encodeURIComponent(seId)}`);
+  }
+
+  /** GetServiceState: one of the caller's services (give seId or msisdn+mno when the id is on several SEs). */
+  getServiceState(serviceId: string, where: { seId?: string; msisdn?: string; mno?: string } = {}): Promise<Outcome<GetServiceStateResponse>> {
+    const q = new URLSearchParams(Object.entries(where).filter((e): e is [string, string] => e[1] !== undefined));
+    const query = q.size ? `?${q}` : '';
+    return this.request('GET', `/services/${encodeURIComponent(serviceId)}/state${query}`);
   }
 
   beginConversation(req: Omit<BeginConversationRequest, 'functionCallIdentifier'> & Common): Promise<Outcome<BeginConversationResponse>> {
