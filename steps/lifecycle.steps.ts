@@ -139,6 +139,12 @@ Given('the card of {sp}\'s service {string} has only {int} bytes of free memory 
   lifecycleOf(this).serviceId = serviceId;
 });
 
+Given('the new version of {sp}\'s service {string} needs {int} bytes of memory', function (this: TsmWorld, _sp: string, serviceId: string, bytes: number) {
+  const service = this.serviceRecord(serviceId);
+  // The central TSM's operator registers the new version; the instance on the card keeps its own size.
+  this.tsm.registry.setInstallSize(service.seId, serviceId, bytes);
+});
+
 When('the issuer frees the memory it took on the card', async function (this: TsmWorld) {
   const service = currentService(this);
   const spec = this.fleet.ses.find((x) => x.seId === service.seId)!;
@@ -172,6 +178,10 @@ Then('the central TSM reports {sp}\'s service {string} as {string}, noting {stri
 Then('the service {string} went through the states {string}', function (this: TsmWorld, serviceId: string, list: string) {
   const expected = list.split(',').map((x) => x.trim());
   assert.deepEqual(lifecycleOf(this).statesSinceMark(serviceId), expected);
+});
+
+Then('the service {string} kept its state', function (this: TsmWorld, serviceId: string) {
+  assert.deepEqual(lifecycleOf(this).statesSinceMark(serviceId), [], `${serviceId} changed state`);
 });
 
 Then('the answer gives a result for each service:', function (this: TsmWorld, table: DataTable) {

@@ -17,6 +17,9 @@ export interface MnoData {
 /** What the central TSM tells an SP about an SE: the fleet's SE data, without keys, card content or MSISDNs. */
 export type SeData = Pick<SeSpec, (typeof SE_DATA_FIELDS)[number]> & { seType: SeType };
 
+/** Non-volatile bytes assumed for an instance whose service does not say (eligibility). */
+export const DEFAULT_INSTALL_SIZE = 2048;
+
 const SE_DATA_FIELDS = ['seId', 'cin', 'iin', 'iccid', 'mno', 'profileId', 'masterKeyIndex', 'gpVersion', 'javaCardVersion', 'certificationLevel', 'expiry'] as const;
 
 export interface ServiceRecord {
@@ -34,6 +37,11 @@ export interface ServiceRecord {
   updatedAt?: string;
   /** Non-volatile bytes an instance needs (eligibility). */
   installSize?: number;
+  /**
+   * Non-volatile bytes the instance on the card was installed with, when that differs from `installSize` (a
+   * newer version needs more): what deleting it frees at least, in the eligibility check of an update.
+   */
+  instanceSize?: number;
   /** The state a suspended service resumes to. */
   resumeTo?: string;
 }
@@ -163,6 +171,17 @@ export class Registry {
     if (at !== undefined) s.updatedAt = new Date(at).toISOString();
     if (note !== undefined) s.note = note;
     else delete s.note;
+    return s;
+  }
+
+  /**
+   * A new version of a service needs `bytes` of non-volatile memory: the instance already on the card keeps
+   * the size it was installed with (an update counts it as freed).
+   */
+  setInstallSize(seId: string, serviceId: string, bytes: number): ServiceRecord {
+    const s = this.service(seId, serviceId);
+    if (s.instanceAid && s.instanceSize === undefined) s.instanceSize = s.installSize ?? DEFAULT_INSTALL_SIZE;
+    s.installSize = bytes;
     return s;
   }
 

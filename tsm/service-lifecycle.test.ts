@@ -147,9 +147,9 @@ describe('update service (patent FIG 10)', () => {
       .filter((e) => e.kind === 'tsm.decision' && ['service-state', 'update', 'eligibility'].includes(e.decision))
       .map((e) => (e as { detail: string }).detail);
     expect(steps).toEqual([
+      expect.stringMatching(new RegExp(`^se-1 has \\d+ bytes free and 1500 once ${BANKCO_INSTANCE} is removed; bankco-pay needs 1500$`)),
       'bankco-pay on se-1: installed → updating',
       `${BANKCO_INSTANCE} deleted with its data`,
-      expect.stringMatching(/^se-1 has \d+ bytes free; bankco-pay needs 1500$/),
       'bankco-pay on se-1: updating → installed',
     ]);
     // The SP personalizes the new instance with its own keys, which the update did not touch.
@@ -157,16 +157,36 @@ describe('update service (patent FIG 10)', () => {
     expect(Buffer.from(entry('se-1', BANKCO_INSTANCE)!.storedHex, 'hex').toString()).toBe('holder=ALICE2');
   });
 
-  it('marks the service failed when the card cannot take the new instance (4.8)', async () => {
-    const fleet = defaultFleet();
-    fleet.ses[0].services![0].installSize = 50_000_000;
-    start(fleet);
-    expect(await reasonOf(tsm.updateService(bank, { serviceId: 'bankco-pay', seId: 'se-1' }))).toBe('4.8');
-    const s = tsm.registry.service('se-1', 'bankco-pay');
-    expect(s.state).toBe('failed');
-    expect(s.note).toMatch(/update stopped: service bankco-pay needs 50000000 bytes/);
-    expect(entry('se-1', BANKCO_INSTANCE)).toBeUndefined();
-    expect(await reasonOf(tsm.beginConversation(bank, { seId: 'se-1', serviceId: 'bankco-pay', requestedOperation: 'personalize' }))).toBe('3.8');
+  it('refuses (4.8) before deleting anything when the free memory plus the current instance cannot hold the new one', async () => {
+    start();
+    const spKeys = defaultFleet().ses[0].services![0].spKeys!;
+    await personalize('se-1', 'bankco-pay', spKeys, 'holder=ALICE');
+    const free = card('se-1').memory.nonVolatile.free;
+    // The new version needs more than the card has, even counting the 1500 bytes the current instance frees.
+    tsm.registry.setInstallSize('se-1', 'bankco-pay', free + 1500 + 1);
+    const mark = events.length;
+    let message = '';
+    try {
+      await tsm.updateService(bank, { serviceId: 'bankco-pay', seId: 'se-1' });
+    } catch (e) {
+      expect(e).toBeInstanceOf(TsmError);
+      expect((e as TsmError).reasonCode).toBe('4.8');
+      message = (e as TsmError).message;
+    }
+    expect(message).toBe(`service bankco-pay needs ${free + 1501} bytes of non-volatile memory; the card has ${free} free and removing the current instance frees 1500: nothing was changed`);
+    // Nothing was deleted: the instance and its personalization data are where they were, the state unchanged.
+    expect(events.slice(mark).some((e) => e.kind === 'tsm.decision' && e.decision === 'service-state')).toBe(false);
+    expect(tsm.registry.service('se-1', 'bankco-pay').state).toBe('installed');
+    expect(entry('se-1', BANKCO_INSTANCE)).toMatchObject({ associatedSd: BANKCO_SD, lifeCycle: 'SELECTABLE' });
+    expect(Buffer.from(entry('se-1', BANKCO_INSTANCE)!.storedHex, 'hex').toString()).toBe('holder=ALICE');
+    expect(card('se-1').memory.nonVolatile.free).toBe(free);
+
+    // One byte less and the update goes ahead; the new instance then counts with its new size.
+    tsm.registry.setInstallSize('se-1', 'bankco-pay', free + 1500);
+    const r = await tsm.updateService(bank, { serviceId: 'bankco-pay', seId: 'se-1' });
+    expect(r).toMatchObject({ status: 'Executed-Success', state: 'installed', freeNonVolatile: free + 1500 });
+    expect(tsm.registry.service('se-1', 'bankco-pay').instanceSize).toBeUndefined();
+    expect(entry('se-1', BANKCO_INSTANCE)!.storedHex).toBe('');
   });
 });
 

@@ -23,14 +23,13 @@ import type {
 } from './api-types.ts';
 import { setApplicationLock, setContactlessAvailability } from './card-commands.ts';
 import { CentralSession } from './central-sd.ts';
-import type { Registry, ServiceRecord } from './registry.ts';
+import { DEFAULT_INSTALL_SIZE, type Registry, type ServiceRecord } from './registry.ts';
 import type { SagaRecord } from './saga-recovery.ts';
-import { checkMemory, createSpSd, deleteApplication, installService, isOnCard, temporaryKeySet } from './sagas.ts';
+import { cardResources, checkMemory, createSpSd, deleteApplication, installService, isOnCard, temporaryKeySet } from './sagas.ts';
 import { checkTransition, type ServiceState } from './service-state.ts';
 import { TsmError } from './status.ts';
 
-/** Non-volatile bytes assumed for an instance whose service does not say (eligibility). */
-export const DEFAULT_INSTALL_SIZE = 2048;
+export { DEFAULT_INSTALL_SIZE };
 
 /** What the service manager uses of the central TSM. */
 export interface ManagerHost {
@@ -101,6 +100,7 @@ export class ServiceManager {
           this.host.setState(seId, service.id, 'failed', `pre-personalization stopped: ${this.host.asTsmError(e).message}`);
           throw e;
         }
+        delete service.instanceSize;
         this.host.setState(seId, service.id, 'installed');
       });
       return {
@@ -117,18 +117,32 @@ export class ServiceManager {
   }
 
   /**
-   * Update service (patent FIG 10): state "updating", the instance and its data removed, technical eligibility
-   * (free memory), the instance installed again and extradited to the SP SD, state "installed"; then the SP
-   * personalizes it.
+   * Update service (patent FIG 10): technical eligibility first — the card's free non-volatile memory plus what
+   * deleting the current instance frees must hold the new one, else 4.8 and nothing is touched; then state
+   * "updating", the instance and its data removed, the instance installed again and extradited to the SP SD,
+   * state "installed"; then the SP personalizes it.
    */
   async updateService(ctx: RequestContext, req: UpdateServiceRequest): Promise<UpdateServiceResponse> {
     {
       const { seId, service, network } = this.ownService(ctx, req);
       checkTransition(service.id, service.state, 'updating');
       if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance to update`);
-      let free = 0;
+      let available = 0;
       const from = service.state as ServiceState;
+      const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
+      // At least what the instance was installed with: its personalization data only frees more.
+      const freed = service.instanceSize ?? needed;
       await this.host.withCentralSession(seId, network, async (session) => {
+        const free = (await cardResources(session)).freeNonVolatile;
+        available = free + freed;
+        if (available < needed) {
+          this.host.decide('eligibility', `refused: ${seId} has ${free} bytes free and ${freed} once ${service.instanceAid} is removed; ${service.id} needs ${needed}`);
+          throw TsmError.failed(
+            '4.8',
+            `service ${service.id} needs ${needed} bytes of non-volatile memory; the card has ${free} free and removing the current instance frees ${freed}: nothing was changed`,
+          );
+        }
+        this.host.decide('eligibility', `${seId} has ${free} bytes free and ${freed} once ${service.instanceAid} is removed; ${service.id} needs ${needed}`);
         // The saga's step reaches the store before each card step, so a restart can finish or undo it
         // (saga-recovery.ts); the record goes with the "updating" state in one write.
         const reach = (step: SagaRecord['step']) => this.host.recordSaga({ saga: 'update', seId, serviceId: service.id, step, from, at: Date.now() });
@@ -137,9 +151,6 @@ export class ServiceManager {
         try {
           const gone = await deleteApplication(session, service.instanceAid!);
           this.host.decide('update', `${service.instanceAid} ${gone === 'deleted' ? 'deleted with its data' : 'was not on the card'}`);
-          const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
-          free = (await checkMemory(session, needed, `service ${service.id}`)).freeNonVolatile;
-          this.host.decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
           await installService(session, service, req.installParameters, reach);
         } catch (e) {
           this.host.clearSaga(seId, service.id);
@@ -147,9 +158,10 @@ export class ServiceManager {
           throw e;
         }
         this.host.clearSaga(seId, service.id);
+        delete service.instanceSize;
         this.host.setState(seId, service.id, 'installed');
       });
-      return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'installed', freeNonVolatile: free };
+      return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'installed', freeNonVolatile: available };
     }
   }
 

@@ -28,12 +28,14 @@ Feature: Long requests answer at once and report their result later; repeated or
   @TP-ASYNC-002 @REQ-PAT-FIG10 @REQ-PAT-ELIGIBILITY
   Scenario: An update run in the background that the card has no room for reports Insufficient Memory through the callback
     Given BankCo listens for the central TSM's callbacks
+    And the new version of BankCo's service "bankco-pay" needs 4000 bytes of memory
     And the card of BankCo's service "bankco-pay" has only 100 bytes of free memory left
     When BankCo asks the central TSM to update its service "bankco-pay" in the background
     Then the request is accepted with an operation id
     And BankCo's callback receives the result of that operation with status "Failed"
     And the response matches "reasonCode = '4.8' and $contains(message, 'memory')"
-    And the central TSM reports BankCo's service "bankco-pay" as "failed"
+    And the central TSM reports BankCo's service "bankco-pay" as "installed"
+    And the card still holds the instance of "bankco-pay"
 
   @TP-ASYNC-003 @REQ-MSG-ACCESS
   Scenario: A service provider cannot read another provider's operation

@@ -1,8 +1,8 @@
 @REQ-PAT-FIG10
 Feature: The central TSM updates a service on a secure element
-  When a service provider (SP) asks for an update of its service, the central TSM marks the service as updating,
-  removes the service's application and its data from the secure element (SE), checks that the SE has room for
-  the new application, installs it, hands it over to the SP's security domain and marks the service installed.
+  When a service provider (SP) asks for an update of its service, the central TSM checks that the secure element
+  (SE) has room for the new application once the current one is removed (if not, it refuses and changes
+  nothing), marks the service as updating, removes the service's application and its data from the SE, installs it, hands it over to the SP's security domain and marks the service installed.
   The SP then personalizes the new application with its own keys, which the update never touches. If the central
   TSM is stopped half-way, it finds the interrupted update when it starts again and says so; the SP can update
   again from there.
@@ -32,21 +32,25 @@ Feature: The central TSM updates a service on a secure element
       | bankco-pay2 | se-2 | UICC | MNO-B |
 
   @TP-UPD-002 @REQ-PAT-ELIGIBILITY
-  Scenario: An update the card has no room for is refused with Insufficient Memory, leaves nothing half-installed, and succeeds once room is made
-    Given the card of BankCo's service "bankco-pay" has only 100 bytes of free memory left
+  Scenario: An update the card has no room for is refused with Insufficient Memory before anything is removed, and succeeds once room is made
+    Given BankCo has personalized its service "bankco-pay" with the cardholder data "holder=ALICE"
+    And the new version of BankCo's service "bankco-pay" needs 4000 bytes of memory
+    And the card of BankCo's service "bankco-pay" has only 100 bytes of free memory left
     When BankCo updates its service "bankco-pay"
     Then the request fails with reason "4.8"
-    And the response matches "$contains(message, 'memory')"
-    And the service "bankco-pay" went through the states "installed, updating, failed"
-    And the central TSM reports BankCo's service "bankco-pay" as "failed", noting "memory"
-    And the card no longer holds the instance of "bankco-pay"
+    And the response matches "$contains(message, 'memory') and $contains(message, 'nothing was changed')"
+    And the service "bankco-pay" kept its state
+    And the central TSM reports BankCo's service "bankco-pay" as "installed"
+    And the card holds the instance of "bankco-pay" in BankCo's security domain, made from the package pre-loaded under the central security domain
+    And the instance of "bankco-pay" still holds that cardholder data
     And no application was left under the central security domain
     And BankCo's security domain keeps the keys BankCo had
     When the issuer frees the memory it took on the card
     And BankCo updates its service "bankco-pay"
     Then the request succeeds
-    And the service "bankco-pay" went through the states "failed, updating, installed"
+    And the service "bankco-pay" went through the states "installed, updating, installed"
     And the card holds the instance of "bankco-pay" in BankCo's security domain, made from the package pre-loaded under the central security domain
+    And the instance of "bankco-pay" holds no cardholder data
 
   @TP-UPD-003 @REQ-TSM-RECOVERY @REQ-TSM-PERSIST
   Scenario: The central TSM stopped in the middle of an update finds it interrupted when it starts again, and BankCo updates again
