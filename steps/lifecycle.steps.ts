@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { After, Before, defineParameterType, Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { subscribe } from '../trace/index.ts';
 import type { DeleteServicesResponse, PrepersonalizeResponse, ServiceRecord } from '../tsm/index.ts';
-import { describeContent, entryOf, fillMemory, harnessChannel, keyMismatch, keySetOf, lockAsIssuer, removeFiller, tryOpen } from './support/lifecycle-card.ts';
+import { describeContent, entryOf, fillMemory, harnessChannel, installAsIssuer, keyMismatch, keySetOf, lockAsIssuer, removeFiller, tryOpen } from './support/lifecycle-card.ts';
 import { requestsToReach, sendServiceRequest, type RequestExtras, type ServiceAction } from './support/lifecycle-requests.ts';
 import { lifecycleOf } from './support/lifecycle-scenario.ts';
 import { cardholderData, personalizeInOneConversation, secondService } from './support/lifecycle-sp.ts';
@@ -307,6 +307,19 @@ Then(/^the keys the central TSM holds (open|no longer open) (\w+)'s security dom
     assert.ok(outcomes.every((o) => o.endsWith('card-cryptogram-mismatch')), outcomes.join('; '));
   }
   assert.equal(this.card(service.seId).auth.failures, failuresBefore, 'trying keys must not spend the card authentication budget');
+});
+
+Given('the issuer has put the instance of {string} on the card itself', async function (this: TsmWorld, serviceId: string) {
+  const service = this.serviceRecord(serviceId);
+  const spec = this.fleet.ses.find((x) => x.seId === service.seId)!;
+  const channel = await harnessChannel(this.cards.cards.get(service.seId)!);
+  try {
+    await installAsIssuer(channel, spec.card.isd, { packageAid: service.packageAid!, moduleAid: service.moduleAid!, aid: service.instanceAid! });
+  } finally {
+    await channel.close();
+  }
+  assert.equal(entryOf(this.card(service.seId), service.instanceAid!)?.associatedSd, spec.card.isd.aid.toUpperCase());
+  lifecycleOf(this).serviceId = serviceId;
 });
 
 Given('the issuer has locked the instance of {string} on the card without the central TSM', async function (this: TsmWorld, serviceId: string) {

@@ -122,6 +122,30 @@ describe('pre-personalization', () => {
     expect(tsm.registry.service('se-3', 'bankco-pay3').state).toBe('available');
   });
 
+  it('refuses (3.8) an instance the issuer already put on the card, before creating any security domain', async () => {
+    const fleet = defaultFleet();
+    const se3 = fleet.ses[2];
+    const svc = se3.services!.find((x) => x.id === 'bankco-pay3')!;
+    se3.card.instances = [...(se3.card.instances ?? []), { aid: svc.instanceAid!, packageAid: svc.packageAid!, moduleAid: svc.moduleAid!, sd: se3.card.isd.aid, lifeCycle: 'SELECTABLE' }];
+    start(fleet);
+    const before = card('se-3');
+    let message = '';
+    try {
+      await tsm.prepersonalize(bank, { serviceId: 'bankco-pay3' });
+    } catch (e) {
+      expect((e as TsmError).reasonCode).toBe('3.8');
+      message = (e as TsmError).message;
+    }
+    expect(message).toContain(`the instance ${BANKCO_INSTANCE} of service bankco-pay3 is already on SE se-3`);
+    expect(message).toContain('nothing was created');
+    // No SP SD (so no orphan temporary keys), the issuer's instance untouched, the service still available.
+    expect(entry('se-3', BANKCO_SD)).toBeUndefined();
+    expect(entry('se-3', BANKCO_INSTANCE)).toMatchObject({ associatedSd: se3.card.isd.aid.toUpperCase(), lifeCycle: 'SELECTABLE' });
+    expect(card('se-3').securityDomains.map((d) => d.aid)).toEqual(before.securityDomains.map((d) => d.aid));
+    expect(tsm.registry.service('se-3', 'bankco-pay3').state).toBe('available');
+    expect(events.some((e) => e.kind === 'tsm.decision' && e.decision === 'service-state')).toBe(false);
+  });
+
   it("refuses another SP's service (1.2) and a service already installed (3.8)", async () => {
     start();
     expect(await reasonOf(tsm.prepersonalize(transit, { serviceId: 'bankco-pay3' }))).toBe('1.2');

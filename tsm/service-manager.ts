@@ -24,7 +24,7 @@ import type {
 import { setApplicationLock, setContactlessAvailability } from './card-commands.ts';
 import { CentralSession } from './central-sd.ts';
 import { DEFAULT_INSTALL_SIZE, type Registry, type ServiceRecord } from './registry.ts';
-import type { SagaRecord } from './saga-recovery.ts';
+import { locateInstance, type SagaRecord } from './saga-recovery.ts';
 import { cardResources, checkMemory, createSpSd, deleteApplication, installService, isOnCard, temporaryKeySet } from './sagas.ts';
 import { checkTransition, type ServiceState } from './service-state.ts';
 import { TsmError } from './status.ts';
@@ -84,6 +84,7 @@ export class ServiceManager {
         const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
         free = (await checkMemory(session, needed, `service ${service.id}`)).freeNonVolatile;
         this.host.decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
+        await this.refuseExistingInstance(session, link, seId, service);
         this.host.setState(seId, service.id, 'prepersonalizing');
         try {
           let sess = session;
@@ -226,6 +227,24 @@ export class ServiceManager {
     else delete service.resumeTo;
     this.host.persist();
     return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid, state: to };
+  }
+
+  /**
+   * Pre-personalization creates nothing when the service's instance AID is already on the card (the issuer or an
+   * earlier, unrecorded installation put it there): the central TSM neither adopts nor overwrites content it did
+   * not install, so it refuses (3.8) before any SD or temporary key is made. GET STATUS from the central SD,
+   * then SELECT (which ends the central session: the caller opens a new one).
+   */
+  private async refuseExistingInstance(session: CentralSession, link: CardChannel, seId: string, service: ServiceRecord): Promise<void> {
+    if (!service.instanceAid) return;
+    const where = await locateInstance(session, link, service.instanceAid);
+    if (where.at === 'absent') return;
+    const under = where.at === 'central' ? `under the central security domain ${session.sdAid}` : where.sdAid ? `under ${where.sdAid}` : 'under a security domain the central TSM cannot see';
+    this.host.decide('prepersonalization', `refused: ${service.instanceAid} is already on ${seId} ${under}`);
+    throw TsmError.failed(
+      '3.8',
+      `the instance ${service.instanceAid} of service ${service.id} is already on SE ${seId} (${under}); nothing was created — the issuer must remove it first`,
+    );
   }
 
   /** The caller's service named by a request, its SE and the network reaching it (authorized, routed). */

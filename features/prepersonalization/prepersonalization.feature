@@ -1,7 +1,8 @@
 @REQ-PAT-FIG4
 Feature: The central TSM prepares a service provider's service on a secure element
   With one request a service provider (SP) asks the central TSM to prepare its service on a subscriber's secure
-  element (SE). The central TSM checks that the SE has room for it, creates the SP's security domain under its own
+  element (SE). The central TSM checks that the SE has room for it and does not already hold the service's
+  application (if it does, it refuses and creates nothing), creates the SP's security domain under its own
   central security domain with temporary keys, creates the service's application from the package it keeps
   pre-loaded on the SE, and hands the application over to the SP's security domain. The SP then replaces the
   temporary keys with keys only it knows: from then on the central TSM can still lock or remove the service with
@@ -64,6 +65,16 @@ Feature: The central TSM prepares a service provider's service on a secure eleme
     Then the request fails with reason "3.8"
     And the response matches "$contains(message, 'installed')"
     And no command reached the card
+
+  @TP-PRE-006 @REQ-TSM-STATES @REQ-GPC-11.5
+  Scenario: An instance the issuer already put on the card is detected and nothing is created for the service
+    Given the issuer has put the instance of "bankco-pay3" on the card itself
+    When BankCo pre-personalizes its service "bankco-pay3"
+    Then the request fails with reason "3.8"
+    And the response matches "$contains(message, 'F042414E4B434F2E5041592E31') and $contains(message, 'nothing was created')"
+    And the card holds no security domain of BankCo
+    And the card still holds the instance of "bankco-pay3"
+    And the central TSM reports BankCo's service "bankco-pay3" as "available"
 
   @TP-PRE-005 @REQ-MSG-ACCESS
   Scenario: A service provider cannot have another provider's service prepared

@@ -101,6 +101,22 @@ export async function removeFiller(channel: CardChannel, isd: { aid: string; key
   if (r.sw !== 0x9000) throw new HarnessCardError(`DELETE of the filler answered ${r.sw.toString(16)}`);
 }
 
+/**
+ * The issuer installs an application on its own (from the ISD, out of a package already on the card), with the
+ * AID the central TSM means to give a service's instance: content the central TSM did not put there.
+ */
+export async function installAsIssuer(
+  channel: CardChannel,
+  isd: { aid: string; keys: KeySetSpec },
+  app: { packageAid: string; moduleAid: string; aid: string },
+): Promise<void> {
+  const session = await openIssuerSession(channel, isd);
+  const r = await session.transmitSecure(
+    installForInstall({ loadFileAid: fromHex(app.packageAid), moduleAid: fromHex(app.moduleAid), aid: fromHex(app.aid), privileges: fromHex('00'), makeSelectable: true }),
+  );
+  if (r.sw !== 0x9000) throw new HarnessCardError(`the issuer's INSTALL of ${app.aid} answered ${r.sw.toString(16)}`);
+}
+
 /** The issuer locks an application on its own (SET STATUS from the ISD), behind the central TSM's back. */
 export async function lockAsIssuer(channel: CardChannel, isd: { aid: string; keys: KeySetSpec }, appAid: string): Promise<void> {
   const session = await openIssuerSession(channel, isd);
