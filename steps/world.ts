@@ -87,6 +87,9 @@ export class TsmWorld extends World {
   /** What the simulated card of an SE holds now (the card itself, not the TSM's memory). */
   card(seId = this.seId) {
     if (!seId) throw new Error('no secure element in this scenario yet');
+    if (this.cards.realCard) {
+      throw new Error(`cannot inspect ${seId}: ${this.cards.realCard}, not a simulated card in this process (such scenarios need @needs:card-inspection)`);
+    }
     const card = this.cards.cards.get(seId);
     if (!card) throw new Error(`no simulated card ${seId}`);
     return card.inspect();

@@ -10,8 +10,10 @@ import { createSimulatedSe, startSimulator, type SimulatedSe } from '../../simul
 
 export interface CardAccess {
   readonly target: string;
-  /** The simulated card behind each seId. */
+  /** The simulated card behind each seId (empty for a real card). */
   readonly cards: Map<string, SimulatedSe>;
+  /** Set when the SE is a real card this process does not hold (its state cannot be inspected): what it is. */
+  readonly realCard?: string;
   /** Opens a traced channel to an SE as the central TSM reaches it. */
   channel(seId: string): Promise<CardChannel>;
   close(): Promise<void>;
@@ -20,6 +22,8 @@ export interface CardAccess {
 export async function openCardAccess(target: string, fleet: Fleet): Promise<CardAccess> {
   if (target === 'sim') return simulatorOverWebSocket(fleet);
   if (target.startsWith('pcsc')) {
+    const real = await import('./targets-real.ts');
+    if (real.isRealCardTarget(target)) return real.realCardOverPcsc(fleet, target);
     const { simulatorOverPcsc } = await import('./targets-pcsc.ts');
     return simulatorOverPcsc(fleet, target);
   }

@@ -1,0 +1,129 @@
+/**
+ * `tsmlab run --target pcsc:READER --profile FILE` on a card this process does not hold: `tsmlab sim --vpcd`, a
+ * separate process, puts the fleet's SEs into the private pcscd's vpcd readers (test/pcsc/with-pcscd.sh); the run
+ * reaches se-1 only through pcscd and the safety guard. Outside the private pcscd this file is skipped, saying why.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vpcdSlots } from '../../drivers/pcsc-vpcd.ts';
+import { defaultFleet } from '../../profiles/fleet.ts';
+import { loadCardProfile } from '../../profiles/index.ts';
+import { insidePrivatePcscd, SKIP_REASON } from '../../test/pcsc/namespace.ts';
+import { isRealCardTarget, profiledSe } from './targets-real.ts';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const example = path.join(repo, 'profiles/examples/sim-scp03.json');
+
+if (!insidePrivatePcscd) console.warn(`steps/support/targets-real.test.ts skipped: ${SKIP_REASON}`);
+
+function tsmlab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('node', ['bin/tsmlab.js', ...args], { cwd: repo, env: process.env, maxBuffer: 32 * 1024 * 1024 }, (e, stdout, stderr) => {
+      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe.skipIf(!insidePrivatePcscd)('a real-card run against a card another process puts into vpcd', () => {
+  let sim: ChildProcess;
+  let reader: string;
+  const tmp = mkdtempSync(path.join(tmpdir(), 'tsmlab-real-card-'));
+
+  beforeAll(async () => {
+    const slot = vpcdSlots()[0];
+    reader = slot.reader;
+    sim = spawn('node', ['bin/tsmlab.js', 'sim', '--port', '0', '--vpcd', `127.0.0.1:${slot.port}`], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    sim.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    // "ready" once the WebSocket side listens; then wait until pcscd sees the card in the first reader.
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      sim.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/^ready$/m.test(out)) resolve();
+      });
+      sim.once('exit', (code) => reject(new Error(`tsmlab sim exited (${code}): ${err}`)));
+    });
+    for (let i = 0; ; i++) {
+      const r = await tsmlab(['readers', '--json']);
+      const found = r.code === 0 && (JSON.parse(r.stdout) as { readers: { name: string; atr?: string }[] }).readers.some((x) => x.name === reader && x.atr);
+      if (found) break;
+      if (i > 50) throw new Error(`pcscd never saw the card in ${reader}: ${r.stdout} ${r.stderr} ${err}`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    if (sim && sim.exitCode === null) {
+      const exited = new Promise((res) => sim.once('exit', res));
+      sim.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('runs the SP API suite and the conversation rules on it; scenarios that inspect the card are not applicable', async () => {
+    const out = path.join(tmp, 'ok');
+    // TP-CONV-006 reaches every SE of the fleet: a real-card run holds one.
+    const r = await tsmlab([
+      'run', '--quiet', '--target', `pcsc:${reader}`, '--profile', example, '--out', out, '--tags', 'not @TP-CONV-006',
+      'features/sp-api', 'features/conversations/conversation-rules.feature',
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as {
+      passed: number;
+      failed: number;
+      skipped: number;
+      scenarios: { name: string; status: string }[];
+    };
+    expect(summary.passed).toBeGreaterThan(0);
+    expect(summary.failed).toBe(0);
+    const inspecting = summary.scenarios.find((s) => s.name === "A service provider cannot activate another provider's service");
+    expect(inspecting?.status).toBe('SKIPPED');
+    expect(summary.scenarios.find((s) => s.name.startsWith('A script sent on an ended conversation'))?.status).toBe('PASSED');
+    // The card was reached through the guard: its sample check (SELECT ISD, GET DATA CPLC) is on the wire.
+    const trace = readdirSync(out).filter((f) => /^trace-\d+\.ndjson$/.test(f)).map((f) => readFileSync(path.join(out, f), 'utf8')).join('');
+    expect(trace).toContain('"80CA9F7F00"');
+  }, 180_000);
+
+  it('refuses a card whose ATR is not the profile\'s, naming both ATRs', async () => {
+    const wrong = JSON.parse(readFileSync(example, 'utf8')) as { ixit: { atr: { value: string }; keys: Record<string, string> } };
+    const cardAtr = wrong.ixit.atr.value;
+    wrong.ixit.atr.value = '3B8F8001804F0CA000000306030001000000006A';
+    // The copy lives elsewhere: its key references must still reach the fleet file.
+    for (const role of Object.keys(wrong.ixit.keys)) {
+      wrong.ixit.keys[role] = wrong.ixit.keys[role].replace('file:../', `file:${path.join(repo, 'profiles')}/`);
+    }
+    const file = path.join(tmp, 'wrong-atr.json');
+    writeFileSync(file, JSON.stringify(wrong));
+    const out = path.join(tmp, 'wrong');
+    const r = await tsmlab(['run', '--quiet', '--target', `pcsc:${reader}`, '--profile', file, '--out', out, '--tags', '@TP-API-001', 'features/sp-api']);
+    expect(r.code).toBe(1);
+    const text = r.stdout + r.stderr + readFileSync(path.join(out, 'messages.ndjson'), 'utf8');
+    expect(text).toMatch(new RegExp(`refusing to run: the card's ATR ${cardAtr} does not match profile "tsmlab-sim-scp03": expected 3B8F8001804F0CA000000306030001000000006A`, 'i'));
+  }, 120_000);
+});
+
+describe('which card a real-card run is', () => {
+  it('is a named reader with a profile; plain pcsc stays the simulated cards in vpcd', () => {
+    expect(isRealCardTarget('pcsc:Virtual PCD 00 00', { TSMLAB_PROFILE: example })).toBe(true);
+    expect(isRealCardTarget('pcsc', { TSMLAB_PROFILE: example })).toBe(false);
+    expect(isRealCardTarget('pcsc:Virtual PCD 00 00', {})).toBe(false);
+  });
+
+  it("stands for the profile's seId, else the first SE with the profile's ISD and central SD, else the first", () => {
+    const fleet = defaultFleet();
+    const loaded = loadCardProfile(example);
+    expect(profiledSe(fleet, loaded).seId).toBe('se-1');
+    // ixit.seId is not in the profile schema yet: profiledSe reads it when a profile has it.
+    const withSeId = (seId: string) => ({ ...loaded, profile: { ...loaded.profile, ixit: { ...loaded.profile.ixit, seId } as typeof loaded.profile.ixit } });
+    expect(profiledSe(fleet, withSeId('se-2')).seId).toBe('se-2');
+    const moved = { ...fleet, ses: fleet.ses.map((s, i) => (i === 0 ? { ...s, centralSd: { ...s.centralSd, aid: 'F000000001' } } : s)) };
+    expect(profiledSe(moved, loaded).seId).toBe(fleet.ses[1].seId);
+    expect(() => profiledSe(fleet, withSeId('se-9'))).toThrow(/se-9.*not an SE of the fleet/);
+  });
+});
