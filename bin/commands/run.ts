@@ -102,7 +102,7 @@ export async function run(args: string[]): Promise<number> {
     meta: {
       runId,
       target,
-      reader: target === 'sim' ? 'tsmlab simulator over WebSocket' : `${target} (simulated cards in vpcd readers)`,
+      reader: target === 'sim' ? 'tsmlab simulator over WebSocket' : target !== 'pcsc' && a.values.profile ? `${target} (the card of profile ${path.basename(a.values.profile)})` : `${target} (simulated cards in vpcd readers)`,
       revealKeys: reveal,
       profiles: [
         ...(a.values.profile ? [{ role: 'card profile (ICS + IXIT)', path: path.resolve(a.values.profile) }] : []),
