@@ -101,6 +101,14 @@ describe('card profile validation', () => {
     expect(problems(r)).toEqual(['p.json: missing field /ixit/keys/dek (keyScheme "none" needs enc, mac and dek)']);
   });
 
+  it('takes the fleet SE a card stands for, and names the path of a malformed one', () => {
+    const p = base();
+    p.ixit.seId = 'se-2';
+    expect(problems(p)).toEqual([]);
+    p.ixit.seId = 'se 2!';
+    expect(problems(p)).toEqual(['p.json: /ixit/seId has an invalid format (must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$)']);
+  });
+
   it('warns about a feature name no suite knows, without refusing the profile', () => {
     const p = base();
     p.ics.features.push('extended-lenght');

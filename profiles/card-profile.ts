@@ -29,6 +29,8 @@ export interface CardProfile {
     centralSdAid?: string;
     atr: { value: string; mask?: string };
     cplc?: Partial<Record<CplcField, string>>;
+    /** The fleet SE this card stands for (default: matched by ISD and central SD AIDs). */
+    seId?: string;
     reader?: string;
     secureChannel: { scp: ScpVersion; i: string; keyScheme: KeyScheme; kvn: number };
     keys: Partial<Record<KeyRole, string>>;

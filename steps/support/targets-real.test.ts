@@ -119,11 +119,11 @@ describe('which card a real-card run is', () => {
     const fleet = defaultFleet();
     const loaded = loadCardProfile(example);
     expect(profiledSe(fleet, loaded).seId).toBe('se-1');
-    // ixit.seId is not in the profile schema yet: profiledSe reads it when a profile has it.
-    const withSeId = (seId: string) => ({ ...loaded, profile: { ...loaded.profile, ixit: { ...loaded.profile.ixit, seId } as typeof loaded.profile.ixit } });
+    const withSeId = (seId?: string) => ({ ...loaded, profile: { ...loaded.profile, ixit: { ...loaded.profile.ixit, seId } } });
     expect(profiledSe(fleet, withSeId('se-2')).seId).toBe('se-2');
     const moved = { ...fleet, ses: fleet.ses.map((s, i) => (i === 0 ? { ...s, centralSd: { ...s.centralSd, aid: 'F000000001' } } : s)) };
-    expect(profiledSe(moved, loaded).seId).toBe(fleet.ses[1].seId);
+    expect(profiledSe(moved, withSeId(undefined)).seId).toBe(fleet.ses[1].seId);
+    expect(profiledSe(moved, loaded).seId).toBe('se-1');
     expect(() => profiledSe(fleet, withSeId('se-9'))).toThrow(/se-9.*not an SE of the fleet/);
   });
 });

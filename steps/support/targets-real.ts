@@ -29,7 +29,7 @@ export function setScenarioTags(tags: Iterable<string>): void {
  * (and central SD, when the profile gives it) AIDs are the profile's, else the fleet's first SE.
  */
 export function profiledSe(fleet: Fleet, loaded: LoadedCardProfile): SeSpec {
-  const ixit = loaded.profile.ixit as LoadedCardProfile['profile']['ixit'] & { seId?: string };
+  const ixit = loaded.profile.ixit;
   if (ixit.seId) {
     const se = fleet.ses.find((s) => s.seId === ixit.seId);
     if (!se) throw new Error(`${loaded.source}: /ixit/seId "${ixit.seId}" is not an SE of the fleet (${fleet.ses.map((s) => s.seId).join(', ')})`);
