@@ -87,6 +87,7 @@ export const ScardCode = {
   E_INSUFFICIENT_BUFFER: 0x80100008,
   E_INVALID_PARAMETER: 0x80100004,
   E_NOT_TRANSACTED: 0x80100016,
+  E_COMM_ERROR: 0x80100013,
   E_PROTO_MISMATCH: 0x8010000f,
   E_TIMEOUT: 0x8010000a,
 } as const;
@@ -129,6 +130,13 @@ export function driverErrorOf(e: unknown, what: string): DriverError {
     case ScardCode.W_UNRESPONSIVE_CARD:
       kind = 'removed';
       why = `the card does not respond: ${text}`;
+      break;
+    case ScardCode.E_NOT_TRANSACTED:
+    case ScardCode.E_COMM_ERROR:
+      // The reader's link to the card failed (a card pulled before pcscd polled the slot): no answer came from the
+      // card, so the product's behaviour is undecided, exactly as for a card reported removed.
+      kind = 'removed';
+      why = `the reader could not complete the exchange (card gone or not answering): ${text}`;
       break;
     case ScardCode.E_SHARING_VIOLATION:
       kind = 'unavailable';

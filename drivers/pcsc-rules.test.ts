@@ -62,7 +62,9 @@ describe('PC/SC errors become DriverError kinds', () => {
     ['SCardTransmit error: Card was reset.(0x80100068)', 'removed', /reset by another application/],
     ['SCardConnect error: Sharing violation.(0x8010000b)', 'unavailable', /exclusive use by another application/],
     ['SCardTransmit error: Reader is unavailable.(0x80100017)', 'removed', /reader went away/],
-    ['SCardTransmit error: Transaction failed.(0x80100016)', 'protocol', /Transaction failed/],
+    ['SCardTransmit error: Transaction failed.(0x80100016)', 'removed', /could not complete the exchange \(card gone or not answering\): .*Transaction failed/],
+    ['SCardTransmit error: An internal communications error has been detected.(0x80100013)', 'removed', /could not complete the exchange/],
+    ['SCardTransmit error: Command cancelled.(0x80100002)', 'protocol', /Command cancelled/],
   ];
   for (const [message, kind, why] of cases) {
     it(`${message.slice(0, 40)}... → ${kind}`, () => {

@@ -1,6 +1,6 @@
 /** Per-scenario lifecycle. Trace recording, correlation and applicability come from reports/ (installed first). */
 import * as cucumber from '@cucumber/cucumber';
-import { After, Before, setDefaultTimeout } from '@cucumber/cucumber';
+import { After, AfterStep, Before, setDefaultTimeout, Status } from '@cucumber/cucumber';
 import { installTraceHooks, verdictAttachment } from '../reports/index.ts';
 import { emit } from '../trace/index.ts';
 import { destructiveBlock, runApplicability } from './support/applicability.ts';
@@ -24,6 +24,14 @@ Before({ tags: '@destructive' }, async function (this: TsmWorld, { pickle }) {
 
 // Longer than any driver deadline (10 s), so a stuck card surfaces as a driver error, not a step timeout.
 setDefaultTimeout(30_000);
+
+// A step that failed after the card went away (pulled, channel closed, no answer) cannot blame the product.
+AfterStep(async function (this: TsmWorld, { result }) {
+  const reason = this.trouble.reason;
+  if (result.status !== Status.FAILED || !reason) return;
+  emit({ kind: 'verdict', from: 'harness', to: 'harness', verdict: 'INCONCLUSIVE', reason });
+  await this.attach(...verdictAttachment('INCONCLUSIVE', reason));
+});
 
 After(async function (this: TsmWorld) {
   await this.stop();

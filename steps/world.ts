@@ -7,6 +7,7 @@ import { defaultFleet, loadFleet, type Fleet } from '../profiles/fleet.ts';
 import { CentralTsm, ManualClock, SpClient, SpTsm, startSpApi, type Answer, type BeginConversationResponse, type ServiceRecord, type SpApiServer, type SpResult } from '../tsm/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import { fromHex, type KeySet, type OpenedSecureChannel } from '../gp/index.ts';
+import { CardTrouble } from './support/card-trouble.ts';
 import { openCardAccess, type CardAccess } from './support/targets.ts';
 
 export class TsmWorld extends World {
@@ -35,6 +36,8 @@ export class TsmWorld extends World {
   readonly spKeys = new Map<string, KeySet>();
   /** The key set an SP rotated away from, by SD AID. */
   readonly previousSpKeys = new Map<string, KeySet>();
+  /** Why a card failure left this scenario undecided (a pulled card, a closed channel), if one did. */
+  readonly trouble = new CardTrouble();
   private unsubscribe?: () => void;
 
   constructor(options: IWorldOptions) {
@@ -49,7 +52,7 @@ export class TsmWorld extends World {
     const file = process.env.TSMLAB_FLEET;
     this.fleet = file ? loadFleet(file) : defaultFleet();
     this.cards = await openCardAccess(process.env.TSMLAB_TARGET ?? 'sim', this.fleet);
-    this.tsm = new CentralTsm({ fleet: this.fleet, channels: (seId) => this.cards.channel(seId), clock: this.clock });
+    this.tsm = new CentralTsm({ fleet: this.fleet, channels: (seId) => this.trouble.open(() => this.cards.channel(seId)), clock: this.clock });
     this.api = await startSpApi(this.tsm, { port: 0 });
   }
 

@@ -24,6 +24,7 @@ export async function simulatorOverPcsc(fleet: Fleet, target: string): Promise<C
       if (!t) return Promise.reject(new Error(`SE ${seId} is in no vpcd reader`));
       return openChannel(t, { trace: { from: 'mno', corr: { seId } }, timeoutMs: 10_000 });
     },
+    pull: (seId) => inserted.pull(seId),
     close: () => inserted.close(),
   };
 }

@@ -16,6 +16,8 @@ export interface CardAccess {
   readonly realCard?: string;
   /** Opens a traced channel to an SE as the central TSM reaches it. */
   channel(seId: string): Promise<CardChannel>;
+  /** Pulls an SE's card out of its reader, as a hand does mid-command; only where the run holds the reader's card. */
+  pull?(seId: string): Promise<void>;
   close(): Promise<void>;
 }
 
