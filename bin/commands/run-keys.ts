@@ -1,5 +1,7 @@
 /** Every key value a fleet holds, with a reference to show instead: what the leak scan and the redaction look for. */
+import { toHex } from '../../gp/index.ts';
 import type { Fleet, KeySetSpec } from '../../profiles/fleet.ts';
+import type { ResolvedCardKeys } from '../../profiles/index.ts';
 
 export interface FleetKey {
   label: string;
@@ -20,4 +22,12 @@ export function fleetKeys(fleet: Fleet): FleetKey[] {
   }
   // One value can serve several roles (ENC = MAC = DEK in test keys): scan for it once.
   return [...new Map(out.map((k) => [k.value.toUpperCase(), k])).values()];
+}
+
+/** The keys a card profile resolved to (a real card's ISD keys or master key): scanned for like the fleet's. */
+export function profileKeys(profile: string, keys: ResolvedCardKeys): FleetKey[] {
+  return (['enc', 'mac', 'dek', 'master'] as const).flatMap((role) => {
+    const v = keys[role];
+    return v ? [{ label: `${profile} ISD KVN ${keys.kvn.toString(16).toUpperCase()} ${role.toUpperCase()}`, value: toHex(v) }] : [];
+  });
 }

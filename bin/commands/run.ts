@@ -7,7 +7,8 @@ import { defaultFleet, loadFleet } from '../../profiles/fleet.ts';
 import { ensureProcessRecorder, formatLeakHits, scanForKeys, writeRunReports } from '../../reports/index.ts';
 import { parseArgs } from '../args.ts';
 import { CliError } from '../cli-error.ts';
-import { fleetKeys } from './run-keys.ts';
+import { loadCardProfile, resolveCardKeys } from '../../profiles/index.ts';
+import { fleetKeys, profileKeys } from './run-keys.ts';
 import { ScenarioTally } from './run-tally.ts';
 
 const HELP = `usage: tsmlab run [options] [feature files or dirs...]
@@ -50,6 +51,15 @@ export async function run(args: string[]): Promise<number> {
   const reveal = a.flags.has('reveal-keys');
   const fleet = a.values.fleet ? loadFleet(a.values.fleet) : defaultFleet();
   const keys = fleetKeys(fleet);
+  if (a.values.profile && target !== 'sim') {
+    // A real card's ISD keys come from the environment or a key file: the scan must know them too.
+    try {
+      const loaded = loadCardProfile(a.values.profile);
+      keys.push(...profileKeys(loaded.profile.profile, resolveCardKeys(loaded)));
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+  }
 
   const runId = `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   Object.assign(process.env, {
