@@ -7,24 +7,21 @@
 import { randomBytes } from 'node:crypto';
 import type { CommandApdu, ResponseApdu } from './apdu.ts';
 import { concat, equalBytes, uint } from './bytes.ts';
-import { aesCmac } from './crypto.ts';
 import {
   type AesKeySet,
   claimsSecureMessaging,
   isProtectedSw,
-  SCP03_LEVELS,
   Scp03Option,
   scp03BlockLength,
   scp03CardCryptogram,
-  scp03CommandIcv,
-  scp03Decrypt,
+  scp03CommandMac,
+  scp03DecryptCommandData,
   scp03DecryptSensitive,
-  scp03Encrypt,
+  scp03EncryptResponseData,
   scp03HostCryptogram,
-  scp03MacInput,
+  scp03LevelProblem,
   scp03PseudoRandomChallenge,
-  scp03ResponseIcv,
-  scp03RmacInput,
+  scp03ResponseMac,
   scp03SessionKeys,
   withoutSecureMessaging,
 } from './scp03-crypto.ts';
@@ -173,7 +170,7 @@ export class Scp03Card {
     if (!equalBytes(scp03HostCryptogram(pending.keys.smac, pending.hostChallenge, pending.cardChallenge), hostCryptogram)) {
       return sw(Scp03Sw.AUTH_FAILED);
     }
-    const full = aesCmac(pending.keys.smac, scp03MacInput(new Uint8Array(16), command, hostCryptogram, this.s));
+    const full = scp03CommandMac(pending.keys.smac, new Uint8Array(16), command, hostCryptogram, this.s);
     if (!equalBytes(full.subarray(0, this.s), data.subarray(this.s))) return sw(Scp03Sw.SECURITY_NOT_SATISFIED);
     this.session = {
       kvn: pending.keySet.kvn,
@@ -203,12 +200,12 @@ export class Scp03Card {
     const body = command.data ?? new Uint8Array(0);
     if (body.length < this.s) return this.abort();
     const data = body.subarray(0, body.length - this.s);
-    const full = aesCmac(s.keys.smac, scp03MacInput(s.mcv, command, data, this.s));
+    const full = scp03CommandMac(s.keys.smac, s.mcv, command, data, this.s);
     if (!equalBytes(full.subarray(0, this.s), body.subarray(body.length - this.s))) return this.abort();
     s.mcv = full;
     let plain: Uint8Array = data.slice();
     if (s.level & SecurityLevel.CDEC && data.length > 0) {
-      const clear = scp03Decrypt(s.keys.senc, scp03CommandIcv(s.keys.senc, s.counter), data);
+      const clear = scp03DecryptCommandData(s.keys.senc, s.counter, data);
       if (!clear) return this.abort();
       plain = clear;
     }
@@ -226,8 +223,8 @@ export class Scp03Card {
     if (!(s.level & SecurityLevel.RMAC)) return response;
     if (!isProtectedSw(response.sw)) return { data: new Uint8Array(0), sw: response.sw };
     let data = response.data;
-    if (s.level & SecurityLevel.RENC && data.length > 0) data = scp03Encrypt(s.keys.senc, scp03ResponseIcv(s.keys.senc, s.counter), data);
-    const rmac = aesCmac(s.keys.srmac, scp03RmacInput(s.mcv, data, response.sw)).slice(0, this.s);
+    if (s.level & SecurityLevel.RENC && data.length > 0) data = scp03EncryptResponseData(s.keys.senc, s.counter, data);
+    const rmac = scp03ResponseMac(s.keys.srmac, s.mcv, data, response.sw, this.s);
     return { data: concat(data, rmac), sw: response.sw };
   }
 
@@ -238,9 +235,7 @@ export class Scp03Card {
   }
 
   private levelAllowed(level: number): boolean {
-    if (!SCP03_LEVELS.includes(level)) return false;
-    if (level & SecurityLevel.RMAC && !(this.i & Scp03Option.RMAC_SUPPORT)) return false;
-    return !(level & SecurityLevel.RENC) || (this.i & Scp03Option.RENC_SUPPORT) !== 0;
+    return scp03LevelProblem(level, this.i) === undefined;
   }
 
   private abort(): Scp03UnwrapResult {

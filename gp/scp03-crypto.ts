@@ -6,7 +6,7 @@
  */
 import { concat, uint } from './bytes.ts';
 import { aesCbcDecrypt, aesCbcEncrypt, aesCmac, aesEcbEncrypt } from './crypto.ts';
-import type { SessionKeys } from './secure-channel.ts';
+import { SecurityLevel, type SessionKeys } from './secure-channel.ts';
 
 /** Derivation constants (Table 4-1). */
 export const Scp03Constant = {
@@ -119,6 +119,56 @@ export function scp03MacInput(mcv: Uint8Array, header: { cla: number; ins: numbe
 /** R-MAC input (§6.2.5): MCV ‖ response data ‖ SW1 SW2. */
 export function scp03RmacInput(mcv: Uint8Array, data: Uint8Array, sw: number): Uint8Array {
   return concat(mcv, data, Uint8Array.of(sw >> 8, sw & 0xff));
+}
+
+/** C-MAC (§6.2.4): the full 16-byte CMAC, which is the next MCV; its first `macLength` bytes travel with the command. */
+export function scp03CommandMac(
+  smac: Uint8Array,
+  mcv: Uint8Array,
+  header: { cla: number; ins: number; p1: number; p2: number },
+  data: Uint8Array,
+  macLength: 8 | 16,
+): Uint8Array {
+  return aesCmac(smac, scp03MacInput(mcv, header, data, macLength));
+}
+
+/** R-MAC (§6.2.5): CMAC(S-RMAC, MCV ‖ data ‖ SW) cut to `macLength`. */
+export function scp03ResponseMac(srmac: Uint8Array, mcv: Uint8Array, data: Uint8Array, sw: number, macLength: 8 | 16): Uint8Array {
+  return aesCmac(srmac, scp03RmacInput(mcv, data, sw)).slice(0, macLength);
+}
+
+/** C-DECRYPTION (§6.2.6) of the command sent with encryption counter `counter`. */
+export function scp03EncryptCommandData(senc: Uint8Array, counter: number, data: Uint8Array): Uint8Array {
+  return scp03Encrypt(senc, scp03CommandIcv(senc, counter), data);
+}
+
+export function scp03DecryptCommandData(senc: Uint8Array, counter: number, data: Uint8Array): Uint8Array | undefined {
+  return scp03Decrypt(senc, scp03CommandIcv(senc, counter), data);
+}
+
+/** R-ENCRYPTION (§6.2.7) of the response to the command sent with encryption counter `counter`. */
+export function scp03EncryptResponseData(senc: Uint8Array, counter: number, data: Uint8Array): Uint8Array {
+  return scp03Encrypt(senc, scp03ResponseIcv(senc, counter), data);
+}
+
+export function scp03DecryptResponseData(senc: Uint8Array, counter: number, data: Uint8Array): Uint8Array | undefined {
+  return scp03Decrypt(senc, scp03ResponseIcv(senc, counter), data);
+}
+
+/**
+ * Why EXTERNAL AUTHENTICATE cannot ask for `level` (Table 7-6; with the card's `i`, Table 5-1: R-MAC and
+ * R-ENCRYPTION need their support bits), or undefined when it can. Host and card apply this one rule.
+ */
+export function scp03LevelProblem(level: number, i?: number): string | undefined {
+  if (!SCP03_LEVELS.includes(level)) return `SCP03 security level ${h2(level)} not defined (Amd D Table 7-6: ${SCP03_LEVELS.map(h2).join(', ')})`;
+  if (i === undefined) return undefined;
+  if (level & SecurityLevel.RMAC && !(i & Scp03Option.RMAC_SUPPORT)) return `security level ${h2(level)} needs R-MAC, which i=${h2(i)} does not support`;
+  if (level & SecurityLevel.RENC && !(i & Scp03Option.RENC_SUPPORT)) return `security level ${h2(level)} needs R-ENCRYPTION, which i=${h2(i)} does not support`;
+  return undefined;
+}
+
+function h2(n: number): string {
+  return n.toString(16).padStart(2, '0').toUpperCase();
 }
 
 /** Key sensitive data (§6.2.8): AES-CBC with the static DEK, ICV zero; the caller pads to whole blocks. */

@@ -6,24 +6,21 @@
 import type { CommandApdu, ResponseApdu } from './apdu.ts';
 import { encodeCommand, parseResponse } from './apdu.ts';
 import { concat, equalBytes, readUint, toHex } from './bytes.ts';
-import { aesCmac } from './crypto.ts';
 import {
   type AesKeySet,
   claimsSecureMessaging,
   isProtectedSw,
-  SCP03_LEVELS,
   Scp03Option,
   scp03BlockLength,
   scp03CardCryptogram,
-  scp03CommandIcv,
-  scp03Decrypt,
-  scp03Encrypt,
+  scp03CommandMac,
+  scp03DecryptResponseData,
+  scp03EncryptCommandData,
   scp03EncryptSensitive,
   scp03HostCryptogram,
-  scp03MacInput,
+  scp03LevelProblem,
   scp03PseudoRandomChallenge,
-  scp03ResponseIcv,
-  scp03RmacInput,
+  scp03ResponseMac,
   scp03SessionKeys,
   secureMessagingCla,
 } from './scp03-crypto.ts';
@@ -75,16 +72,8 @@ export function parseScp03InitializeUpdateResponse(data: Uint8Array): Scp03Initi
 
 /** Throws SecureChannelError('unsupported') for a level outside Table 7-6 or one the card's i does not allow. */
 export function checkScp03Level(level: number, i?: number): void {
-  if (!SCP03_LEVELS.includes(level)) {
-    throw new SecureChannelError('unsupported', `SCP03 security level ${h2(level)} not defined (Amd D Table 7-6: ${SCP03_LEVELS.map(h2).join(', ')})`);
-  }
-  if (i === undefined) return;
-  if (level & SecurityLevel.RMAC && !(i & Scp03Option.RMAC_SUPPORT)) {
-    throw new SecureChannelError('unsupported', `security level ${h2(level)} needs R-MAC, which i=${h2(i)} does not support`);
-  }
-  if (level & SecurityLevel.RENC && !(i & Scp03Option.RENC_SUPPORT)) {
-    throw new SecureChannelError('unsupported', `security level ${h2(level)} needs R-ENCRYPTION, which i=${h2(i)} does not support`);
-  }
+  const problem = scp03LevelProblem(level, i);
+  if (problem) throw new SecureChannelError('unsupported', problem);
 }
 
 export interface Scp03HostOptions {
@@ -205,7 +194,7 @@ export class Scp03Host implements HostSecureChannel {
     }
     const hostCryptogram = scp03HostCryptogram(this.keysOfSession.smac, this.hostChallenge, this.card.cardChallenge);
     const header = { cla: 0x84, ins: 0x82, p1: this.level, p2: 0x00 };
-    const full = aesCmac(this.keysOfSession.smac, scp03MacInput(new Uint8Array(16), header, hostCryptogram, this.macLength));
+    const full = scp03CommandMac(this.keysOfSession.smac, new Uint8Array(16), header, hostCryptogram, this.macLength);
     this.mcv = full;
     this.counter = 0;
     this.state = 'open';
@@ -221,10 +210,10 @@ export class Scp03Host implements HostSecureChannel {
     this.responseCounter = this.counter;
     if (!(this.level & SecurityLevel.CMAC)) return encodeCommand(command);
     const data = command.data ?? new Uint8Array(0);
-    const body = this.level & SecurityLevel.CDEC && data.length > 0 ? scp03Encrypt(keys.senc, scp03CommandIcv(keys.senc, this.counter), data) : data;
+    const body = this.level & SecurityLevel.CDEC && data.length > 0 ? scp03EncryptCommandData(keys.senc, this.counter, data) : data;
     if (body.length + this.macLength > 65535) throw new SecureChannelError('unsupported', `command data too long to wrap: ${data.length} bytes`);
     const header = { cla: command.cla, ins: command.ins, p1: command.p1, p2: command.p2 };
-    this.mcv = aesCmac(keys.smac, scp03MacInput(this.mcv, header, body, this.macLength));
+    this.mcv = scp03CommandMac(keys.smac, this.mcv, header, body, this.macLength);
     return encodeCommand({ ...header, cla: secureMessagingCla(command.cla), data: concat(body, this.mcv.slice(0, this.macLength)), le: command.le });
   }
 
@@ -243,10 +232,10 @@ export class Scp03Host implements HostSecureChannel {
     }
     const body = r.data.slice(0, r.data.length - this.macLength);
     const received = r.data.slice(r.data.length - this.macLength);
-    const expected = aesCmac(keys.srmac, scp03RmacInput(this.mcv, body, r.sw)).slice(0, this.macLength);
+    const expected = scp03ResponseMac(keys.srmac, this.mcv, body, r.sw, this.macLength);
     if (!equalBytes(expected, received)) throw new SecureChannelError('bad-mac', `R-MAC mismatch (SW ${r.sw.toString(16).toUpperCase()})`);
     if (!(this.level & SecurityLevel.RENC) || body.length === 0) return { data: body, sw: r.sw };
-    const plain = scp03Decrypt(keys.senc, scp03ResponseIcv(keys.senc, this.responseCounter), body);
+    const plain = scp03DecryptResponseData(keys.senc, this.responseCounter, body);
     if (!plain) throw new SecureChannelError('bad-padding', `R-ENCRYPTION: ${body.length} bytes do not decrypt to padded data`);
     return { data: plain, sw: r.sw };
   }
