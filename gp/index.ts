@@ -24,3 +24,6 @@ export * from './life-cycle.ts';
 export * from './commands.ts';
 export * from './commands-install.ts';
 export * from './registry-data.ts';
+export * from './issuer-session.ts';
+export * from './key-proof.ts';
+export * from './card-view.ts';

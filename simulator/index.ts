@@ -16,3 +16,4 @@ export * from './ws-simulator.ts';
 export * from './vpcd.ts';
 export * from './mno-network.ts';
 export { Terminal, TerminalError } from './terminal.ts';
+export { cardViewOf } from './card-view.ts';
