@@ -5,6 +5,7 @@
  * limits, segment size, latency and loss; none of them ever executes a command twice.
  */
 import type { CardChannel, TransmitOptions } from '../drivers/channel.ts';
+import type { AnnotatedTransmitOptions, TraceAnnotation } from '../drivers/extensions.ts';
 import { DriverError } from '../drivers/channel.ts';
 import { emit } from '../trace/index.ts';
 
@@ -33,6 +34,8 @@ export interface BearerOptions {
 
 export interface Script {
   commands: Uint8Array[];
+  /** What the sender knows of each command (the plain command under secure messaging), for the trace and a card's guard. */
+  annotations?: (TraceAnnotation | undefined)[];
   /** Asked after each response; true stops the script there (later commands never reach the card). */
   shouldStop?: (response: Uint8Array, index: number) => boolean;
   signal?: AbortSignal;
@@ -145,7 +148,9 @@ class SegmentingBearer implements Bearer {
     for (let i = 0; i < script.commands.length; i++) {
       let response: Uint8Array;
       try {
-        response = await channel.transmit(script.commands[i], opts);
+        const annotate = script.annotations?.[i];
+        const withNote: AnnotatedTransmitOptions = annotate ? { ...opts, annotate } : opts;
+        response = await channel.transmit(script.commands[i], withNote);
       } catch (e) {
         throw asMnoError(e, this.mno, out.responses);
       }

@@ -1,12 +1,15 @@
 /**
  * Service lifecycle steps: the SP's management requests (pre-personalize, update, suspend, resume, delete), the
- * states the central TSM reports, and what the simulated card holds afterwards. Logic lives in steps/support/.
+ * states the central TSM reports, and what the card holds afterwards (read through its ISD, so real cards too).
+ * Logic lives in steps/support/.
  */
 import assert from 'node:assert/strict';
 import { After, Before, defineParameterType, Given, Then, When, type DataTable } from '@cucumber/cucumber';
+import type { CardView } from '../gp/index.ts';
 import { subscribe } from '../trace/index.ts';
 import type { DeleteServicesResponse, PrepersonalizeResponse, ServiceRecord } from '../tsm/index.ts';
-import { describeContent, entryOf, fillMemory, harnessChannel, installAsIssuer, keyMismatch, keySetOf, lockAsIssuer, removeFiller, tryOpen } from './support/lifecycle-card.ts';
+import { describeContent, entryOf, fillMemory, installAsIssuer, keyProof, keySetOf, keysHeldBy, lockAsIssuer, removeFiller } from './support/lifecycle-card.ts';
+import { externalAuthenticatesSince } from './support/wire.ts';
 import { requestsToReach, sendServiceRequest, type RequestExtras, type ServiceAction } from './support/lifecycle-requests.ts';
 import { lifecycleOf } from './support/lifecycle-scenario.ts';
 import { cardholderData, personalizeInOneConversation, secondService } from './support/lifecycle-sp.ts';
@@ -118,8 +121,11 @@ Given('{sp} has personalized its service {string} with the cardholder data {stri
   const service = this.serviceRecord(serviceId);
   const data = cardholderData(text);
   await personalizeInOneConversation(this.sp(sp), service, this.keysFor(serviceId), data);
-  const app = this.card(service.seId).applications.find((a) => a.aid === service.instanceAid);
-  assert.ok(app?.storedHex.includes(Buffer.from(data).toString('hex').toUpperCase()), `the card did not store the data in ${service.instanceAid}`);
+  // A simulated card shows what its instance stored; a real card's applet keeps it to itself (the SP's script succeeded).
+  if (!this.cards.realCard) {
+    const app = this.card(service.seId).applications.find((a) => a.aid === service.instanceAid);
+    assert.ok(app?.storedHex.includes(Buffer.from(data).toString('hex').toUpperCase()), `the card did not store the data in ${service.instanceAid}`);
+  }
   lifecycleOf(this).cardholderHex.push(Buffer.from(data).toString('hex').toUpperCase());
   this.cardholderData = data;
 });
@@ -129,13 +135,9 @@ Given('the card of {sp}\'s service {string} has only {int} bytes of free memory 
   const spec = this.fleet.ses.find((x) => x.seId === service.seId)!;
   const donor = (spec.card.packages ?? []).find((p) => p.aid !== service.packageAid && p.applets.length > 0);
   assert.ok(donor, `no other package on ${service.seId} to make the issuer's filler from`);
-  const channel = await harnessChannel(this.cards.cards.get(service.seId)!);
-  try {
-    await fillMemory(channel, spec.card.isd, { packageAid: donor.aid, moduleAid: donor.applets[0] }, this.card(service.seId).memory.nonVolatile.free, leave);
-  } finally {
-    await channel.close();
-  }
-  assert.equal(this.card(service.seId).memory.nonVolatile.free, leave);
+  const free = freeMemory(await this.view(service.seId));
+  await this.withHarness(service.seId, (ch) => fillMemory(ch, this.issuer(service.seId), { packageAid: donor.aid, moduleAid: donor.applets[0] }, free, leave));
+  assert.equal(freeMemory(await this.view(service.seId)), leave);
   lifecycleOf(this).serviceId = serviceId;
 });
 
@@ -147,13 +149,7 @@ Given('the new version of {sp}\'s service {string} needs {int} bytes of memory',
 
 When('the issuer frees the memory it took on the card', async function (this: TsmWorld) {
   const service = currentService(this);
-  const spec = this.fleet.ses.find((x) => x.seId === service.seId)!;
-  const channel = await harnessChannel(this.cards.cards.get(service.seId)!);
-  try {
-    await removeFiller(channel, spec.card.isd);
-  } finally {
-    await channel.close();
-  }
+  await this.withHarness(service.seId, (ch) => removeFiller(ch, this.issuer(service.seId)));
 });
 
 Given('the central TSM offers {sp} a second service {string} on {word} from the package of {string}', function (this: TsmWorld, sp: string, id: string, seId: string, baseId: string) {
@@ -192,47 +188,47 @@ Then('the answer gives a result for each service:', function (this: TsmWorld, ta
 
 // ---- what the card holds ------------------------------------------------------------------------------------
 
-Then('the card holds {sp}\'s security domain under the central security domain', function (this: TsmWorld, sp: string) {
+Then('the card holds {sp}\'s security domain under the central security domain', async function (this: TsmWorld, sp: string) {
   const service = currentService(this);
   assert.equal(service.serviceProvider, sp);
-  const card = this.card(service.seId);
+  const card = await this.view(service.seId);
   const sd = entryOf(card, service.sdAid);
   assert.ok(sd && sd.kind === 'sd', `no security domain ${service.sdAid} on ${service.seId}: ${describeContent(card)}`);
   assert.equal(sd.associatedSd, centralSdAid(this, service.seId), `${service.sdAid} is associated with ${sd.associatedSd}`);
   assert.equal(sd.lifeCycle, 'PERSONALIZED');
 });
 
-Then('the card holds no security domain of {sp}', function (this: TsmWorld, sp: string) {
+Then('the card holds no security domain of {sp}', async function (this: TsmWorld, sp: string) {
   const service = currentService(this);
-  const card = this.card(service.seId);
+  const card = await this.view(service.seId);
   const sds = this.tsm.registry.services(service.seId).filter((x) => x.serviceProvider === sp).map((x) => x.sdAid);
   const found = sds.filter((aid) => entryOf(card, aid));
   assert.deepEqual(found, [], `the card holds ${sp}'s ${found.join(', ')}`);
 });
 
-Then('{sp}\'s security domain holds the temporary keys the central TSM answered', function (this: TsmWorld, _sp: string) {
+Then('{sp}\'s security domain holds the temporary keys the central TSM answered', async function (this: TsmWorld, _sp: string) {
   const service = currentService(this);
   const temporary = lifecycleOf(this).temporaryKeys.get(service.id);
   assert.ok(temporary, 'the central TSM answered no temporary keys');
-  const sd = entryOf(this.card(service.seId), service.sdAid);
+  const sd = entryOf(await this.view(service.seId), service.sdAid);
   assert.ok(sd, `no security domain ${service.sdAid}`);
-  const why = keyMismatch(sd, keySetOf(temporary));
+  const why = await this.withHarness(service.seId, (ch) => keysHeldBy(ch, sd, keySetOf(temporary)));
   assert.equal(why, undefined, why);
 });
 
-Then('{sp}\'s security domain keeps the keys {sp} had', function (this: TsmWorld, _sp: string, _owner: string) {
+Then('{sp}\'s security domain keeps the keys {sp} had', async function (this: TsmWorld, _sp: string, _owner: string) {
   const service = currentService(this);
   const before = lifecycleOf(this).keysBefore;
   assert.ok(before, `the SP held no keys for ${service.sdAid} before the request`);
-  const sd = entryOf(this.card(service.seId), service.sdAid);
+  const sd = entryOf(await this.view(service.seId), service.sdAid);
   assert.ok(sd, `no security domain ${service.sdAid}`);
-  const why = keyMismatch(sd, before);
+  const why = await this.withHarness(service.seId, (ch) => keysHeldBy(ch, sd, before));
   assert.equal(why, undefined, why);
 });
 
-Then('the card holds the instance of {string} in {sp}\'s security domain, made from the package pre-loaded under the central security domain', function (this: TsmWorld, serviceId: string, _sp: string) {
+Then('the card holds the instance of {string} in {sp}\'s security domain, made from the package pre-loaded under the central security domain', async function (this: TsmWorld, serviceId: string, _sp: string) {
   const service = this.serviceRecord(serviceId);
-  const card = this.card(service.seId);
+  const card = await this.view(service.seId);
   const app = entryOf(card, service.instanceAid!);
   assert.ok(app && app.kind === 'app', `no instance ${service.instanceAid} on ${service.seId}: ${describeContent(card)}`);
   assert.equal(app.associatedSd, service.sdAid, `${service.instanceAid} is associated with ${app.associatedSd}`);
@@ -242,9 +238,9 @@ Then('the card holds the instance of {string} in {sp}\'s security domain, made f
   assert.equal(pkg?.associatedSd, centralSdAid(this, service.seId), `package ${service.packageAid} is under ${pkg?.associatedSd}`);
 });
 
-Then(/^the card (no longer|still) holds the instance of "([^"]+)"$/, function (this: TsmWorld, which: string, serviceId: string) {
+Then(/^the card (no longer|still) holds the instance of "([^"]+)"$/, async function (this: TsmWorld, which: string, serviceId: string) {
   const service = this.serviceRecord(serviceId);
-  const card = this.card(service.seId);
+  const card = await this.view(service.seId);
   const present = entryOf(card, service.instanceAid!) !== undefined;
   assert.equal(present, which === 'still', `${service.instanceAid} on ${service.seId}: ${describeContent(card)}`);
 });
@@ -255,9 +251,11 @@ const CARD_VIEWS: Record<string, (app: { lifeCycle: string; contactless?: string
   activated: (a) => a.contactless === 'activated',
 };
 
-Then('the card shows the instance of {string} as {word}', function (this: TsmWorld, serviceId: string, view: string) {
+Then('the card shows the instance of {string} as {word}', async function (this: TsmWorld, serviceId: string, view: string) {
   const service = this.serviceRecord(serviceId);
-  const app = entryOf(this.card(service.seId), service.instanceAid!);
+  // Contactless availability is inside the card (no GET STATUS shows it): only a simulated card tells.
+  const card = view === 'activated' ? this.card(service.seId) : await this.view(service.seId);
+  const app = entryOf<{ aid: string; kind: string; lifeCycle: string; associatedSd: string; contactless?: string }>(card, service.instanceAid!);
   assert.ok(app, `no instance ${service.instanceAid} on ${service.seId}`);
   const check = CARD_VIEWS[view];
   assert.ok(check, `no way to see "${view}" on the card (${Object.keys(CARD_VIEWS).join(', ')})`);
@@ -280,10 +278,10 @@ Then('the card no longer holds any of that cardholder data', function (this: Tsm
   }
 });
 
-Then('no application was left under the central security domain', function (this: TsmWorld) {
+Then('no application was left under the central security domain', async function (this: TsmWorld) {
   const service = currentService(this);
   const central = centralSdAid(this, service.seId);
-  const left = this.card(service.seId).applications.filter((a) => a.associatedSd === central);
+  const left = (await this.view(service.seId)).applications.filter((a) => a.associatedSd === central);
   assert.deepEqual(left.map((a) => a.aid), []);
 });
 
@@ -292,52 +290,38 @@ Then(/^the keys the central TSM holds (open|no longer open) (\w+)'s security dom
   const held = [{ name: 'its central SD keys', keys: this.fleet.ses.find((x) => x.seId === service.seId)!.centralSd.keys }];
   const temporary = lifecycleOf(this).temporaryKeys.get(service.id);
   if (temporary) held.push({ name: 'the temporary keys it created', keys: temporary });
-  const failuresBefore = this.card(service.seId).auth.failures;
-  const channel = await harnessChannel(this.cards.cards.get(service.seId)!);
+  const since = this.commandsSent.length;
   const outcomes: string[] = [];
-  try {
-    for (const h of held) outcomes.push(`${h.name}: ${await tryOpen(channel, service.sdAid, h.keys)}`);
-  } finally {
-    await channel.close();
-  }
-  const opened = outcomes.filter((o) => o.endsWith(': opened'));
+  await this.withHarness(service.seId, async (ch) => {
+    for (const h of held) outcomes.push(`${h.name}: ${await keyProof(ch, service.sdAid, h.keys)}`);
+  });
+  const opened = outcomes.filter((o) => o.endsWith(': match'));
   if (which === 'open') assert.ok(opened.length > 0, `none opens ${service.sdAid}: ${outcomes.join('; ')}`);
   else {
     assert.deepEqual(opened, [], `still open ${service.sdAid}`);
     assert.ok(outcomes.every((o) => o.endsWith('card-cryptogram-mismatch')), outcomes.join('; '));
   }
-  assert.equal(this.card(service.seId).auth.failures, failuresBefore, 'trying keys must not spend the card authentication budget');
+  assert.deepEqual(externalAuthenticatesSince(this, since), [], 'trying keys must not spend the card authentication budget');
 });
 
 Given('the issuer has put the instance of {string} on the card itself', async function (this: TsmWorld, serviceId: string) {
   const service = this.serviceRecord(serviceId);
-  const spec = this.fleet.ses.find((x) => x.seId === service.seId)!;
-  const channel = await harnessChannel(this.cards.cards.get(service.seId)!);
-  try {
-    await installAsIssuer(channel, spec.card.isd, { packageAid: service.packageAid!, moduleAid: service.moduleAid!, aid: service.instanceAid! });
-  } finally {
-    await channel.close();
-  }
-  assert.equal(entryOf(this.card(service.seId), service.instanceAid!)?.associatedSd, spec.card.isd.aid.toUpperCase());
+  const issuer = this.issuer(service.seId);
+  await this.withHarness(service.seId, (ch) => installAsIssuer(ch, issuer, { packageAid: service.packageAid!, moduleAid: service.moduleAid!, aid: service.instanceAid! }));
+  assert.equal(entryOf(await this.view(service.seId), service.instanceAid!)?.associatedSd, issuer.aid.toUpperCase());
   lifecycleOf(this).serviceId = serviceId;
 });
 
 Given('the issuer has locked the instance of {string} on the card without the central TSM', async function (this: TsmWorld, serviceId: string) {
   const service = this.serviceRecord(serviceId);
-  const spec = this.fleet.ses.find((x) => x.seId === service.seId)!;
-  const channel = await harnessChannel(this.cards.cards.get(service.seId)!);
-  try {
-    await lockAsIssuer(channel, spec.card.isd, service.instanceAid!);
-  } finally {
-    await channel.close();
-  }
-  assert.equal(entryOf(this.card(service.seId), service.instanceAid!)?.lifeCycle, 'LOCKED');
+  await this.withHarness(service.seId, (ch) => lockAsIssuer(ch, this.issuer(service.seId), service.instanceAid!));
+  assert.equal(entryOf(await this.view(service.seId), service.instanceAid!)?.lifeCycle, 'LOCKED');
   markRequest(this, serviceId);
 });
 
-Then('the card holds the instance of {string} under the central security domain, not yet handed over', function (this: TsmWorld, serviceId: string) {
+Then('the card holds the instance of {string} under the central security domain, not yet handed over', async function (this: TsmWorld, serviceId: string) {
   const service = this.serviceRecord(serviceId);
-  const app = entryOf(this.card(service.seId), service.instanceAid!);
+  const app = entryOf(await this.view(service.seId), service.instanceAid!);
   assert.ok(app, `no instance ${service.instanceAid} on ${service.seId}`);
   assert.equal(app.associatedSd, centralSdAid(this, service.seId));
 });
@@ -350,3 +334,9 @@ Then('the instance of {string} still holds that cardholder data', function (this
   assert.ok(app, `no instance ${service.instanceAid}`);
   for (const hex of written) assert.ok(app.storedHex.includes(hex), `${service.instanceAid} holds ${app.storedHex || 'nothing'}, not ${hex}`);
 });
+
+/** Free non-volatile memory as the card reports it (GET DATA 'FF21'). */
+function freeMemory(view: CardView): number {
+  if (view.freeNonVolatile === undefined) throw new Error("HARNESS: the card does not report its free memory (GET DATA 'FF21' extended card resources)");
+  return view.freeNonVolatile;
+}

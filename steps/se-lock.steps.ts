@@ -22,12 +22,12 @@ When('{sp} asks the central TSM to unlock the secure element {word}', async func
 Given('{sp} has had the secure element {word} locked', async function (this: TsmWorld, sp: string, seId: string) {
   const r = await this.sp(sp).lockSe(seId, { reason: 'device reported stolen' });
   assert.equal(r.body.status, 'Executed-Success', `LockSE: ${r.body.reasonCode} ${r.body.message}`);
-  assert.equal(this.card(seId).lifeCycle, 'CARD_LOCKED');
+  assert.equal((await this.view(seId)).lifeCycle, 'CARD_LOCKED');
   markSe(this);
 });
 
-Then(/^the card ([\w-]+) is (locked|not locked)$/, function (this: TsmWorld, seId: string, which: string) {
-  const lifeCycle = this.card(seId).lifeCycle;
+Then(/^the card ([\w-]+) is (locked|not locked)$/, async function (this: TsmWorld, seId: string, which: string) {
+  const lifeCycle = (await this.view(seId)).lifeCycle;
   if (which === 'locked') assert.equal(lifeCycle, 'CARD_LOCKED');
   else assert.equal(lifeCycle, 'SECURED');
 });

@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { fromHex, installForPersonalization, keyCheckValue, SecureChannelError, SecurityLevel, toHex, tlv, type KeySet } from '../gp/index.ts';
+import { fromHex, installForPersonalization, SecureChannelError, SecurityLevel, toHex, tlv, type KeySet } from '../gp/index.ts';
 import { personalizationBlocks, type BeginConversationResponse } from '../tsm/index.ts';
+import { keysHeldBy } from './support/lifecycle-card.ts';
+import { externalAuthenticatesSince } from './support/wire.ts';
 import type { TsmWorld } from './world.ts';
 
 /** Batched scripts: C-MAC + C-DECRYPTION, as OTA scripts are usually protected. */
@@ -36,14 +38,14 @@ When('{sp} replaces the keys of its security domain with a fresh key set over it
   this.spKeys.set(service.sdAid, next);
 });
 
-Then("the card holds {sp}'s new key set in its security domain", function (this: TsmWorld, _sp: string) {
+Then("the card holds {sp}'s new key set in its security domain", async function (this: TsmWorld, _sp: string) {
   const service = this.conversationService();
   const keys = this.keysFor(service.id);
-  const sd = this.card(service.seId).securityDomains.find((x) => x.aid === service.sdAid);
+  const sd = (await this.view(service.seId)).securityDomains.find((x) => x.aid === service.sdAid);
   assert.ok(sd, `the card has no security domain ${service.sdAid}`);
-  assert.deepEqual(sd.keySets.map((k) => k.kvn), [keys.kvn], 'the SD should hold exactly the new key version');
-  const kcv = sd.keySets[0].kcv;
-  assert.deepEqual([kcv[1], kcv[2], kcv[3]], [keys.enc, keys.mac, keys.dek].map((k) => toHex(keyCheckValue(k, 'aes'))), 'key check values differ');
+  assert.deepEqual(sd.keyVersions, [keys.kvn], 'the SD should hold exactly the new key version');
+  const why = await this.withHarness(service.seId, (ch) => keysHeldBy(ch, sd, keys));
+  assert.equal(why, undefined, why);
 });
 
 Then("{sp}'s previous keys no longer open its security domain", async function (this: TsmWorld, sp: string) {
@@ -53,11 +55,11 @@ Then("{sp}'s previous keys no longer open its security domain", async function (
   const begun = await this.sp(sp).beginConversation({ seId: service.seId, serviceId: service.id, requestedOperation: 'read' });
   assert.equal(begun.body.status, 'Executed-Success', `${begun.body.reasonCode} ${begun.body.message}`);
   const conversationId = (begun.body as BeginConversationResponse).conversationId;
-  const failuresBefore = this.card(service.seId).auth.failures;
+  const since = this.commandsSent.length;
   // Asking for whatever key set the card has (KVN 0): the card cryptogram cannot match the old keys.
   const err = await this.spTsm(sp).openSecureChannel(conversationId, service.sdAid, { ...previous, kvn: 0 }, SCRIPT_LEVEL).catch((e) => e);
   assert.ok(err instanceof SecureChannelError && err.kind === 'card-cryptogram-mismatch', `expected a card cryptogram mismatch, got ${err}`);
-  assert.equal(this.card(service.seId).auth.failures, failuresBefore, 'no EXTERNAL AUTHENTICATE may reach the card with keys that failed the card cryptogram');
+  assert.deepEqual(externalAuthenticatesSince(this, since), [], 'no EXTERNAL AUTHENTICATE may reach the card with keys that failed the card cryptogram');
   await this.sp(sp).endConversation(conversationId);
 });
 

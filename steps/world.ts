@@ -6,7 +6,9 @@ import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumb
 import { defaultFleet, loadFleet, type Fleet } from '../profiles/fleet.ts';
 import { CentralTsm, ManualClock, SpClient, SpTsm, startSpApi, type Answer, type BeginConversationResponse, type ServiceRecord, type SpApiServer, type SpResult } from '../tsm/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
-import { fromHex, type KeySet, type OpenedSecureChannel } from '../gp/index.ts';
+import type { CardChannel } from '../drivers/index.ts';
+import { fromHex, type CardView, type KeySet, type OpenedSecureChannel } from '../gp/index.ts';
+import type { Issuer } from './support/lifecycle-card.ts';
 import { CardTrouble } from './support/card-trouble.ts';
 import { openCardAccess, type CardAccess } from './support/targets.ts';
 
@@ -61,6 +63,7 @@ export class TsmWorld extends World {
     await this.api?.close();
     // Releases the TSM's card channels (a PC/SC reader is held exclusively) before the cards leave their readers.
     await this.tsm?.close();
+    await this.cards?.restore?.();
     await this.cards?.close();
   }
 
@@ -87,15 +90,44 @@ export class TsmWorld extends World {
     return this.serviceRecord(this.conversationServiceId);
   }
 
-  /** What the simulated card of an SE holds now (the card itself, not the TSM's memory). */
+  /**
+   * What the simulated card of an SE holds inside (stored data, contactless state, authentication counter): only a
+   * card in this process shows that. Scenarios that need it carry @needs:card-internals.
+   */
   card(seId = this.seId) {
     if (!seId) throw new Error('no secure element in this scenario yet');
     if (this.cards.realCard) {
-      throw new Error(`cannot inspect ${seId}: ${this.cards.realCard}, not a simulated card in this process (such scenarios need @needs:card-inspection)`);
+      throw new Error(`HARNESS: cannot look inside ${seId}: ${this.cards.realCard}, not a simulated card in this process (such scenarios need @needs:card-internals)`);
     }
     const card = this.cards.cards.get(seId);
     if (!card) throw new Error(`no simulated card ${seId}`);
     return card.inspect();
+  }
+
+  /** What an SE's card holds as GET STATUS / GET DATA through its ISD show it: on every target, real cards included. */
+  view(seId = this.seId): Promise<CardView> {
+    if (!seId) throw new Error('no secure element in this scenario yet');
+    return this.cards.view(seId);
+  }
+
+  /** A channel for the harness's own commands to an SE's card (issuer actions, key proofs). */
+  harness(seId: string): Promise<CardChannel> {
+    return this.trouble.open(() => this.cards.harnessChannel(seId));
+  }
+
+  /** Runs `work` on a harness channel to an SE's card, closing it after. */
+  async withHarness<T>(seId: string, work: (channel: CardChannel) => Promise<T>): Promise<T> {
+    const channel = await this.harness(seId);
+    try {
+      return await work(channel);
+    } finally {
+      await channel.close();
+    }
+  }
+
+  /** The issuer of an SE's card: its ISD and keys (the fleet's, or the card profile's for a real card). */
+  issuer(seId: string): Issuer {
+    return this.cards.issuer(seId);
   }
 
   sp(name: string): SpClient {

@@ -64,6 +64,9 @@ describe('ActivateService', () => {
     expect(sent[0]).toContain(CENTRAL_SD);
     expect(sent.some((h) => h.startsWith('84823300'))).toBe(true);
     expect(sent.some((h) => h.startsWith('80F001'))).toBe(false);
+    // ...but the trace (and a real card's safety guard) learn the plain command from the central TSM's own note.
+    const setStatus = events.find((e) => e.kind === 'apdu.command' && e.plainHex?.startsWith('80F00101'));
+    expect(setStatus && 'hex' in setStatus ? setStatus.hex.startsWith('84F00101') : false).toBe(true);
     expect(tsm!.registry.service('se-1', 'bankco-pay').state).toBe('activated');
     // Activating again is refused by the service state machine, and nothing is sent.
     const mark = events.length;

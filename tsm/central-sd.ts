@@ -6,7 +6,8 @@
  * costs an authentication attempt.
  */
 import { randomBytes } from 'node:crypto';
-import type { CardChannel, TransmitOptions } from '../drivers/channel.ts';
+import type { CardChannel } from '../drivers/channel.ts';
+import type { AnnotatedTransmitOptions } from '../drivers/extensions.ts';
 import {
   CardError,
   encodeCommand,
@@ -18,6 +19,7 @@ import {
   SecureChannelError,
   SecurityLevel,
   SW,
+  toHex,
   type CommandApdu,
   type KeySet,
   type OpenedSecureChannel,
@@ -33,8 +35,9 @@ import { TsmError } from './status.ts';
 export function overNetwork(network: MnoNetwork, channel: CardChannel, timeoutMs?: number): CardChannel {
   return {
     name: `${network.name}/${channel.name}`,
-    async transmit(command: Uint8Array, opts?: TransmitOptions) {
-      const d = await network.carry(channel, { commands: [command], timeoutMs: opts?.timeoutMs ?? timeoutMs, signal: opts?.signal });
+    async transmit(command: Uint8Array, opts?: AnnotatedTransmitOptions) {
+      const annotations = opts?.annotate ? [opts.annotate] : undefined;
+      const d = await network.carry(channel, { commands: [command], annotations, timeoutMs: opts?.timeoutMs ?? timeoutMs, signal: opts?.signal });
       return d.responses[0];
     },
     atr: (opts) => channel.atr(opts),
@@ -63,6 +66,7 @@ export class CentralSession {
     readonly sdAid: string,
     private readonly channel: OpenedSecureChannel,
     readonly keys: KeySetSpec,
+    private readonly sending: { plain?: Uint8Array },
   ) {}
 
   /** Selects `sd` and authenticates with `keys` over the network link (gp's openSecureChannel). */
@@ -76,15 +80,18 @@ export class CentralSession {
     }
     const keys: KeySet = { kvn: sd.keys.kvn, scp: sd.keys.scp, enc: fromHex(sd.keys.enc), mac: fromHex(sd.keys.mac), dek: fromHex(sd.keys.dek) };
     const i = sd.keys.i ? parseInt(sd.keys.i, 16) : sd.keys.scp === '02' ? 0x55 : 0x70;
+    // The command being wrapped, so the trace and a real card's guard see what an encrypted command does.
+    const sending: { plain?: Uint8Array } = {};
     try {
-      const channel = await openSecureChannel((c) => link.transmit(c), {
+      const note = (): AnnotatedTransmitOptions | undefined => (sending.plain ? { annotate: { plainHex: toHex(sending.plain) } } : undefined);
+      const channel = await openSecureChannel((c) => link.transmit(c, note()), {
         keys,
         level: levelFor(sd.keys),
         sdAid: aid,
         hostChallenge: randomBytes(sd.keys.scp === '03' && i & Scp03Option.S16 ? 16 : 8),
         ...(sd.keys.scp === '02' ? { hostFactory: scp02Factory(i) } : {}),
       });
-      return new CentralSession(sd.aid, channel, sd.keys);
+      return new CentralSession(sd.aid, channel, sd.keys, sending);
     } catch (e) {
       if (e instanceof SecureChannelError && e.kind === 'card-cryptogram-mismatch') {
         throw TsmError.failed('6.1', `the card cryptogram of ${sd.aid} did not verify (${e.kind}); EXTERNAL AUTHENTICATE not sent`);
@@ -97,7 +104,13 @@ export class CentralSession {
 
   /** Sends one command under the secure channel; a status other than 9000 (or `accept`) throws TsmError. */
   async send(command: CommandApdu, what: string, accept: readonly number[] = [0x9000]): Promise<ResponseApdu> {
-    const r = await this.channel.transmitSecure(command);
+    this.sending.plain = encodeCommand(command);
+    let r: ResponseApdu;
+    try {
+      r = await this.channel.transmitSecure(command);
+    } finally {
+      this.sending.plain = undefined;
+    }
     if (!accept.includes(r.sw)) throw TsmError.failed(reasonForSw(r.sw), `${what} was refused by the card (SW ${swHex(r.sw)})`);
     return r;
   }

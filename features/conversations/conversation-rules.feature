@@ -36,7 +36,7 @@ Feature: The central TSM enforces the rules of a conversation
     Then the request fails with reason "2.5"
     And no command of that script reached the card
 
-  @needs:card-inspection
+  @needs:card-internals
   @TP-CONV-005 @REQ-MSG-SENDSCRIPT @REQ-GPC-11.11
   Scenario: Execution stops at the first failing command of a script
     Given BankCo has begun a conversation to personalize its service "bankco-pay"

@@ -7,7 +7,7 @@ Feature: A service provider manages its service on a secure element through the 
   Background:
     Given the built-in fleet of simulated secure elements
 
-  @ICS:put-key @ICS:contactless-activation @needs:card-inspection
+  @ICS:put-key @ICS:contactless-activation @needs:card-internals
   @TP-FIG3-001 @REQ-GPC-11.8 @REQ-GPD-5.2 @REQ-GPD-6.2.8 @REQ-GPC-11.5 @REQ-GPC-11.11 @REQ-GPC-11.10
   Scenario: BankCo rotates its keys, personalizes and activates its payment service
     When BankCo asks for the secure element of subscriber "+33600000001" on "MNO-A"

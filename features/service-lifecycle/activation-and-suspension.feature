@@ -8,7 +8,7 @@ Feature: A service provider activates, suspends and resumes its service, and the
   Background:
     Given the built-in fleet of simulated secure elements
 
-  @TP-LIFE-001 @REQ-TSM-STATES @REQ-PAT-ROUTING
+  @TP-LIFE-001 @REQ-TSM-STATES @REQ-PAT-ROUTING @needs:card-internals
   Scenario Outline: BankCo activates, suspends and resumes its service on the <type> <se> reached through <mno>
     Given BankCo's service "<service>" is on <se>, an <type> reached through <mno>
     When BankCo activates its service "<service>"

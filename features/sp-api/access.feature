@@ -17,7 +17,7 @@ Feature: The central TSM tells service providers what they may not do, and why
     Then the request fails with reason "1.2"
     And the response matches "$contains(message, 'TransitCo') or $contains(message, 'transitco-ticket')"
 
-  @TP-API-003 @needs:card-inspection
+  @TP-API-003 @needs:card-internals
   Scenario: A service provider cannot activate another provider's service
     When BankCo activates the service "transitco-ticket" of TransitCo
     Then the request fails with reason "1.2"

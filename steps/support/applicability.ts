@@ -1,7 +1,8 @@
 /**
  * What this run can do, for @ICS: and @needs: tags: the card profile's ICS when one was given, and the capabilities
- * of the target. `sim` and plain `pcsc` hold the cards in-process (simulator over WebSocket, or simulated cards in vpcd
- * readers), so the card's own state can be inspected; a real card (`pcsc:READER` with a profile) cannot offer that.
+ * of the target. Every target reads a card's registry through its ISD; `sim` and plain `pcsc` hold the cards in-process
+ * (simulator over WebSocket, or simulated cards in vpcd readers), so what is inside a card (stored data, contactless
+ * state) can be looked at too: a real card (`pcsc:READER` with a profile) cannot offer that.
  */
 import { destructiveRefusal } from '../../drivers/safety.ts';
 import { icsFeatures, loadCardProfile, type LoadedCardProfile } from '../../profiles/index.ts';
@@ -9,9 +10,9 @@ import type { ApplicabilityContext } from '../../reports/index.ts';
 
 export function runApplicability(env: NodeJS.ProcessEnv = process.env): ApplicabilityContext | undefined {
   const target = env.TSMLAB_TARGET ?? 'sim';
-  // A named reader with a profile is a card another process (or nobody) holds: no inspection of its state.
+  // A named reader with a profile is a card another process (or nobody) holds: nothing inside it can be looked at.
   const real = /^pcsc:./.test(target) && !!env.TSMLAB_PROFILE;
-  const capabilities = [...(real ? [] : ['card-inspection']), target === 'sim' ? 'websocket' : 'pcsc'];
+  const capabilities = [...(real ? [] : ['card-internals']), target === 'sim' ? 'websocket' : 'pcsc'];
   if (!env.TSMLAB_PROFILE) {
     // No profile: the built-in simulator claims everything the suites ask of a card.
     return undefined;

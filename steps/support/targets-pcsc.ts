@@ -7,7 +7,7 @@ import { emit } from '../../trace/index.ts';
 import { insertIntoVpcd } from '../../drivers/pcsc-vpcd.ts';
 import type { Fleet } from '../../profiles/fleet.ts';
 import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
-import type { CardAccess } from './targets.ts';
+import { simulatedCardParts, type CardAccess } from './targets.ts';
 
 export async function simulatorOverPcsc(fleet: Fleet, target: string): Promise<CardAccess> {
   const cards = new Map<string, SimulatedSe>(fleet.ses.map((spec) => [spec.seId, createSimulatedSe(spec)]));
@@ -24,6 +24,7 @@ export async function simulatorOverPcsc(fleet: Fleet, target: string): Promise<C
       if (!t) return Promise.reject(new Error(`SE ${seId} is in no vpcd reader`));
       return openChannel(t, { trace: { from: 'mno', corr: { seId } }, timeoutMs: 10_000 });
     },
+    ...simulatedCardParts(fleet, cards),
     pull: (seId) => inserted.pull(seId),
     close: () => inserted.close(),
   };

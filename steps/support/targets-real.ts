@@ -2,14 +2,18 @@
  * `--target pcsc:READER --profile FILE`: a card this process does not hold (a physical card, or a simulated one
  * another process attached to vpcd). It stands for ONE SE of the fleet; every channel to it goes through the
  * safety guard (GuardedCard: ATR/CPLC vs profile, card cryptogram before EXTERNAL AUTHENTICATE, the failed
- * authentication budget, destructive commands). Its state cannot be inspected from here.
+ * authentication budget, destructive commands). The harness reads its state as a lab does, through the ISD with the
+ * profile's keys, and puts it back after every scenario the way the run found it.
  */
 import type { CardChannel } from '../../drivers/index.ts';
 import { openChannel } from '../../drivers/index.ts';
-import { GuardedCard } from '../../drivers/safety.ts';
+import { GuardedCard, InconclusiveError } from '../../drivers/safety.ts';
+import { fromHex, openIssuerChannel, openIssuerSession, readCardView, type CardView } from '../../gp/index.ts';
 import type { Fleet } from '../../profiles/fleet.ts';
 import type { SeSpec } from '../../profiles/fleet-types.ts';
 import { loadCardProfile, resolveCardKeys, type LoadedCardProfile } from '../../profiles/index.ts';
+import { applyRestore, cardDifferences, planRestore } from './card-restore.ts';
+import type { Issuer } from './lifecycle-card.ts';
 import type { CardAccess } from './targets.ts';
 
 /** A real-card run: a named reader (`pcsc:<something>`) and a card profile. Plain `pcsc` stays simulated. */
@@ -56,8 +60,9 @@ export async function realCardOverPcsc(fleet: Fleet, target: string, env: NodeJS
     allowDestructive: env.TSMLAB_ALLOW_DESTRUCTIVE === '1',
   };
 
-  const open = async (): Promise<CardChannel> => {
-    const inner = await openChannel(target, { trace: { from: 'mno', corr: { seId: se.seId } }, timeoutMs: 10_000 });
+  const issuer: Issuer = { aid: profile.profile.ixit.isdAid.toUpperCase(), keys };
+  const open = async (from: 'mno' | 'harness'): Promise<CardChannel> => {
+    const inner = await openChannel(target, { trace: { from, corr: { seId: se.seId } }, timeoutMs: 10_000 });
     try {
       return await GuardedCard.open(inner, { profile, keys, destructive, timeoutMs: 10_000 });
     } catch (e) {
@@ -65,20 +70,70 @@ export async function realCardOverPcsc(fleet: Fleet, target: string, env: NodeJS
       throw e;
     }
   };
+  const withHarness = async <T>(work: (channel: CardChannel) => Promise<T>): Promise<T> => {
+    const channel = await open('harness');
+    try {
+      return await work(channel);
+    } finally {
+      await channel.close();
+    }
+  };
+  const view = () =>
+    withHarness((c) => readCardView((x) => c.transmit(x), { aid: fromHex(issuer.aid), open: (t) => openIssuerChannel(t, fromHex(issuer.aid), keys) }));
+
   // Check the sample before the scenario does anything: a wrong card (SafetyError) or a spent budget
   // (InconclusiveError) fails the scenario's first step with that message, not some later SP API answer.
-  await (await open()).close();
+  await (await open('mno')).close();
+  const key = `${target} ${profile.profile.profile}`;
+  const left = unrestored.get(key);
+  if (left) throw new InconclusiveError(`the card in ${target} is not as the run found it, so no scenario can be judged on it: ${left}`);
+  if (!baselines.has(key)) baselines.set(key, await view());
 
+  const reachable = (seId: string) => {
+    if (seId !== se.seId) throw new Error(`SE ${seId} is not reachable in this run: ${target} holds ${se.seId} only (profile "${profile.profile.profile}")`);
+  };
   return {
     target,
     cards: new Map(),
     realCard: `${se.seId} is the card in ${target} (profile "${profile.profile.profile}")`,
-    channel: (seId) => {
-      if (seId !== se.seId) {
-        return Promise.reject(new Error(`SE ${seId} is not reachable in this run: ${target} holds ${se.seId} only (profile "${profile.profile.profile}")`));
-      }
-      return open();
+    channel: async (seId) => {
+      reachable(seId);
+      return open('mno');
     },
+    view: async (seId) => {
+      reachable(seId);
+      return view();
+    },
+    harnessChannel: async (seId) => {
+      reachable(seId);
+      return open('harness');
+    },
+    issuer: (seId) => {
+      reachable(seId);
+      return issuer;
+    },
+    restore: () => restoreCard(key, baselines.get(key)!, view, (actions) => withHarness(async (c) => applyRestore(await openIssuerSession((x) => c.transmit(x), fromHex(issuer.aid), keys), actions))),
     close: async () => undefined,
   };
+}
+
+/** How each real card (reader and profile) looked when the run first reached it. */
+const baselines = new Map<string, CardView>();
+/** What could not be put back on a card: its next scenarios are INCONCLUSIVE. */
+const unrestored = new Map<string, string>();
+
+async function restoreCard(
+  key: string,
+  baseline: CardView,
+  view: () => Promise<CardView>,
+  apply: (actions: ReturnType<typeof planRestore>) => Promise<string[]>,
+): Promise<void> {
+  try {
+    const actions = planRestore(baseline, await view());
+    const refused = actions.length ? await apply(actions) : [];
+    const left = actions.length ? cardDifferences(baseline, await view()) : [];
+    if (refused.length || left.length) unrestored.set(key, [...refused, ...left].join('; '));
+  } catch (e) {
+    unrestored.set(key, `putting the card back failed: ${(e as Error).message}`);
+  }
 }
