@@ -4,7 +4,7 @@
  * simulator's own view in every state is proven by simulator/card-view.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { createSimulatedSe, DEFAULT_CENTRAL_SD_AID, DEFAULT_ISD_AID, defaultCentralSdKeys, defaultSeSpec, type SimulatedSe } from '../simulator/index.ts';
+import { cardViewOf, createSimulatedSe, defaultCardSpec, DEFAULT_CENTRAL_SD_AID, DEFAULT_ISD_AID, defaultCentralSdKeys, defaultSeSpec, type SimulatedSe } from '../simulator/index.ts';
 import { parseCommand, type CommandApdu } from './apdu.ts';
 import { concat, fromHex, toHex } from './bytes.ts';
 import { CardViewError, entryLifeCycleName, readCardView } from './card-view.ts';
@@ -161,6 +161,17 @@ describe('readCardView on a card that answers garbage', () => {
     expect((e as CardViewError).cause).toBeInstanceOf(SecureChannelError);
     expect(((e as CardViewError).cause as SecureChannelError).kind).toBe('card-cryptogram-mismatch');
     expect(se.inspect().auth.failures).toBe(0);
+  });
+});
+
+describe('readCardView on an empty registry', () => {
+  it("takes GET STATUS '40' answering 6A88 as no applications and no security domains", async () => {
+    const se = createSimulatedSe({ seId: 'se-bare', cin: '0A000000000000000002', iin: '42000001', card: defaultCardSpec() });
+    const sws: string[] = [];
+    const view = await read(tampered(se, (c, r) => void (isGetStatus(c, 0x40) && sws.push(toHex(r.subarray(r.length - 2))))));
+    expect(sws).toEqual(['6A88']);
+    expect(view).toMatchObject({ securityDomains: [], applications: [] });
+    expect(view).toStrictEqual(cardViewOf(se.inspect()));
   });
 });
 
