@@ -187,6 +187,10 @@ describe('destructive operations', () => {
     expect(destructiveReason(fromHex('80E4000003D20120'), known)).toBe('DELETE of key set 20, the last known keys');
     expect(destructiveReason(fromHex('80D8208100'), known)).toBe('PUT KEY replacing key set 20, the last known keys');
     expect(destructiveReason(fromHex('80D8008100'), known)).toBeUndefined();
+    // In the ISD or the central SD the lab's keys are at stake; a service provider's new SD takes its own.
+    expect(destructiveReason(fromHex('80D8208100'), known, undefined, ISD)).toBe('PUT KEY replacing key set 20, the last known keys');
+    expect(destructiveReason(fromHex('80D8208100'), known, undefined, CENTRAL.toLowerCase())).toBe('PUT KEY replacing key set 20, the last known keys');
+    expect(destructiveReason(fromHex('80D8208100'), known, undefined, 'F042414E4B434F2E5344')).toBeUndefined();
     // Under C-DECRYPTION the target is unreadable: destructive unless the plain command is given.
     const wrapped = fromHex('84E4000018' + 'A5'.repeat(16) + '0102030405060708');
     expect(destructiveReason(wrapped, known)).toMatch(/cannot be read/);

@@ -116,8 +116,10 @@ function contains(hay: Uint8Array, needle: Uint8Array): boolean {
 /**
  * Why `command` could make the card unusable, or undefined. `plain` is the command before secure-channel
  * wrapping when the sender knows it; without it, a DELETE whose data cannot be read counts as destructive.
+ * `selected` is the AID of the selected SD when known: PUT KEY over the known key version matters in the ISD and
+ * the central SD (whose keys the lab holds), not in a service provider's SD getting its first own keys.
  */
-export function destructiveReason(command: Uint8Array, known: KnownCard, plain?: Uint8Array): string | undefined {
+export function destructiveReason(command: Uint8Array, known: KnownCard, plain?: Uint8Array, selected?: string): string | undefined {
   const c = plain ?? command;
   if (c.length < 4) return undefined;
   const [cla, ins, p1, p2] = c;
@@ -125,7 +127,8 @@ export function destructiveReason(command: Uint8Array, known: KnownCard, plain?:
   if (ins === INS.SET_STATUS && p1 === 0x80 && (p2 === CARD_LOCKED || p2 === TERMINATED)) {
     return `SET STATUS of the card to ${p2 === TERMINATED ? 'TERMINATED' : 'CARD_LOCKED'}`;
   }
-  if (ins === INS.PUT_KEY && (p1 & 0x7f) !== 0 && (p1 & 0x7f) === known.kvn) {
+  const keysTheLabHolds = !selected || [known.isdAid, known.centralSdAid].some((a) => a?.toUpperCase() === selected.toUpperCase());
+  if (ins === INS.PUT_KEY && keysTheLabHolds && (p1 & 0x7f) !== 0 && (p1 & 0x7f) === known.kvn) {
     return `PUT KEY replacing key set ${toHex(Uint8Array.of(known.kvn))}, the last known keys`;
   }
   if (ins === INS.DELETE) {
@@ -328,7 +331,7 @@ export class GuardedCard implements CardChannel {
       throw new InconclusiveError(`${this.mismatch}; no further authentication is sent to this card in this scenario (never an automatic retry)`);
     }
     const plain = opts?.annotate?.plainHex ? fromHex(opts.annotate.plainHex) : undefined;
-    const danger = destructiveReason(command, this.known, plain);
+    const danger = destructiveReason(command, this.known, plain, this.selected);
     if (danger) this.assertDestructiveAllowed(danger);
     if (ins === INS.INITIALIZE_UPDATE && (cla & 0x80)) this.hostChallenge = body(command).slice();
 

@@ -47,6 +47,8 @@ When(/^the central TSM stops (just before removing the application|right after r
   // The update must reach the stop point; if it answers first, it never got there.
   const first = await Promise.race([frozen.then(() => 'stopped'), s.pending.then(() => 'answered')]);
   if (first !== 'stopped') assert.fail(`the update finished before the stop point: ${JSON.stringify(await s.pending)}`);
+  // The process is dead: the operating system lets go of its reader (a real card is free for the harness to read).
+  await r.freezer!.releaseHandles();
 });
 
 When('the central TSM is started again on the same data directory', async function (this: TsmWorld) {

@@ -12,16 +12,26 @@ import { fleetKeys, profileKeys } from './run-keys.ts';
 import { ScenarioTally } from './run-tally.ts';
 
 const HELP = `usage: tsmlab run [options] [feature files or dirs...]
-  --target T            sim (default: the built-in simulator over WebSocket) | pcsc[:READER]
+  --target T            sim (default: the built-in simulator over WebSocket) | pcsc (the simulated cards through
+                        pcscd and vpcd) | pcsc:READER (the real card in READER, with --profile) | cards (one
+                        real card per --profile, each in the reader its profile names)
   --tags EXPR           Cucumber tag expression, e.g. "@REQ-PAT-FIG3 and not @slow"
   --out DIR             output directory (default reports/out)
-  --profile FILE        card profile (ICS + IXIT) for applicability and safety checks
+  --profile FILE        card profile (ICS + IXIT) for applicability and safety checks; repeat with --target cards
   --fleet FILE          fleet file for the simulator (default: the built-in fleet)
   --allow-destructive   allow @destructive scenarios (the profile must also say the card is sacrificial)
   --reveal-keys         show key values in traces and reports (never by default)
   --no-viewer           do not start the live trace viewer
   --keep-viewer         keep the viewer running after the run (default when the terminal is interactive)
   --quiet               one line per scenario instead of the progress display; no viewer`;
+
+/** What the certification report names as the reader. */
+function readerOf(target: string, profiles: string[]): string {
+  if (target === 'sim') return 'tsmlab simulator over WebSocket';
+  if (target === 'pcsc') return `${target} (simulated cards in vpcd readers)`;
+  const names = profiles.map((p) => path.basename(p)).join(', ');
+  return target === 'cards' ? `real cards, in the readers of profiles ${names}` : `${target} (the card of profile ${names})`;
+}
 
 /** Output of an earlier run in the same directory would be merged into this run's reports. */
 function clearPreviousRun(out: string): void {
@@ -36,14 +46,18 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   const a = parseArgs(args, {
-    values: ['target', 'tags', 'out', 'profile', 'fleet'],
+    values: ['target', 'tags', 'out', 'fleet'],
+    repeat: ['profile'],
     flags: ['allow-destructive', 'reveal-keys', 'no-viewer', 'keep-viewer', 'quiet'],
   });
   const target = a.values.target ?? 'sim';
-  if (!/^(sim|pcsc(:.*)?)$/.test(target)) throw new CliError(`--target must be "sim" or "pcsc[:READER]", not "${target}"`);
-  for (const f of ['profile', 'fleet'] as const) {
-    if (a.values[f] && !existsSync(a.values[f])) throw new CliError(`--${f} ${a.values[f]}: no such file`);
+  if (!/^(sim|cards|pcsc(:.*)?)$/.test(target)) throw new CliError(`--target must be "sim", "pcsc", "pcsc:READER" or "cards", not "${target}"`);
+  const profiles = a.lists.profile.map((f) => path.resolve(f));
+  for (const f of [...a.lists.profile, ...(a.values.fleet ? [a.values.fleet] : [])]) {
+    if (!existsSync(f)) throw new CliError(`${a.lists.profile.includes(f) ? '--profile' : '--fleet'} ${f}: no such file`);
   }
+  if (target === 'cards' && profiles.length === 0) throw new CliError('--target cards needs a --profile for each card (its ixit.reader says where the card is)');
+  if (target !== 'cards' && profiles.length > 1) throw new CliError(`several --profile options need --target cards (each profile names its reader); --target ${target} takes one`);
   const out = path.resolve(a.values.out ?? 'reports/out');
   mkdirSync(out, { recursive: true });
   clearPreviousRun(out);
@@ -51,10 +65,10 @@ export async function run(args: string[]): Promise<number> {
   const reveal = a.flags.has('reveal-keys');
   const fleet = a.values.fleet ? loadFleet(a.values.fleet) : defaultFleet();
   const keys = fleetKeys(fleet);
-  if (a.values.profile && target !== 'sim') {
-    // A real card's ISD keys come from the environment or a key file: the scan must know them too.
+  // A real card's ISD keys come from the environment or a key file: the scan must know them too.
+  for (const file of target === 'sim' ? [] : profiles) {
     try {
-      const loaded = loadCardProfile(a.values.profile);
+      const loaded = loadCardProfile(file);
       keys.push(...profileKeys(loaded.profile.profile, resolveCardKeys(loaded)));
     } catch (e) {
       throw new CliError((e as Error).message);
@@ -66,7 +80,7 @@ export async function run(args: string[]): Promise<number> {
     TSMLAB_TARGET: target,
     TSMLAB_OUT: out,
     TSMLAB_RUN_ID: runId,
-    ...(a.values.profile ? { TSMLAB_PROFILE: path.resolve(a.values.profile) } : {}),
+    ...(profiles.length ? { TSMLAB_PROFILE: profiles.join(path.delimiter) } : {}),
     ...(a.values.fleet ? { TSMLAB_FLEET: path.resolve(a.values.fleet) } : {}),
     ...(a.flags.has('allow-destructive') ? { TSMLAB_ALLOW_DESTRUCTIVE: '1' } : {}),
     ...(reveal ? { TSMLAB_REVEAL_KEYS: '1' } : {}),
@@ -112,10 +126,10 @@ export async function run(args: string[]): Promise<number> {
     meta: {
       runId,
       target,
-      reader: target === 'sim' ? 'tsmlab simulator over WebSocket' : target !== 'pcsc' && a.values.profile ? `${target} (the card of profile ${path.basename(a.values.profile)})` : `${target} (simulated cards in vpcd readers)`,
+      reader: readerOf(target, profiles),
       revealKeys: reveal,
       profiles: [
-        ...(a.values.profile ? [{ role: 'card profile (ICS + IXIT)', path: path.resolve(a.values.profile) }] : []),
+        ...profiles.map((p) => ({ role: 'card profile (ICS + IXIT)', path: p })),
         { role: 'fleet', path: a.values.fleet ? path.resolve(a.values.fleet) : path.resolve('profiles/default-fleet.json') },
       ],
     },

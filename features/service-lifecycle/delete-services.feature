@@ -7,7 +7,7 @@ Feature: A service provider deletes one or more of its services with one request
   Background:
     Given the built-in fleet of simulated secure elements
 
-  @TP-DEL-001
+  @TP-DEL-001 @needs:card-internals
   Scenario: BankCo deletes two of its services on one phone with one request
     Given the central TSM offers BankCo a second service "bankco-wallet" on se-1 from the package of "bankco-pay"
     And BankCo's service "bankco-wallet" is "installed"
@@ -26,7 +26,7 @@ Feature: A service provider deletes one or more of its services with one request
     And BankCo's security domain keeps the keys BankCo had
     And the central TSM reports BankCo's service "bankco-wallet" as "deleted"
 
-  @TP-DEL-002
+  @TP-DEL-002 @needs:card-internals
   Scenario Outline: BankCo deletes its service on the <type> <se> reached through <mno>
     Given BankCo's service "<service>" is on <se>, an <type> reached through <mno>
     And BankCo has personalized its service "<service>" with the cardholder data "holder=ALICE"

@@ -10,7 +10,7 @@ Feature: The central TSM updates a service on a secure element
   Background:
     Given the built-in fleet of simulated secure elements
 
-  @TP-UPD-001 @REQ-GPC-11.2 @REQ-GPC-11.5 @REQ-GPC-11.11
+  @TP-UPD-001 @REQ-GPC-11.2 @REQ-GPC-11.5 @REQ-GPC-11.11 @needs:card-internals
   Scenario Outline: BankCo updates its service on the <type> <se> reached through <mno>, then personalizes the new application
     Given BankCo's service "<service>" is on <se>, an <type> reached through <mno>
     And BankCo has personalized its service "<service>" with the cardholder data "holder=ALICE"
@@ -31,7 +31,7 @@ Feature: The central TSM updates a service on a secure element
       | bankco-pay  | se-1 | eSE  | MNO-A |
       | bankco-pay2 | se-2 | UICC | MNO-B |
 
-  @TP-UPD-002 @REQ-PAT-ELIGIBILITY
+  @TP-UPD-002 @REQ-PAT-ELIGIBILITY @needs:card-internals
   Scenario: An update the card has no room for is refused with Insufficient Memory before anything is removed, and succeeds once room is made
     Given BankCo has personalized its service "bankco-pay" with the cardholder data "holder=ALICE"
     And the new version of BankCo's service "bankco-pay" needs 4000 bytes of memory
@@ -65,7 +65,7 @@ Feature: The central TSM updates a service on a secure element
     Then the request succeeds
     And the card holds the instance of "bankco-pay" in BankCo's security domain, made from the package pre-loaded under the central security domain
 
-  @TP-UPD-005 @REQ-TSM-RECOVERY @REQ-TSM-PERSIST
+  @TP-UPD-005 @REQ-TSM-RECOVERY @REQ-TSM-PERSIST @needs:card-internals
   Scenario: The central TSM stopped just before removing the application finds nothing changed when it starts again
     Given the central TSM keeps its service states in a data directory
     And BankCo has personalized its service "bankco-pay" with the cardholder data "holder=ALICE"

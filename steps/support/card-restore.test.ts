@@ -41,9 +41,25 @@ describe('putting a card back', () => {
       { kind: 'unlock', aid: BANKCO_INSTANCE, what: `application ${BANKCO_INSTANCE}` },
     ]);
     const again = await openIssuerSession((c) => channel!.transmit(c), fromHex(issuer.aid), issuer.keys);
-    expect(await applyRestore(again, plan)).toEqual([]);
+    expect(await applyRestore(again, plan, issuer.aid)).toEqual([]);
     expect(cardDifferences(baseline, cardViewOf(card.inspect()))).toEqual([]);
     expect(card.inspect().memory.nonVolatile.free).toBe(baseline.freeNonVolatile);
+  });
+
+  it('installs a deleted application again from its load file and hands it back to its security domain', async () => {
+    const { card, issuer } = se1();
+    channel = await harnessChannel(card);
+    const baseline = cardViewOf(card.inspect());
+    const session = await openIssuerSession((c) => channel!.transmit(c), fromHex(issuer.aid), issuer.keys);
+    expect((await session.transmitSecure(deleteCardContent(fromHex(BANKCO_INSTANCE)))).sw).toBe(0x9000);
+    const now = cardViewOf(card.inspect());
+    expect(cardDifferences(baseline, now)).toEqual([`application ${BANKCO_INSTANCE} is gone`]);
+    const plan = planRestore(baseline, now);
+    expect(plan).toEqual([
+      { kind: 'reinstall', aid: BANKCO_INSTANCE, what: `application ${BANKCO_INSTANCE}`, packageAid: 'F042414E4B434F2E504159', moduleAid: 'F042414E4B434F2E5041592E41', privilegesHex: '000000', associatedSd: 'F042414E4B434F2E5344' },
+    ]);
+    expect(await applyRestore(session, plan, issuer.aid)).toEqual([]);
+    expect(cardDifferences(baseline, cardViewOf(card.inspect()))).toEqual([]);
   });
 
   it('says what it cannot put back, and what the card refused', async () => {
@@ -51,12 +67,14 @@ describe('putting a card back', () => {
     channel = await harnessChannel(card);
     const baseline = cardViewOf(card.inspect());
     const session = await openIssuerSession((c) => channel!.transmit(c), fromHex(issuer.aid), issuer.keys);
-    expect((await session.transmitSecure(deleteCardContent(fromHex(BANKCO_INSTANCE)))).sw).toBe(0x9000);
+    const sd = 'F05452414E5349542E5344';
+    expect((await session.transmitSecure(deleteCardContent(fromHex(sd), { related: true }))).sw).toBe(0x9000);
     const now = cardViewOf(card.inspect());
+    expect(cardDifferences(baseline, now)).toContain(`security domain ${sd} is gone`);
+    // The application's security domain (and its keys) cannot be made again: nothing is planned for either.
+    expect(cardDifferences(baseline, now)).toContain('application F05452414E5349542E544B542E31 is gone');
     expect(planRestore(baseline, now)).toEqual([]);
-    expect(cardDifferences(baseline, now)).toEqual([`application ${BANKCO_INSTANCE} is gone`]);
-    const refused = await applyRestore(session, [{ kind: 'delete', aid: 'F0FFFFFFFF', what: 'application F0FFFFFFFF' }]);
-    expect(refused).toEqual(['DELETE of application F0FFFFFFFF answered 6A88']);
+    expect(await applyRestore(session, [{ kind: 'delete', aid: 'F0FFFFFFFF', what: 'application F0FFFFFFFF' }], issuer.aid)).toEqual(['DELETE of application F0FFFFFFFF answered 6A88']);
   });
 
   it('unlocks a locked card first, deletes a security domain the scenario added after its applications, and the deeper domains first', () => {

@@ -1,15 +1,18 @@
 /**
  * A real card is not made afresh for every scenario, so the run puts it back the way it found it: what a scenario
- * added (applications, security domains, load files) is deleted, what it locked is unlocked, a locked card is
- * unlocked — all as the issuer, through the ISD. What cannot be put back (an entry the scenario deleted) is said,
- * and the next scenario on that card is INCONCLUSIVE rather than judged on a card that is not the one described.
+ * added (applications, security domains, load files) is deleted, an application it deleted is installed again from
+ * its load file (when that has one module) and handed back to its security domain, what it locked is unlocked, a
+ * locked card is unlocked — all as the issuer, through the ISD. What cannot be put back (a security domain with its
+ * keys, an application's data) is said, and the next scenario on that card is INCONCLUSIVE rather than judged on a
+ * card that is not the one described.
  */
-import { CardLifeCycle, deleteCardContent, fromHex, setStatus, type CardView, type CardViewEntry, type CommandApdu, type OpenedSecureChannel } from '../../gp/index.ts';
+import { CardLifeCycle, deleteCardContent, fromHex, installForExtradition, installForInstall, setStatus, type CardView, type CardViewEntry, type CommandApdu, type OpenedSecureChannel } from '../../gp/index.ts';
 
 export type RestoreAction =
   | { kind: 'unlock-card' }
   | { kind: 'delete'; aid: string; what: string }
-  | { kind: 'unlock'; aid: string; what: string };
+  | { kind: 'unlock'; aid: string; what: string }
+  | { kind: 'reinstall'; aid: string; what: string; packageAid: string; moduleAid: string; privilegesHex: string; associatedSd: string };
 
 const byAid = (entries: { aid: string }[]) => new Map(entries.map((e) => [e.aid.toUpperCase(), e]));
 
@@ -37,6 +40,17 @@ export function planRestore(baseline: CardView, now: CardView): RestoreAction[] 
   for (const s of addedSds) actions.push({ kind: 'delete', aid: s.aid, what: `security domain ${s.aid}` });
   const hadPackages = byAid(baseline.packages);
   for (const p of now.packages) if (!hadPackages.has(p.aid.toUpperCase())) actions.push({ kind: 'delete', aid: p.aid, what: `load file ${p.aid}` });
+
+  const present = byAid(entries(now));
+  const packagesNow = new Map(now.packages.map((p) => [p.aid.toUpperCase(), p]));
+  for (const b of baseline.applications) {
+    if (present.has(b.aid.toUpperCase()) || !b.packageAid) continue;
+    const modules = packagesNow.get(b.packageAid.toUpperCase())?.modules ?? [];
+    const home = b.associatedSd.toUpperCase();
+    if (modules.length !== 1 || (home !== now.isd.toUpperCase() && !present.has(home))) continue;
+    const what = `application ${b.aid}`;
+    actions.push({ kind: 'reinstall', aid: b.aid, what, packageAid: b.packageAid, moduleAid: modules[0], privilegesHex: b.privilegesHex, associatedSd: b.associatedSd });
+  }
 
   for (const e of entries(now)) {
     const before = had.get(e.aid.toUpperCase()) as CardViewEntry | undefined;
@@ -70,22 +84,31 @@ export function cardDifferences(baseline: CardView, now: CardView): string[] {
   return out;
 }
 
-/** The command that carries out one restore action, sent as the issuer from the ISD. */
-export function restoreCommand(a: RestoreAction): CommandApdu {
-  if (a.kind === 'unlock-card') return setStatus('isd', CardLifeCycle.SECURED);
-  if (a.kind === 'unlock') return setStatus('application', 0x00, fromHex(a.aid));
-  return deleteCardContent(fromHex(a.aid));
+/** The commands that carry out one restore action, sent as the issuer from the ISD `isdAid`. */
+export function restoreCommands(a: RestoreAction, isdAid: string): CommandApdu[] {
+  if (a.kind === 'unlock-card') return [setStatus('isd', CardLifeCycle.SECURED)];
+  if (a.kind === 'unlock') return [setStatus('application', 0x00, fromHex(a.aid))];
+  if (a.kind === 'delete') return [deleteCardContent(fromHex(a.aid))];
+  const aid = fromHex(a.aid);
+  const install = installForInstall({ loadFileAid: fromHex(a.packageAid), moduleAid: fromHex(a.moduleAid), aid, privileges: fromHex(a.privilegesHex), makeSelectable: true });
+  return a.associatedSd.toUpperCase() === isdAid.toUpperCase() ? [install] : [install, installForExtradition({ sdAid: fromHex(a.associatedSd), aid })];
 }
+
+const VERB: Record<RestoreAction['kind'], string> = { 'unlock-card': 'SET STATUS', unlock: 'SET STATUS', delete: 'DELETE', reinstall: 'INSTALL' };
 
 /**
  * Carries out the plan in one issuer session; every refusal is collected (one failed DELETE must not leave the rest
  * undone) and returned as text.
  */
-export async function applyRestore(session: Pick<OpenedSecureChannel, 'transmitSecure'>, actions: RestoreAction[]): Promise<string[]> {
+export async function applyRestore(session: Pick<OpenedSecureChannel, 'transmitSecure'>, actions: RestoreAction[], isdAid: string): Promise<string[]> {
   const refused: string[] = [];
   for (const a of actions) {
-    const r = await session.transmitSecure(restoreCommand(a));
-    if (r.sw !== 0x9000) refused.push(`${a.kind === 'delete' ? 'DELETE' : 'SET STATUS'} of ${a.kind === 'unlock-card' ? 'the card' : a.what} answered ${r.sw.toString(16).toUpperCase().padStart(4, '0')}`);
+    for (const command of restoreCommands(a, isdAid)) {
+      const r = await session.transmitSecure(command);
+      if (r.sw === 0x9000) continue;
+      refused.push(`${VERB[a.kind]} of ${a.kind === 'unlock-card' ? 'the card' : a.what} answered ${r.sw.toString(16).toUpperCase().padStart(4, '0')}`);
+      break;
+    }
   }
   return refused;
 }

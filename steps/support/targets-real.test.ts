@@ -13,7 +13,7 @@ import { vpcdSlots } from '../../drivers/pcsc-vpcd.ts';
 import { defaultFleet } from '../../profiles/fleet.ts';
 import { loadCardProfile } from '../../profiles/index.ts';
 import { insidePrivatePcscd, SKIP_REASON } from '../../test/pcsc/namespace.ts';
-import { isRealCardTarget, profiledSe } from './targets-real.ts';
+import { isRealCardTarget, profiledSe, realCardsOf } from './targets-real.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const example = path.join(repo, 'profiles/examples/sim-scp03.json');
@@ -90,6 +90,37 @@ describe.skipIf(!insidePrivatePcscd)('a real-card run against a card another pro
     expect(trace).toContain('"80CA9F7F00"');
   }, 180_000);
 
+  it('runs every suite on the three cards of the fleet, each read through its ISD and put back after every scenario', async () => {
+    const base = JSON.parse(readFileSync(example, 'utf8')) as { profile: string; ixit: { seId?: string; reader?: string; keys: Record<string, string> } };
+    const profiles = defaultFleet().ses.map((se, n) => {
+      const p = structuredClone(base);
+      p.profile = `sim-${se.seId}`;
+      p.ixit.seId = se.seId;
+      p.ixit.reader = vpcdSlots()[n].reader;
+      for (const role of Object.keys(p.ixit.keys)) p.ixit.keys[role] = `file:${path.join(repo, 'profiles/default-fleet.json')}#/ses/${n}/card/isd/keys/${role}`;
+      const file = path.join(tmp, `${se.seId}.json`);
+      writeFileSync(file, JSON.stringify(p));
+      return file;
+    });
+    const out = path.join(tmp, 'cards');
+    const r = await tsmlab(['run', '--quiet', '--target', 'cards', ...profiles.flatMap((f) => ['--profile', f]), '--out', out]);
+    expect(r.code, r.stdout.split('\n').filter((l) => /^(FAIL|ERROR|INCONCLUSIVE)/.test(l)).join('\n') + r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(path.join(out, 'certification.json'), 'utf8')) as { scenarios: { name: string; tags: string[]; verdict: string }[] };
+    const verdicts = new Map(report.scenarios.map((s) => [s.name, s.verdict]));
+    // Routing reaches every SE; pre-personalization creates an SD and an instance that must be gone for the next scenario.
+    expect(verdicts.get("The central TSM reaches each secure element through its own operator's network")).toBe('PASS');
+    expect(report.scenarios.filter((s) => s.tags.includes('@TP-PRE-001')).map((s) => s.verdict)).toEqual(['PASS']);
+    expect(report.scenarios.filter((s) => s.tags.includes('@TP-PRE-003')).map((s) => s.verdict)).toEqual(['PASS', 'PASS']);
+    // Only what needs to look inside a card, or to make one unusable, is not applicable.
+    for (const s of report.scenarios) {
+      const expected = s.tags.includes('@needs:card-internals') || s.tags.includes('@destructive') ? 'NOT_APPLICABLE' : 'PASS';
+      expect(`${s.name}: ${s.verdict}`).toBe(`${s.name}: ${expected}`);
+    }
+    // The harness read the cards through their ISDs (GET STATUS of applications and SDs).
+    const trace = readdirSync(out).filter((f) => /^trace-\d+\.ndjson$/.test(f)).map((f) => readFileSync(path.join(out, f), 'utf8')).join('');
+    expect(trace).toMatch(/"from":"harness","to":"se","apduId":"[^"]+","hex":"84F24002/);
+  }, 600_000);
+
   it('refuses a card whose ATR is not the profile\'s, naming both ATRs', async () => {
     const wrong = JSON.parse(readFileSync(example, 'utf8')) as { ixit: { atr: { value: string }; keys: Record<string, string> } };
     const cardAtr = wrong.ixit.atr.value;
@@ -125,5 +156,30 @@ describe('which card a real-card run is', () => {
     expect(profiledSe(moved, withSeId(undefined)).seId).toBe(fleet.ses[1].seId);
     expect(profiledSe(moved, loaded).seId).toBe('se-1');
     expect(() => profiledSe(fleet, withSeId('se-9'))).toThrow(/se-9.*not an SE of the fleet/);
+  });
+
+  it('takes one card per profile with --target cards, each in its own reader, and refuses unclear runs', () => {
+    const fleet = defaultFleet();
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsmlab-cards-'));
+    const write = (name: string, change: (ixit: Record<string, unknown>) => void) => {
+      const p = JSON.parse(readFileSync(example, 'utf8')) as { ixit: Record<string, unknown> & { keys: Record<string, string> } };
+      for (const role of Object.keys(p.ixit.keys)) p.ixit.keys[role] = p.ixit.keys[role].replace('file:../', `file:${path.join(repo, 'profiles')}/`);
+      change(p.ixit);
+      writeFileSync(path.join(dir, name), JSON.stringify(p));
+      return path.join(dir, name);
+    };
+    const a = write('a.json', () => undefined);
+    const b = write('b.json', (x) => Object.assign(x, { seId: 'se-2', reader: 'Virtual PCD 00 01' }));
+    const env = (...files: string[]) => ({ TSMLAB_PROFILE: files.join(path.delimiter) });
+    expect(isRealCardTarget('cards', {})).toBe(true);
+    expect(realCardsOf(fleet, 'cards', env(a, b)).map((c) => `${c.se.seId} ${c.target}`)).toEqual(['se-1 pcsc:Virtual PCD 00 00', 'se-2 pcsc:Virtual PCD 00 01']);
+    expect(realCardsOf(fleet, 'pcsc:2', env(a)).map((c) => c.target)).toEqual(['pcsc:2']);
+    expect(() => realCardsOf(fleet, 'pcsc:2', env(a, b))).toThrow(/one reader: give one --profile, or use --target cards/);
+    expect(() => realCardsOf(fleet, 'cards', env())).toThrow(/needs a card profile/);
+    const twin = write('twin.json', (x) => Object.assign(x, { reader: 'Virtual PCD 2 00 00' }));
+    expect(() => realCardsOf(fleet, 'cards', env(a, twin))).toThrow(/a\.json and twin\.json both stand for se-1: give each card its own \/ixit\/seId/);
+    const nowhere = write('nowhere.json', (x) => Object.assign(x, { seId: 'se-3', reader: undefined }));
+    expect(() => realCardsOf(fleet, 'cards', env(nowhere))).toThrow(/nowhere\.json: \/ixit\/reader is needed with --target cards/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,10 +1,13 @@
 /**
- * `--target pcsc:READER --profile FILE`: a card this process does not hold (a physical card, or a simulated one
- * another process attached to vpcd). It stands for ONE SE of the fleet; every channel to it goes through the
+ * Real cards: cards this process does not hold (physical ones, or simulated ones another process attached to vpcd).
+ * `--target pcsc:READER --profile FILE` is one card in that reader; `--target cards --profile A --profile B ...` is one
+ * card per profile, each in the reader its profile names (`ixit.reader`). Each card stands for one SE of the fleet
+ * (`ixit.seId`, else matched by AIDs); every channel to it goes through the
  * safety guard (GuardedCard: ATR/CPLC vs profile, card cryptogram before EXTERNAL AUTHENTICATE, the failed
  * authentication budget, destructive commands). The harness reads its state as a lab does, through the ISD with the
  * profile's keys, and puts it back after every scenario the way the run found it.
  */
+import path from 'node:path';
 import type { CardChannel } from '../../drivers/index.ts';
 import { openChannel } from '../../drivers/index.ts';
 import { GuardedCard, InconclusiveError } from '../../drivers/safety.ts';
@@ -12,13 +15,18 @@ import { fromHex, openIssuerChannel, openIssuerSession, readCardView, type CardV
 import type { Fleet } from '../../profiles/fleet.ts';
 import type { SeSpec } from '../../profiles/fleet-types.ts';
 import { loadCardProfile, resolveCardKeys, type LoadedCardProfile } from '../../profiles/index.ts';
-import { applyRestore, cardDifferences, planRestore } from './card-restore.ts';
+import { applyRestore, cardDifferences, planRestore, type RestoreAction } from './card-restore.ts';
 import type { Issuer } from './lifecycle-card.ts';
 import type { CardAccess } from './targets.ts';
 
-/** A real-card run: a named reader (`pcsc:<something>`) and a card profile. Plain `pcsc` stays simulated. */
+/** A real-card run: `cards`, or a named reader (`pcsc:<something>`) with a card profile. Plain `pcsc` stays simulated. */
 export function isRealCardTarget(target: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  return /^pcsc:./.test(target) && !!env.TSMLAB_PROFILE;
+  return target === 'cards' || (/^pcsc:./.test(target) && !!env.TSMLAB_PROFILE);
+}
+
+/** The card profile files of the run: TSMLAB_PROFILE holds one path, or several joined with the path delimiter. */
+export function profileFiles(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.TSMLAB_PROFILE ?? '').split(path.delimiter).filter(Boolean);
 }
 
 let scenarioTags: string[] = [];
@@ -48,20 +56,81 @@ export function profiledSe(fleet: Fleet, loaded: LoadedCardProfile): SeSpec {
   return se;
 }
 
+/** One real card of the run: the SE it stands for, its profile and keys, and the reader it is in. */
+export interface RealCard {
+  se: SeSpec;
+  profile: LoadedCardProfile;
+  /** `pcsc:<reader>`. */
+  target: string;
+}
+
+/** Which card stands for which SE, refusing a run where that is unclear. */
+export function realCardsOf(fleet: Fleet, target: string, env: NodeJS.ProcessEnv = process.env): RealCard[] {
+  const files = profileFiles(env);
+  if (files.length === 0) throw new Error(`target ${target} is a real card: it needs a card profile (--profile FILE)`);
+  if (target !== 'cards' && files.length > 1) throw new Error(`target ${target} is one reader: give one --profile, or use --target cards with one profile per card`);
+  const cards = files.map((file) => {
+    const profile = loadCardProfile(file);
+    const reader = profile.profile.ixit.reader;
+    if (target === 'cards' && !reader) throw new Error(`${profile.source}: /ixit/reader is needed with --target cards (which reader holds this card?)`);
+    return { se: profiledSe(fleet, profile), profile, target: target === 'cards' ? `pcsc:${reader}` : target };
+  });
+  for (const [i, c] of cards.entries()) {
+    const other = cards.findIndex((d, j) => j < i && d.se.seId === c.se.seId);
+    if (other >= 0) throw new Error(`${cards[other].profile.source} and ${c.profile.source} both stand for ${c.se.seId}: give each card its own /ixit/seId`);
+  }
+  return cards;
+}
+
 export async function realCardOverPcsc(fleet: Fleet, target: string, env: NodeJS.ProcessEnv = process.env): Promise<CardAccess> {
-  const file = env.TSMLAB_PROFILE;
-  if (!file) throw new Error(`target ${target} is a real card: it needs a card profile (--profile FILE)`);
-  const profile = loadCardProfile(file);
+  const cards = new Map<string, CardParts>();
+  for (const card of realCardsOf(fleet, target, env)) cards.set(card.se.seId, await reachCard(card, env));
+  const held = () => [...cards.values()].map((c) => c.describe).join(', ');
+  const card = (seId: string) => {
+    const c = cards.get(seId);
+    if (!c) throw new Error(`SE ${seId} is not reachable in this run: the cards of this run are ${held()}`);
+    return c;
+  };
+  return {
+    target,
+    cards: new Map(),
+    realCard: held(),
+    channel: async (seId) => card(seId).open('mno'),
+    view: async (seId) => card(seId).view(),
+    harnessChannel: async (seId) => card(seId).open('harness'),
+    issuer: (seId) => card(seId).issuer,
+    restore: async () => {
+      for (const c of cards.values()) await c.restore();
+    },
+    close: async () => undefined,
+  };
+}
+
+interface CardParts {
+  describe: string;
+  issuer: Issuer;
+  open(from: 'mno' | 'harness'): Promise<CardChannel>;
+  view(): Promise<CardView>;
+  restore(): Promise<void>;
+}
+
+/** Checks one card (sample, and that it is as the run found it) and gives the ways to reach it. */
+async function reachCard({ se, profile, target }: RealCard, env: NodeJS.ProcessEnv): Promise<CardParts> {
   const keys = resolveCardKeys(profile, env);
-  const se = profiledSe(fleet, profile);
   const destructive = {
     scenarioTags,
     sacrificial: profile.profile.ixit.sacrificial === true,
     allowDestructive: env.TSMLAB_ALLOW_DESTRUCTIVE === '1',
   };
-
   const issuer: Issuer = { aid: profile.profile.ixit.isdAid.toUpperCase(), keys };
+  const key = `${target} ${profile.profile.profile}`;
+  let touched = false;
   const open = async (from: 'mno' | 'harness'): Promise<CardChannel> => {
+    if (!touched) {
+      const left = unrestored.get(key);
+      if (left) throw new InconclusiveError(`the card in ${target} is not as the run found it, so no scenario can be judged on it: ${left}`);
+      touched = true;
+    }
     const inner = await openChannel(target, { trace: { from, corr: { seId: se.seId } }, timeoutMs: 10_000 });
     try {
       return await GuardedCard.open(inner, { profile, keys, destructive, timeoutMs: 10_000 });
@@ -81,39 +150,24 @@ export async function realCardOverPcsc(fleet: Fleet, target: string, env: NodeJS
   const view = () =>
     withHarness((c) => readCardView((x) => c.transmit(x), { aid: fromHex(issuer.aid), open: (t) => openIssuerChannel(t, fromHex(issuer.aid), keys) }));
 
-  // Check the sample before the scenario does anything: a wrong card (SafetyError) or a spent budget
-  // (InconclusiveError) fails the scenario's first step with that message, not some later SP API answer.
-  await (await open('mno')).close();
-  const key = `${target} ${profile.profile.profile}`;
-  const left = unrestored.get(key);
-  if (left) throw new InconclusiveError(`the card in ${target} is not as the run found it, so no scenario can be judged on it: ${left}`);
-  if (!baselines.has(key)) baselines.set(key, await view());
-
-  const reachable = (seId: string) => {
-    if (seId !== se.seId) throw new Error(`SE ${seId} is not reachable in this run: ${target} holds ${se.seId} only (profile "${profile.profile.profile}")`);
-  };
+  // The first scenario checks the sample (a wrong card, SafetyError, or a spent budget, InconclusiveError, fails its
+  // first step) and records how the card looks. Later scenarios check it on every channel they open, and a card they
+  // never reached needs no putting back.
+  if (!baselines.has(key)) {
+    await (await open('mno')).close();
+    baselines.set(key, await view());
+    touched = false;
+  }
+  const apply = (actions: RestoreAction[]) =>
+    withHarness(async (c) => applyRestore(await openIssuerSession((x) => c.transmit(x), fromHex(issuer.aid), keys), actions, issuer.aid));
   return {
-    target,
-    cards: new Map(),
-    realCard: `${se.seId} is the card in ${target} (profile "${profile.profile.profile}")`,
-    channel: async (seId) => {
-      reachable(seId);
-      return open('mno');
+    describe: `${se.seId} in ${target} (profile "${profile.profile.profile}")`,
+    issuer,
+    open,
+    view,
+    restore: async () => {
+      if (touched) await restoreCard(key, baselines.get(key)!, view, apply);
     },
-    view: async (seId) => {
-      reachable(seId);
-      return view();
-    },
-    harnessChannel: async (seId) => {
-      reachable(seId);
-      return open('harness');
-    },
-    issuer: (seId) => {
-      reachable(seId);
-      return issuer;
-    },
-    restore: () => restoreCard(key, baselines.get(key)!, view, (actions) => withHarness(async (c) => applyRestore(await openIssuerSession((x) => c.transmit(x), fromHex(issuer.aid), keys), actions))),
-    close: async () => undefined,
   };
 }
 
@@ -122,16 +176,12 @@ const baselines = new Map<string, CardView>();
 /** What could not be put back on a card: its next scenarios are INCONCLUSIVE. */
 const unrestored = new Map<string, string>();
 
-async function restoreCard(
-  key: string,
-  baseline: CardView,
-  view: () => Promise<CardView>,
-  apply: (actions: ReturnType<typeof planRestore>) => Promise<string[]>,
-): Promise<void> {
+async function restoreCard(key: string, baseline: CardView, view: () => Promise<CardView>, apply: (actions: RestoreAction[]) => Promise<string[]>): Promise<void> {
   try {
-    const actions = planRestore(baseline, await view());
+    const now = await view();
+    const actions = planRestore(baseline, now);
     const refused = actions.length ? await apply(actions) : [];
-    const left = actions.length ? cardDifferences(baseline, await view()) : [];
+    const left = cardDifferences(baseline, actions.length ? await view() : now);
     if (refused.length || left.length) unrestored.set(key, [...refused, ...left].join('; '));
   } catch (e) {
     unrestored.set(key, `putting the card back failed: ${(e as Error).message}`);

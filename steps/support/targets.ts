@@ -33,7 +33,7 @@ export interface CardAccess {
 
 export async function openCardAccess(target: string, fleet: Fleet): Promise<CardAccess> {
   if (target === 'sim') return simulatorOverWebSocket(fleet);
-  if (target.startsWith('pcsc')) {
+  if (target.startsWith('pcsc') || target === 'cards') {
     const real = await import('./targets-real.ts');
     if (real.isRealCardTarget(target)) return real.realCardOverPcsc(fleet, target);
     const { simulatorOverPcsc } = await import('./targets-pcsc.ts');
