@@ -2,9 +2,9 @@
  * SCP02 card side (GPCS 2.3.1 Appendix E, explicit initiation, three keys) for the simulator.
  * Never throws on card input: every failure is a status word, as a card would answer.
  */
-import { randomBytes } from 'node:crypto';
 import type { CommandApdu, ResponseApdu } from './apdu.ts';
 import { concat, equalBytes, uint, unpad80 } from './bytes.ts';
+import { type CardKeySet, CardSecureChannelBase, type CardSecureChannelOptions, CardSecureChannelSw, type CardUnwrapResult, statusOnly } from './card-secure-channel.ts';
 import { tdesCbcDecrypt } from './des.ts';
 import {
   type DesKeySet,
@@ -27,41 +27,14 @@ import { SCP02_LEVELS, SCP02_SUPPORTED_I } from './scp02.ts';
 import { SecurityLevel, type SessionKeys } from './secure-channel.ts';
 
 /** Status words the card side answers with. */
-export const Scp02Sw = {
-  OK: 0x9000,
-  WRONG_LENGTH: 0x6700,
-  AUTH_FAILED: 0x6300,
-  SECURITY_NOT_SATISFIED: 0x6982,
-  CONDITIONS_NOT_SATISFIED: 0x6985,
-  WRONG_P1P2: 0x6a86,
-  REFERENCED_DATA_NOT_FOUND: 0x6a88,
-  CLA_NOT_SUPPORTED: 0x6e00,
-} as const;
+export const Scp02Sw = { ...CardSecureChannelSw, CLA_NOT_SUPPORTED: 0x6e00 } as const;
 
-/** One SCP02 key set of a security domain as the card keeps it. */
-export interface Scp02CardKeySet {
-  kvn: number;
-  keys: DesKeySet;
-  /** Current Secure Channel Sequence Counter of this key set (0..65535). */
-  sequenceCounter: number;
-}
+/** One SCP02 key set of a security domain as the card keeps it; its counter is 0..65535. */
+export type Scp02CardKeySet = CardKeySet<DesKeySet>;
 
-export interface Scp02CardOptions {
-  /** The key set with this KVN; for KVN 0 the first available one (E.5.1.3). */
-  findKeySet(kvn: number): Scp02CardKeySet | undefined;
-  /** Key diversification data returned in INITIALIZE UPDATE (10 bytes). */
-  kdd: Uint8Array;
-  /** AID of the security domain (input of the pseudo-random card challenge when i has bit '40'). */
-  aid: Uint8Array;
-  /** i parameter (default '15'). */
-  i?: number;
-  /** Random source for card challenges (default node:crypto). */
-  random?: (length: number) => Uint8Array;
-  /** The counter of `kvn` is now `value`: persist it (E.1.2: incremented on the first verified C-MAC). */
-  onSequenceCounter?(kvn: number, value: number): void;
-}
+export type Scp02CardOptions = CardSecureChannelOptions<Scp02CardKeySet>;
 
-export type Scp02UnwrapResult = { ok: true; command: CommandApdu } | { ok: false; sw: number };
+export type Scp02UnwrapResult = CardUnwrapResult;
 
 interface Pending {
   keySet: Scp02CardKeySet;
@@ -81,109 +54,64 @@ interface Session {
   rmacCommand?: Uint8Array;
 }
 
-export class Scp02Card {
+export class Scp02Card extends CardSecureChannelBase<Scp02CardKeySet, Pending, Session> {
   readonly scp = '02' as const;
-  readonly i: number;
-  private readonly opts: Scp02CardOptions;
-  private pending?: Pending;
-  private session?: Session;
-  /** Set when a security error aborted the session: E.1.6 rejects further commands until a new session or selection. */
-  private aborted = false;
 
   constructor(opts: Scp02CardOptions) {
-    this.opts = opts;
-    this.i = opts.i ?? 0x15;
-    if (!SCP02_SUPPORTED_I.includes(this.i)) throw new RangeError(`SCP02 card: i=${this.i.toString(16)} not supported`);
-    if (opts.kdd.length !== 10) throw new RangeError(`SCP02 card: key diversification data must be 10 bytes, got ${opts.kdd.length}`);
+    const i = opts.i ?? 0x15;
+    if (!SCP02_SUPPORTED_I.includes(i)) throw new RangeError(`SCP02 card: i=${i.toString(16)} not supported`);
+    super('SCP02', opts, i, 8);
   }
 
-  get isOpen(): boolean {
-    return this.session !== undefined;
-  }
-
-  /** Current security level, or undefined when no session is open. */
-  get level(): number | undefined {
-    return this.session?.level;
-  }
-
-  /** KVN of the open session. */
-  get kvn(): number | undefined {
-    return this.session?.kvn;
-  }
-
-  get sessionKeys(): Required<SessionKeys> | undefined {
-    return this.session?.keys;
-  }
-
-  /** Ends the session (new selection, reset, power off, logical channel closed). */
-  reset(): void {
-    this.pending = undefined;
-    this.session = undefined;
-    this.aborted = false;
-  }
-
-  /** INITIALIZE UPDATE (E.5.1). Any earlier session ends here. */
-  handleInitializeUpdate(command: CommandApdu): ResponseApdu {
-    this.reset();
-    const data = command.data ?? new Uint8Array(0);
-    if (command.p2 !== 0x00) return sw(Scp02Sw.WRONG_P1P2);
-    if (data.length !== 8) return sw(Scp02Sw.WRONG_LENGTH);
-    const keySet = this.opts.findKeySet(command.p1);
-    if (!keySet) return sw(Scp02Sw.REFERENCED_DATA_NOT_FOUND);
+  /** INITIALIZE UPDATE (E.5.1) after the common checks. */
+  protected initialize(keySet: Scp02CardKeySet, hostChallenge: Uint8Array): ResponseApdu {
     // The counter never wraps (E.1.2); a spent key set cannot open sessions any more.
-    if (keySet.sequenceCounter >= 0xffff) return sw(Scp02Sw.CONDITIONS_NOT_SATISFIED);
+    if (keySet.sequenceCounter >= 0xffff) return statusOnly(Scp02Sw.CONDITIONS_NOT_SATISFIED);
     const counter = uint(keySet.sequenceCounter, 2);
     const keys = scp02SessionKeys(keySet.keys, counter);
     const cardChallenge =
-      this.i & Scp02Option.PSEUDO_RANDOM_CHALLENGE
-        ? scp02PseudoRandomChallenge(keys.smac, this.opts.aid)
-        : (this.opts.random ?? defaultRandom)(6);
-    const cryptogram = scp02CardCryptogram(keys.senc, data, counter, cardChallenge);
-    this.pending = { keySet, keys, counter, hostChallenge: data.slice(), cardChallenge };
+      this.i & Scp02Option.PSEUDO_RANDOM_CHALLENGE ? scp02PseudoRandomChallenge(keys.smac, this.opts.aid) : this.random(6);
+    const cryptogram = scp02CardCryptogram(keys.senc, hostChallenge, counter, cardChallenge);
+    this.pending = { keySet, keys, counter, hostChallenge: hostChallenge.slice(), cardChallenge };
     return {
       data: concat(this.opts.kdd, Uint8Array.of(keySet.kvn, 0x02), counter, cardChallenge, cryptogram),
       sw: Scp02Sw.OK,
     };
   }
 
-  /** EXTERNAL AUTHENTICATE (E.5.2) as received on the wire (CLA with the secure messaging bit, cryptogram ‖ C-MAC). */
-  handleExternalAuthenticate(command: CommandApdu): ResponseApdu {
-    const pending = this.pending;
-    this.pending = undefined;
-    if (!pending) return sw(Scp02Sw.CONDITIONS_NOT_SATISFIED);
-    const data = command.data ?? new Uint8Array(0);
-    if (data.length !== 16) return sw(Scp02Sw.WRONG_LENGTH);
-    if (command.p2 !== 0x00 || !this.levelAllowed(command.p1)) return sw(Scp02Sw.WRONG_P1P2);
-    if (!(command.cla & SCP02_SM_BIT)) return sw(Scp02Sw.SECURITY_NOT_SATISFIED);
-    const hostCryptogram = data.subarray(0, 8);
-    const expected = scp02HostCryptogram(pending.keys.senc, pending.counter, pending.cardChallenge, pending.hostChallenge);
-    if (!equalBytes(expected, hostCryptogram)) return sw(Scp02Sw.AUTH_FAILED);
-    const mac = data.slice(8);
-    const input = scp02MacInput(command.cla, command.ins, command.p1, command.p2, hostCryptogram, this.modified());
-    if (!equalBytes(scp02Mac(pending.keys.smac, input, new Uint8Array(8)), mac)) return sw(Scp02Sw.SECURITY_NOT_SATISFIED);
-    const next = pending.keySet.sequenceCounter + 1;
-    this.opts.onSequenceCounter?.(pending.keySet.kvn, next);
-    this.session = { kvn: pending.keySet.kvn, level: command.p1, keys: pending.keys, cmac: mac, ricv: mac };
-    return sw(Scp02Sw.OK);
+  protected expectedHostCryptogram(pending: Pending): Uint8Array {
+    return scp02HostCryptogram(pending.keys.senc, pending.counter, pending.cardChallenge, pending.hostChallenge);
   }
 
-  /**
-   * Checks and strips the secure messaging of a command (C-DECRYPTION, then C-MAC) per the current level.
-   * Commands outside a session pass through unless they claim secure messaging.
-   */
-  unwrapCommand(command: CommandApdu): Scp02UnwrapResult {
-    if (this.aborted) return { ok: false, sw: Scp02Sw.SECURITY_NOT_SATISFIED };
-    const s = this.session;
-    const claimsSm = (command.cla & SCP02_SM_BIT) !== 0 && scp02BasicChannelCla(command.cla);
-    if (!s) return claimsSm ? { ok: false, sw: Scp02Sw.SECURITY_NOT_SATISFIED } : { ok: true, command };
+  /** E.5.2: the C-MAC of EXTERNAL AUTHENTICATE (ICV zero) opens the session and counts the key set's counter up. */
+  protected authenticate(pending: Pending, command: CommandApdu, hostCryptogram: Uint8Array, received: Uint8Array): Session | undefined {
+    const mac = received.slice();
+    const input = scp02MacInput(command.cla, command.ins, command.p1, command.p2, hostCryptogram, this.modified());
+    if (!equalBytes(scp02Mac(pending.keys.smac, input, new Uint8Array(8)), mac)) return undefined;
+    const next = pending.keySet.sequenceCounter + 1;
+    this.opts.onSequenceCounter?.(pending.keySet.kvn, next);
+    return { kvn: pending.keySet.kvn, level: command.p1, keys: pending.keys, cmac: mac, ricv: mac };
+  }
+
+  /** EXTERNAL AUTHENTICATE only needs the secure messaging bit; a further-channel session fails at its first command. */
+  protected override authenticationClaSecured(cla: number): boolean {
+    return (cla & SCP02_SM_BIT) !== 0;
+  }
+
+  protected claimsSecureMessaging(cla: number): boolean {
+    return (cla & SCP02_SM_BIT) !== 0 && scp02BasicChannelCla(cla);
+  }
+
+  /** C-DECRYPTION, then C-MAC (E.4.3, E.4.4); with R-MAC the clear command is kept for the response's MAC. */
+  protected unwrapInSession(s: Session, command: CommandApdu): Scp02UnwrapResult {
     if (!scp02BasicChannelCla(command.cla)) return this.abort(Scp02Sw.CLA_NOT_SUPPORTED);
     let clear: CommandApdu = command;
-    if (claimsSm) {
+    if (this.claimsSecureMessaging(command.cla)) {
       const verified = this.verify(s, command);
-      if (!verified) return this.abort(Scp02Sw.SECURITY_NOT_SATISFIED);
+      if (!verified) return this.abort();
       clear = verified;
     } else if (s.level & SecurityLevel.CMAC) {
-      return this.abort(Scp02Sw.SECURITY_NOT_SATISFIED);
+      return this.abort();
     }
     if (s.level & SecurityLevel.RMAC) {
       s.rmacCommand = scp02RmacCommandPart(clear.cla, clear.ins, clear.p1, clear.p2, clear.data ?? new Uint8Array(0));
@@ -208,7 +136,7 @@ export class Scp02Card {
     return scp02DecryptSensitive(this.session.keys.sdek, data);
   }
 
-  private levelAllowed(level: number): boolean {
+  protected levelAllowed(level: number): boolean {
     if (!SCP02_LEVELS.includes(level)) return false;
     return !(level & SecurityLevel.RMAC) || (this.i & Scp02Option.RMAC_SUPPORT) !== 0;
   }
@@ -237,18 +165,4 @@ export class Scp02Card {
     if (command.le !== undefined) clear.le = command.le;
     return clear;
   }
-
-  private abort(status: number): Scp02UnwrapResult {
-    this.session = undefined;
-    this.aborted = true;
-    return { ok: false, sw: status };
-  }
-}
-
-function sw(status: number): ResponseApdu {
-  return { data: new Uint8Array(0), sw: status };
-}
-
-function defaultRandom(length: number): Uint8Array {
-  return new Uint8Array(randomBytes(length));
 }
