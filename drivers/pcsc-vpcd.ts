@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CardEndpoint } from '../simulator/endpoint.ts';
 import { attachVpcd, VPCD_DEFAULT_PORT, type VpcdAttachment } from '../simulator/vpcd.ts';
+import { processAlive } from '../trace/index.ts';
 import { DriverError } from './channel.ts';
 import { PcscContext } from './pcsc-context.ts';
 
@@ -127,15 +128,6 @@ function lockFile(port: number): string {
   return path.join(dir, `tsmlab-vpcd-${port}.lock`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function tryLock(slot: VpcdSlot): HeldSlot | undefined {
   const file = lockFile(slot.port);
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -165,7 +157,7 @@ function tryLock(slot: VpcdSlot): HeldSlot | undefined {
       } catch {
         continue;
       }
-      if (Number.isInteger(owner) && owner > 0 && alive(owner)) return undefined;
+      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) return undefined;
       try {
         unlinkSync(file);
       } catch {

@@ -1,3 +1,4 @@
 export * from './events.ts';
 export * from './bus.ts';
 export * from './ndjson.ts';
+export * from './process-alive.ts';

@@ -7,6 +7,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from '../trace/index.ts';
 import type { CallRecord } from './idempotency.ts';
 import type { SeLockRecord, ServiceRecord } from './registry.ts';
 import type { SagaRecord } from './saga-recovery.ts';
@@ -118,7 +119,7 @@ export class FileStore implements TsmStore {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const holder = Number(readFileSync(this.lock, 'utf8').trim());
-        if (holder && holder !== process.pid && alive(holder)) {
+        if (holder && holder !== process.pid && processAlive(holder)) {
           throw new StoreError(`${this.dir} is in use by another central TSM (pid ${holder})`);
         }
         // A lock left by a process that is gone: take it over.
@@ -126,14 +127,5 @@ export class FileStore implements TsmStore {
       }
     }
     throw new StoreError(`${this.dir}: cannot take the lock ${LOCK_FILE}`);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
