@@ -199,26 +199,26 @@ export function decodeApplicationList(data: Uint8Array): ApplicationTemplate[] {
 
 // ---- CPLC ('9F7F') -------------------------------------------------------------------------------------------
 
-/** The 18 CPLC fields in order, with their sizes (42 bytes in all). */
-export const CPLC_LAYOUT: ReadonlyArray<readonly [name: string, size: number]> = [
-  ['icFabricator', 2],
-  ['icType', 2],
-  ['operatingSystemId', 2],
-  ['operatingSystemReleaseDate', 2],
-  ['operatingSystemReleaseLevel', 2],
-  ['icFabricationDate', 2],
-  ['icSerialNumber', 4],
-  ['icBatchIdentifier', 2],
-  ['icModuleFabricator', 2],
-  ['icModulePackagingDate', 2],
-  ['iccManufacturer', 2],
-  ['icEmbeddingDate', 2],
-  ['icPrePersonalizer', 2],
-  ['icPrePersonalizationEquipmentDate', 2],
-  ['icPrePersonalizationEquipmentId', 4],
-  ['icPersonalizer', 2],
-  ['icPersonalizationDate', 2],
-  ['icPersonalizationEquipmentId', 4],
+/** The 18 CPLC fields in order: name, size (42 bytes in all) and the label people read (reports, the viewer). */
+export const CPLC_LAYOUT: ReadonlyArray<readonly [name: string, size: number, label: string]> = [
+  ['icFabricator', 2, 'IC fabricator'],
+  ['icType', 2, 'IC type'],
+  ['operatingSystemId', 2, 'Operating system identifier'],
+  ['operatingSystemReleaseDate', 2, 'Operating system release date'],
+  ['operatingSystemReleaseLevel', 2, 'Operating system release level'],
+  ['icFabricationDate', 2, 'IC fabrication date'],
+  ['icSerialNumber', 4, 'IC serial number'],
+  ['icBatchIdentifier', 2, 'IC batch identifier'],
+  ['icModuleFabricator', 2, 'IC module fabricator'],
+  ['icModulePackagingDate', 2, 'IC module packaging date'],
+  ['iccManufacturer', 2, 'ICC manufacturer'],
+  ['icEmbeddingDate', 2, 'IC embedding date'],
+  ['icPrePersonalizer', 2, 'IC pre-personalizer'],
+  ['icPrePersonalizationEquipmentDate', 2, 'IC pre-personalization equipment date'],
+  ['icPrePersonalizationEquipmentId', 4, 'IC pre-personalization equipment identifier'],
+  ['icPersonalizer', 2, 'IC personalizer'],
+  ['icPersonalizationDate', 2, 'IC personalization date'],
+  ['icPersonalizationEquipmentId', 4, 'IC personalization equipment identifier'],
 ];
 
 const CPLC_DATES = new Set(['operatingSystemReleaseDate', 'icFabricationDate', 'icModulePackagingDate', 'icEmbeddingDate', 'icPrePersonalizationEquipmentDate', 'icPersonalizationDate']);
@@ -227,6 +227,7 @@ export const CPLC_SIZE = 42;
 
 export interface CplcField {
   name: string;
+  label: string;
   offset: number;
   value: Uint8Array;
   hex: string;
@@ -253,9 +254,9 @@ export function decodeCplc(data: Uint8Array): CplcField[] {
   }
   if (v.length < CPLC_SIZE) throw new RegistryDataError(`CPLC of ${v.length} bytes, expected ${CPLC_SIZE}`);
   let off = 0;
-  return CPLC_LAYOUT.map(([name, size]) => {
+  return CPLC_LAYOUT.map(([name, size, label]) => {
     const value = v.slice(off, off + size);
-    const f: CplcField = { name, offset: off, value, hex: toHex(value) };
+    const f: CplcField = { name, label, offset: off, value, hex: toHex(value) };
     const date = CPLC_DATES.has(name) ? decodeCplcDate(value) : undefined;
     if (date) f.date = date;
     off += size;

@@ -1,5 +1,5 @@
 /** GP data objects the viewer and the reports explain: life cycles, privileges, registry entries (E3), CPLC. */
-import { findTlv, parseTlv, type Tlv } from '../../gp/index.ts';
+import { CPLC_SIZE, decodeCplc as decodeCplcFields, findTlv, parseTlv, type Tlv } from '../../gp/index.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 
@@ -104,54 +104,27 @@ export function decodeRegistry(data: Uint8Array, p1: number): RegistryEntry[] {
 }
 
 export interface CplcField {
+  /** The field's label in gp's CPLC layout ('IC fabricator', …). */
   name: string;
   hex: string;
   /** Human reading for dates ('YDDD': last digit of the year, day of the year). */
   note?: string;
 }
 
-const CPLC_LAYOUT: [string, number][] = [
-  ['IC fabricator', 2],
-  ['IC type', 2],
-  ['Operating system identifier', 2],
-  ['Operating system release date', 2],
-  ['Operating system release level', 2],
-  ['IC fabrication date', 2],
-  ['IC serial number', 4],
-  ['IC batch identifier', 2],
-  ['IC module fabricator', 2],
-  ['IC module packaging date', 2],
-  ['ICC manufacturer', 2],
-  ['IC embedding date', 2],
-  ['IC pre-personalizer', 2],
-  ['IC pre-personalization equipment date', 2],
-  ['IC pre-personalization equipment identifier', 4],
-  ['IC personalizer', 2],
-  ['IC personalization date', 2],
-  ['IC personalization equipment identifier', 4],
-];
-
-export const CPLC_LENGTH = 42;
-
-/** CPLC data (GET DATA '9F7F'): accepts the bare 42 bytes or the '9F7F' TLV around them. */
+/**
+ * CPLC data (GET DATA '9F7F') split by gp's layout: accepts the bare 42 bytes or the '9F7F' TLV around them.
+ * The wrapper and the length are checked here so the viewer keeps its own messages for malformed data.
+ */
 export function decodeCplc(data: Uint8Array): CplcField[] {
   let v = data;
   if (v.length >= 3 && v[0] === 0x9f && v[1] === 0x7f) {
     const t = parseTlv(v)[0] as Tlv;
     v = t.value;
   }
-  if (v.length < CPLC_LENGTH) throw new RangeError(`CPLC is ${CPLC_LENGTH} bytes, got ${v.length}`);
-  const out: CplcField[] = [];
-  let o = 0;
-  for (const [name, len] of CPLC_LAYOUT) {
-    const field = v.subarray(o, o + len);
-    o += len;
-    const f: CplcField = { name, hex: hex(field) };
-    if (name.endsWith('date')) {
-      const digits = f.hex;
-      if (/^\d{4}$/.test(digits) && +digits.slice(1) >= 1 && +digits.slice(1) <= 366) f.note = `year ending in ${digits[0]}, day ${+digits.slice(1)}`;
-    }
-    out.push(f);
-  }
-  return out;
+  if (v.length < CPLC_SIZE) throw new RangeError(`CPLC is ${CPLC_SIZE} bytes, got ${v.length}`);
+  return decodeCplcFields(v).map((f) => {
+    const out: CplcField = { name: f.label, hex: f.hex };
+    if (f.date) out.note = `year ending in ${f.date.yearDigit}, day ${f.date.dayOfYear}`;
+    return out;
+  });
 }
