@@ -10,7 +10,7 @@ import { createSimulatedSe, DEFAULT_CENTRAL_SD_AID, defaultSeSpec } from '../sim
 import { insertCard, insidePrivatePcscd, SKIP_REASON, vpcdReaderName, type InsertedCard } from '../test/pcsc/namespace.ts';
 import { T0Card } from '../test/pcsc/t0-card.ts';
 import { DriverError } from './channel.ts';
-import { newSimulatedSe, runChannelConformance } from './conformance.ts';
+import { type ChannelFixture, newSimulatedSe, runChannelConformance } from './conformance.ts';
 import { openChannel } from './open.ts';
 import { listReaders, PcscChannel, PcscContext, type ReaderEvent } from './pcsc.ts';
 import { insertIntoVpcd, vpcdSlots } from './pcsc-vpcd.ts';
@@ -26,6 +26,21 @@ function newCard(seId = 'se-pcsc'): CardEndpoint {
   return newSimulatedSe(seId).se;
 }
 
+/** The conformance fixture: `se` inserted into a vpcd reader and opened through pcscd. */
+async function openInVpcd(se: CardEndpoint): Promise<ChannelFixture> {
+  const inserted = await insertCard(se);
+  const channel = await PcscChannel.open(inserted.reader);
+  return {
+    channel,
+    se,
+    isdAid: ISD,
+    dispose: async () => {
+      await channel.close();
+      await inserted.remove();
+    },
+  };
+}
+
 async function kindOf(p: Promise<unknown>): Promise<string> {
   const e = await p.then(
     () => 'resolved',
@@ -36,35 +51,8 @@ async function kindOf(p: Promise<unknown>): Promise<string> {
 }
 
 describe.skipIf(!insidePrivatePcscd)('PC/SC driver through pcscd and vpcd', () => {
-  runChannelConformance('PC/SC (vpcd)', async () => {
-    const se = newCard();
-    const inserted = await insertCard(se);
-    const channel = await PcscChannel.open(inserted.reader);
-    return {
-      channel,
-      se,
-      isdAid: ISD,
-      dispose: async () => {
-        await channel.close();
-        await inserted.remove();
-      },
-    };
-  });
-
-  runChannelConformance('PC/SC (vpcd, card speaking T=0 status words)', async () => {
-    const se = new T0Card(newCard());
-    const inserted = await insertCard(se);
-    const channel = await PcscChannel.open(inserted.reader);
-    return {
-      channel,
-      se,
-      isdAid: ISD,
-      dispose: async () => {
-        await channel.close();
-        await inserted.remove();
-      },
-    };
-  });
+  runChannelConformance('PC/SC (vpcd)', () => openInVpcd(newCard()));
+  runChannelConformance('PC/SC (vpcd, card speaking T=0 status words)', () => openInVpcd(new T0Card(newCard())));
 
   describe('readers, selection, events, removal', () => {
     const cleanup: (() => Promise<void>)[] = [];
