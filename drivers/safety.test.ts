@@ -33,9 +33,15 @@ const KVN = 0x20;
 
 /** A simulated SCP02 card (i=55) that locks itself after `limit` failed EXTERNAL AUTHENTICATEs; logs INS bytes it receives. */
 function scp02Card(limit = 5, cplc: Record<string, string> = {}): { se: SimulatedSe; seen: string[] } {
-  const se = createSimulatedSe(
-    defaultSeSpec({ seId: 'se-safety', isdKeys: defaultKeySet({ scp: '02', key: RIGHT, kvn: KVN, i: '55' }), authFailureLimit: limit, cplc }),
+  return logged(
+    createSimulatedSe(
+      defaultSeSpec({ seId: 'se-safety', isdKeys: defaultKeySet({ scp: '02', key: RIGHT, kvn: KVN, i: '55' }), authFailureLimit: limit, cplc }),
+    ),
   );
+}
+
+/** The SE with CLA INS of every command it receives appended to `seen`: what reached the card. */
+function logged(se: SimulatedSe): { se: SimulatedSe; seen: string[] } {
   const seen: string[] = [];
   const process = se.process.bind(se);
   se.process = (c: Uint8Array) => {
@@ -228,14 +234,7 @@ describe('destructive operations', () => {
 describe('with gp openSecureChannel (SCP03) through the guard', () => {
   const SCP03_KVN = 0x30;
   function scp03Card(limit = 5): { se: SimulatedSe; seen: string[] } {
-    const se = createSimulatedSe(defaultSeSpec({ seId: 'se-scp03', isdKeys: defaultKeySet({ scp: '03', key: RIGHT, kvn: SCP03_KVN }), authFailureLimit: limit }));
-    const seen: string[] = [];
-    const process = se.process.bind(se);
-    se.process = (c: Uint8Array) => {
-      seen.push(toHex(c.subarray(0, 2)));
-      return process(c);
-    };
-    return { se, seen };
+    return logged(createSimulatedSe(defaultSeSpec({ seId: 'se-scp03', isdKeys: defaultKeySet({ scp: '03', key: RIGHT, kvn: SCP03_KVN }), authFailureLimit: limit })));
   }
   const scp03Profile = (keys: 'env' | 'none' = 'env') =>
     parseCardProfile(
