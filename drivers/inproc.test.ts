@@ -27,6 +27,35 @@ describe('InProcessChannel', () => {
     expect(seen).toBe(0);
   });
 
+  it('never answers in the same tick: the card sees the command on a later turn of the event loop', async () => {
+    const se = card('se-1');
+    let seen = 0;
+    const process = se.process.bind(se);
+    se.process = (c) => (seen++, process(c));
+    const ch = new InProcessChannel(se);
+    let settled = false;
+    const answer = ch.transmit(fromHex('80CA9F7F00')).then(() => (settled = true));
+    expect(seen).toBe(0);
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(settled).toBe(false);
+    await answer;
+    expect(seen).toBe(1);
+  });
+
+  it('an exchange aborted before its turn never reaches the card', async () => {
+    const se = card('se-1');
+    let seen = 0;
+    const process = se.process.bind(se);
+    se.process = (c) => (seen++, process(c));
+    const ch = new InProcessChannel(se);
+    const abort = new AbortController();
+    const pending = ch.transmit(fromHex('80CA9F7F00'), { signal: abort.signal }).catch((x: unknown) => x);
+    abort.abort();
+    expect(await pending).toBeInstanceOf(DriverError);
+    await new Promise((r) => setImmediate(r));
+    expect(seen).toBe(0);
+  });
+
   it('is what openChannel("inproc:<seId>") gives, and names a missing SE', async () => {
     const a = card('se-a');
     const b = card('se-b');
