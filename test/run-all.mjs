@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `npm test`: type-check, unit tests (vitest), feature suites (cucumber-js) on the simulator, then the PC/SC
-// path through a private pcscd. Ends with one line "N passed, N failed" adding up every runner's counts.
+// `npm test`: its own set-up (Debian packages, the pcsclite module), type-check, unit tests (vitest), feature
+// suites (cucumber-js) on the simulator, then the PC/SC path through a private pcscd. Ends with one line
+// "N passed, N failed" adding up every runner's counts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { ensurePcsclite, ensureSystemPackages } from './prerequisites.mjs';
 
 const out = 'reports/out';
 mkdirSync(out, { recursive: true });
@@ -33,6 +35,28 @@ function readJson(file) {
 
 const only = process.argv.slice(2);
 const want = (n) => only.length === 0 || only.includes(n);
+
+// A fresh clone where only `npm test` was typed: the npm packages first (this file itself needs none of them).
+if (!existsSync('node_modules/.package-lock.json')) {
+  console.log('npm test: no node_modules yet: installing the npm packages with npm ci');
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.log('npm test: npm ci failed (see above)\n\n0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+// Before any tier that needs them (the unit tier holds the pcapng and browser tests): a missing package fails the
+// run with the command to install it; it is never a silently skipped tier.
+if (want('unit') || want('pcsc')) {
+  console.log('\n== set-up: Debian packages of the PC/SC, pcapng and browser tiers; the pcsclite module');
+  const problems = ensureSystemPackages();
+  if (problems.length === 0) problems.push(...ensurePcsclite());
+  for (const p of problems) console.log(`npm test: ${p}`);
+  tally.passed += problems.length === 0 ? 1 : 0;
+  tally.failed += problems.length;
+  rows.push(['set-up', problems.length === 0 ? 1 : 0, problems.length, 0]);
+}
 
 if (want('typecheck')) step('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.'], () => undefined);
 
