@@ -25,6 +25,13 @@ export async function simulatorOverPcsc(fleet: Fleet, target: string): Promise<C
       return openChannel(t, { trace: { from: 'mno', corr: { seId } }, timeoutMs: 10_000 });
     },
     ...simulatedCardParts(fleet, cards),
+    // Through pcscd like any lab tool, not in-process behind its back: pcscd powers a card off about a second after
+    // insertion or after its last client lets go, which would cut an in-process issuer session in half (6F00).
+    harnessChannel: (seId) => {
+      const t = inserted.targets[seId];
+      if (!t) return Promise.reject(new Error(`SE ${seId} is in no vpcd reader`));
+      return openChannel(t, { trace: { from: 'harness', corr: { seId } }, timeoutMs: 10_000 });
+    },
     pull: (seId) => inserted.pull(seId),
     close: () => inserted.close(),
   };
