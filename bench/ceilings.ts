@@ -3,7 +3,7 @@
  * transport at all, and a bare `ws` echo round trip on loopback (what no WebSocket driver can beat).
  */
 import { WebSocket, WebSocketServer } from 'ws';
-import type { CardEndpoint } from '../simulator/index.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 import type { Row } from './run.ts';
 
 type Measure = (name: string, transport: string, exchange: () => Promise<void>) => Promise<Row>;

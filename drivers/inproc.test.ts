@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../gp/index.ts';
 import { DriverError } from './channel.ts';
-import { newSimulatedSe, runChannelConformance } from './conformance.ts';
+import { newSimulatedSe, runChannelConformance } from './channel.conformance.ts';
 import { InProcessChannel } from './inproc.ts';
 import { openChannel } from './open.ts';
 

@@ -1,5 +1,5 @@
 /** A CardChannel straight onto a CardEndpoint in this process: no sockets, same rules as the other drivers. */
-import type { CardEndpoint } from '../simulator/endpoint.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 import { DriverError, type CardChannel, type TransmitOptions } from './channel.ts';
 import { DEFAULT_EXCHANGE_TIMEOUT_MS, guarded } from './deadline.ts';
 import type { PowerControl } from './extensions.ts';

@@ -3,7 +3,7 @@
  * `inproc:<seId>`, `ws://HOST:PORT/se/<seId>` (and wss://), and whatever other drivers register, e.g.
  * `pcsc:<reader>` (drivers/pcsc.ts registers itself on import; openChannel imports it on first use).
  */
-import type { CardEndpoint } from '../simulator/endpoint.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 import { DriverError, type CardChannel } from './channel.ts';
 import { InProcessChannel } from './inproc.ts';
 import { traced, type TraceOptions } from './traced.ts';

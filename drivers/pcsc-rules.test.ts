@@ -10,7 +10,7 @@ import { parseReaderList, type ReaderInfo } from './pcsc-context.ts';
 import { driverErrorOf, PCSC_INSTALL_HINT, scardCodeOf } from './pcsc-native.ts';
 import { exchangeT0, getResponseCommand } from './pcsc-t0.ts';
 import { parseReaderSelector, selectReader } from './pcsc.ts';
-import { newSimulatedSe } from './conformance.ts';
+import { newSimulatedSe } from './channel.conformance.ts';
 
 const ISD = 'A000000151000000';
 

@@ -10,12 +10,12 @@ import { createSimulatedSe, DEFAULT_CENTRAL_SD_AID, defaultSeSpec } from '../sim
 import { insertCard, insidePrivatePcscd, SKIP_REASON, vpcdReaderName, type InsertedCard } from '../test/pcsc/namespace.ts';
 import { T0Card } from '../test/pcsc/t0-card.ts';
 import { DriverError } from './channel.ts';
-import { type ChannelFixture, newSimulatedSe, runChannelConformance } from './conformance.ts';
+import { type ChannelFixture, newSimulatedSe, runChannelConformance } from './channel.conformance.ts';
 import { openChannel } from './open.ts';
 import { listReaders, PcscChannel, PcscContext, type ReaderEvent } from './pcsc.ts';
-import { insertIntoVpcd, vpcdSlots } from './pcsc-vpcd.ts';
+import { insertIntoVpcd, vpcdSlots } from '../steps/support/vpcd-cards.ts';
 import { isTraced } from './traced.ts';
-import type { CardEndpoint } from '../simulator/endpoint.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 
 const run = promisify(execFile);
 const ISD = 'A000000151000000';

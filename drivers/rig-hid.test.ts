@@ -8,7 +8,7 @@ import { parseRigProfile, type RigProfile } from '../profiles/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import { InProcessChannel } from './inproc.ts';
 import { hasPower } from './extensions.ts';
-import { newSimulatedSe } from './conformance.ts';
+import { newSimulatedSe } from './channel.conformance.ts';
 import { withRigPower, HidRelayRig, nodeHidBackend, relayCountOf, RigError, UsbRelayBoard, type HidBackend, type HidDevice, type HidDeviceInfo } from './rig-hid.ts';
 
 /** A dcttech USBRelayN board as node-hid's HIDAsync sees it. */

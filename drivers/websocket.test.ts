@@ -4,7 +4,7 @@ import { WebSocketServer } from 'ws';
 import { fromHex, toHex } from '../gp/index.ts';
 import { startSeServer, type SeServer } from '../simulator/ws-server.ts';
 import { DriverError } from './channel.ts';
-import { newSimulatedSe, runChannelConformance } from './conformance.ts';
+import { newSimulatedSe, runChannelConformance } from './channel.conformance.ts';
 import { openChannel } from './open.ts';
 import { isTraced } from './traced.ts';
 import { WebSocketChannel } from './websocket.ts';

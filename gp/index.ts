@@ -27,3 +27,4 @@ export * from './registry-data.ts';
 export * from './issuer-session.ts';
 export * from './key-proof.ts';
 export * from './card-view.ts';
+export type { CardEndpoint } from './card-endpoint.ts';

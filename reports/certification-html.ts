@@ -1,6 +1,6 @@
 /** The certification report's HTML: one self-contained page (inline CSS, no scripts, no external resources), printable. */
 import type { Verdict } from '../trace/index.ts';
-import type { AttemptRow, CertificationModel, ScenarioRow } from './certification.ts';
+import type { AttemptRow, CertificationModel, ScenarioRow } from './certification-model.ts';
 import type { ScenarioEvidence } from './evidence.ts';
 import { VERDICTS } from './verdict.ts';
 

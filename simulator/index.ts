@@ -1,5 +1,4 @@
 /** Public surface of simulator/: the card side (SimulatedSe and its helpers) and the network side. */
-export * from './endpoint.ts';
 export * from './se.ts';
 export * from './factory.ts';
 export * from './default-card.ts';

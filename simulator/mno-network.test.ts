@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CardChannel } from '../drivers/channel.ts';
-import type { CardEndpoint } from './endpoint.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 import { InProcessChannel } from '../drivers/inproc.ts';
 import { defaultFleet } from '../profiles/fleet.ts';
 import { bearerConformance, type BearerFixture } from './mno-bearer.conformance.ts';

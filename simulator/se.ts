@@ -13,7 +13,7 @@ import { externalAuthenticate, initializeUpdate } from './cmd-auth.ts';
 import { appCommand } from './cmd-app.ts';
 import { sdCommand } from './cmd-sd.ts';
 import { select } from './cmd-select.ts';
-import type { CardEndpoint } from './endpoint.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 import { SimulatorError, Sw, SwError } from './errors.ts';
 import { type CardInspection, inspectCard } from './inspect.ts';
 import { findEntry, isdOf } from './registry.ts';

@@ -5,7 +5,7 @@
  */
 import { type CommandApdu, type ResponseApdu, encodeCommand, fromHex, parseResponse, toHex, type HostSecureChannel, Scp02Host } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
-import type { CardEndpoint } from './endpoint.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 import { openScp03Host } from './terminal-scp03.ts';
 
 export class TerminalError extends Error {

@@ -8,7 +8,7 @@
  * A zero-length answer means "card removed" to vpcd, so the card never sends one.
  */
 import { Socket } from 'node:net';
-import type { CardEndpoint } from './endpoint.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 import { answerApdu, SW_NO_PRECISE_DIAGNOSIS } from './ws-protocol.ts';
 
 /** vpcd's first reader slot; slot n of a reader listens on its base port + n. */

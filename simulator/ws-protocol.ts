@@ -4,7 +4,7 @@
  * Nothing here throws: every malformed frame gets an answer.
  */
 import { toHex } from '../gp/index.ts';
-import type { CardEndpoint } from './endpoint.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 
 /** SW 6F00 ("no precise diagnosis"): what an unpowered card, or a card that broke its contract, answers. */
 export const SW_NO_PRECISE_DIAGNOSIS = Uint8Array.of(0x6f, 0x00);

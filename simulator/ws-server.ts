@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { CardEndpoint } from './endpoint.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 import { answerApdu, answerControl } from './ws-protocol.ts';
 
 /** Largest frame accepted: an extended case 4 APDU (4 + 3 + 65535 + 2 bytes) with room to spare. */

@@ -4,7 +4,7 @@
  */
 import { defaultFleet } from '../profiles/fleet.ts';
 import type { Fleet, SeSpec } from '../profiles/fleet-types.ts';
-import type { CardEndpoint } from './endpoint.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 import { createSimulatedSe } from './factory.ts';
 import { startSeServer, type SeServer } from './ws-server.ts';
 

@@ -60,6 +60,9 @@ if (want('unit') || want('pcsc')) {
 
 if (want('typecheck')) step('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.'], () => undefined);
 
+// The layer rule (docs/architecture.md): a new import across layers fails here, naming the rule and both files.
+if (want('layers')) step('layers (dependency-cruiser)', 'npm', ['run', '--silent', 'lint:layers'], () => undefined);
+
 if (want('unit')) {
   step('unit', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}/vitest.json`], () => {
     const j = readJson(`${out}/vitest.json`);

@@ -4,7 +4,7 @@
  * Every channel is traced as sent by the MNO lane and correlated with the SE.
  */
 import { openChannel, type CardChannel } from '../drivers/index.ts';
-import type { CardEndpoint } from '../simulator/endpoint.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 import type { ChannelFactory } from './central-tsm.ts';
 
 const trace = (seId: string) => ({ from: 'mno' as const, corr: { seId } });

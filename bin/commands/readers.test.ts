@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { newSimulatedSe } from '../../drivers/conformance.ts';
+import { newSimulatedSe } from '../../drivers/channel.conformance.ts';
 import { insertCard, insidePrivatePcscd, vpcdReaderName } from '../../test/pcsc/namespace.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));

@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CardEndpoint, SimulatedSe } from '../../simulator/index.ts';
+import type { CardEndpoint } from '../../gp/index.ts';
+import type { SimulatedSe } from '../../simulator/index.ts';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'tsmlab.js');
 

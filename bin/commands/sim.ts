@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { defaultFleet, FleetError, loadFleet } from '../../profiles/fleet.ts';
 import type { Fleet } from '../../profiles/fleet-types.ts';
-import type { CardEndpoint } from '../../simulator/endpoint.ts';
+import type { CardEndpoint } from '../../gp/index.ts';
 import { startSimulator } from '../../simulator/ws-simulator.ts';
 import { parseArgs } from '../args.ts';
 import { CliError } from '../cli-error.ts';

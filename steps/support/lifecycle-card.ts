@@ -21,7 +21,7 @@ import {
   type KeySet,
 } from '../../gp/index.ts';
 import type { KeySetSpec } from '../../profiles/fleet-types.ts';
-import type { CardEndpoint } from '../../simulator/index.ts';
+import type { CardEndpoint } from '../../gp/index.ts';
 
 /** AID of the issuer's filler application ("FILLER"): content the central TSM knows nothing about. */
 export const FILLER_AID = 'F046494C4C4552';

@@ -4,10 +4,10 @@
  */
 import { openChannel } from '../../drivers/index.ts';
 import { emit } from '../../trace/index.ts';
-import { insertIntoVpcd } from '../../drivers/pcsc-vpcd.ts';
+import { insertIntoVpcd } from './vpcd-cards.ts';
 import type { Fleet } from '../../profiles/fleet.ts';
 import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
-import { simulatedCardParts, type CardAccess } from './targets.ts';
+import { simulatedCardParts, type CardAccess } from './card-access.ts';
 
 export async function simulatorOverPcsc(fleet: Fleet, target: string): Promise<CardAccess> {
   const cards = new Map<string, SimulatedSe>(fleet.ses.map((spec) => [spec.seId, createSimulatedSe(spec)]));

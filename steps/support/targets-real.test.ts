@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { vpcdSlots } from '../../drivers/pcsc-vpcd.ts';
+import { vpcdSlots } from './vpcd-cards.ts';
 import { defaultFleet } from '../../profiles/fleet.ts';
 import { loadCardProfile } from '../../profiles/index.ts';
 import { insidePrivatePcscd, SKIP_REASON } from '../../test/pcsc/namespace.ts';

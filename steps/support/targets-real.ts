@@ -17,7 +17,7 @@ import type { SeSpec } from '../../profiles/fleet-types.ts';
 import { loadCardProfile, resolveCardKeys, type LoadedCardProfile } from '../../profiles/index.ts';
 import { applyRestore, cardDifferences, planRestore, type RestoreAction } from './card-restore.ts';
 import type { Issuer } from './lifecycle-card.ts';
-import type { CardAccess } from './targets.ts';
+import type { CardAccess } from './card-access.ts';
 
 /** A real-card run: `cards`, or a named reader (`pcsc:<something>`) with a card profile. Plain `pcsc` stays simulated. */
 export function isRealCardTarget(target: string, env: NodeJS.ProcessEnv = process.env): boolean {

@@ -5,7 +5,7 @@
  * Test equipment for the PC/SC driver's 61xx/6Cxx handling; not part of tsmlab.
  */
 import { parseCommand, type CommandApdu } from '../../gp/index.ts';
-import type { CardEndpoint } from '../../simulator/endpoint.ts';
+import type { CardEndpoint } from '../../gp/index.ts';
 
 export class T0Card implements CardEndpoint {
   private pending: Uint8Array | undefined;

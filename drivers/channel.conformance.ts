@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeCommand, findTlv, fromHex, parseResponse, parseTlv, Scp03Host, Scp03Option, SecurityLevel, toHex } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
-import { createSimulatedSe, defaultSeSpec, type CardEndpoint, type SimulatedSe } from '../simulator/index.ts';
+import type { CardEndpoint } from '../gp/index.ts';
+import { createSimulatedSe, defaultSeSpec, type SimulatedSe } from '../simulator/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import { DriverError, type CardChannel } from './channel.ts';
 import { hasPower } from './extensions.ts';

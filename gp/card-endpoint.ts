@@ -1,6 +1,7 @@
 /**
- * What a transport (in-process driver, WebSocket server, vpcd bridge) needs from a simulated SE.
- * Implementations never throw out of `process`: every malformed command gets a status word.
+ * An ISO 7816 card as a transport (in-process driver, WebSocket server, vpcd bridge) reaches it: power, reset, ATR
+ * and one APDU at a time. The simulator's SEs implement it and drivers talk to it; it lives in gp/ because both
+ * sides share only gp/. Implementations never throw out of `process`: every malformed command gets a status word.
  */
 export interface CardEndpoint {
   readonly seId: string;
