@@ -135,3 +135,10 @@ export function pysimScp03Case(name: string): Scp03VectorCase {
   if (!c) throw new Error(`${PYSIM_SCP03_FILE} has no case ${name}`);
   return c;
 }
+
+/** The plain command labelled e.g. "#3 case 2". */
+export function pysimScp03Plain(label: string): Uint8Array {
+  const c = pysimScp03().plainCommands.find((x) => x.label === label);
+  if (!c) throw new Error(`${PYSIM_SCP03_FILE} has no plain command "${label}"`);
+  return c.apdu;
+}
