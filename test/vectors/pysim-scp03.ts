@@ -74,8 +74,9 @@ export function parsePysimScp03(text: string, file = PYSIM_SCP03_FILE): PysimScp
     common.all(/^\s+(AES\d+): KVN (\S+)\s*$/).map((f) => {
       const keyLine = (offset: number, name: string) => {
         const at = { line: f.line + offset };
-        const m = new RegExp(`^\\s+${name} (\\S*)\\s*$`).exec(common.text(at.line));
-        if (!m) common.fail(at.line, `expected "${name} <hex>" of key set ${f.match[1]}, found "${common.text(at.line).trim()}"`);
+        const m =
+          new RegExp(`^\\s+${name} (\\S*)\\s*$`).exec(common.text(at.line)) ??
+          common.fail(at.line, `expected "${name} <hex>" of key set ${f.match[1]}, found "${common.text(at.line).trim()}"`);
         return common.hex(at, m[1], `${f.match[1]} ${name}`, Number(f.match[1].slice(3)) / 8);
       };
       return { name: f.match[1], kvn: common.hex(f, f.match[2], `KVN of ${f.match[1]}`, 1)[0], enc: keyLine(1, 'ENC'), mac: keyLine(2, 'MAC'), dek: keyLine(3, 'DEK') };
