@@ -74,8 +74,8 @@ describe('no file reads outside the repository', () => {
   it('the scanner catches the forms the old tests used, and leaves paths inside the repository alone', () => {
     const up = '..';
     const bad = [
-      `const t = readFileSync(new URL('${up}/${up}/shared/vectors/x.txt', import.meta.url));`,
-      `const c = new URL('${up}/${up}/${up}/shared/capfiles/', import.meta.url);`,
+      `const t = readFileSync(new URL('${up}/${up}/elsewhere/vectors/x.txt', import.meta.url));`,
+      `const c = new URL('${up}/${up}/${up}/elsewhere/capfiles/', import.meta.url);`,
       `const v = path.resolve(repo, '${up}', 'shared', 'vectors');`,
     ];
     expect(findOutsideReads('/r', 'gp/x.test.ts', bad[0])).toHaveLength(1);
