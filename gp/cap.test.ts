@@ -12,7 +12,7 @@ import {
   parseLoadFileDataBlock,
 } from './cap.ts';
 import { readZip } from './cap-zip.ts';
-import { GPPRO_EMPTY, JC_EXPRESS_TEST_APPLET, readCapFile, type SampleCap } from '../test/capfiles/capfiles.ts';
+import { GPPRO_EMPTY, JC_EXPRESS_TEST_APPLET, readCapFile, type SampleCap } from '../test/capfiles/index.ts';
 
 const capFile = readCapFile;
 const EMPTY: SampleCap = GPPRO_EMPTY;

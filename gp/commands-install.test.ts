@@ -13,7 +13,7 @@ import {
   parseInstallParameters,
 } from './commands-install.ts';
 import { installForLoad } from './load.ts';
-import { pysimGpCommands } from '../test/vectors/pysim-gp-commands-tlv.ts';
+import { pysimGpCommands } from '../test/vectors/index.ts';
 
 const h = fromHex;
 const V = pysimGpCommands();

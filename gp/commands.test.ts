@@ -28,8 +28,7 @@ import {
   storeData,
   storeDataBlocks,
 } from './commands.ts';
-import { pysimGpCommands } from '../test/vectors/pysim-gp-commands-tlv.ts';
-import { pysimScp03Case, pysimScp03Plain } from '../test/vectors/pysim-scp03.ts';
+import { pysimGpCommands, pysimScp03Case, pysimScp03Plain } from '../test/vectors/index.ts';
 
 const h = fromHex;
 const hex = (c: Parameters<typeof encodeCommand>[0]) => toHex(encodeCommand(c));

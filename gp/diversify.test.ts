@@ -7,8 +7,7 @@ import { Scp02Card } from './scp02-card.ts';
 import { Scp02Host } from './scp02.ts';
 import { Scp03Card } from './scp03-card.ts';
 import { Scp03Host } from './scp03.ts';
-import { pysimScp02 } from '../test/vectors/pysim-scp02.ts';
-import { pysimScp03Case } from '../test/vectors/pysim-scp03.ts';
+import { pysimScp02, pysimScp03Case } from '../test/vectors/index.ts';
 
 const h = fromHex;
 const KEY_16 = h('404142434445464748494A4B4C4D4E4F');

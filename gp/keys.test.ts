@@ -11,9 +11,7 @@ import {
   parseKeyInformationData,
   parseKeyInformationTemplate,
 } from './keys.ts';
-import { pysimGpCommands } from '../test/vectors/pysim-gp-commands-tlv.ts';
-import { pysimScp02 } from '../test/vectors/pysim-scp02.ts';
-import { pysimScp03 } from '../test/vectors/pysim-scp03.ts';
+import { pysimGpCommands, pysimScp02, pysimScp03 } from '../test/vectors/index.ts';
 
 const h = fromHex;
 const gpVectors = pysimGpCommands();

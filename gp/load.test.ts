@@ -5,8 +5,8 @@ import { loadFileData, loadFileDataBlock, parseCap } from './cap.ts';
 import { installForLoad, LoadReceiver, loadCommands, maxClearDataLength, parseInstallForLoad, planLoad } from './load.ts';
 import { Scp02Card } from './scp02-card.ts';
 import { Scp02Host } from './scp02.ts';
-import { GPPRO_EMPTY, JC_EXPRESS_TEST_APPLET, readCapFile } from '../test/capfiles/capfiles.ts';
-import { pysimGpCommands } from '../test/vectors/pysim-gp-commands-tlv.ts';
+import { GPPRO_EMPTY, JC_EXPRESS_TEST_APPLET, readCapFile } from '../test/capfiles/index.ts';
+import { pysimGpCommands } from '../test/vectors/index.ts';
 
 const h = fromHex;
 /** javacard-express's TestApplet: LFDB 335 bytes, 452 with Descriptor (both need a long-form BER length). */

@@ -19,7 +19,7 @@ import {
   type RegistryEntry,
   splitGetStatusResponse,
 } from './registry-data.ts';
-import { pysimGpCommands } from '../test/vectors/pysim-gp-commands-tlv.ts';
+import { pysimGpCommands } from '../test/vectors/index.ts';
 
 const h = fromHex;
 

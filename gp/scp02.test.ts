@@ -14,7 +14,7 @@ import { decodeScp02PutKeyData, scp02PutKey, scp02PutKeyData } from './scp02-put
 import { Scp02Host, parseScp02InitializeUpdateResponse, scp02HostFactory } from './scp02.ts';
 import { openSecureChannel } from './open-secure-channel.ts';
 import { SecureChannelError } from './secure-channel.ts';
-import { pysimScp02 } from '../test/vectors/pysim-scp02.ts';
+import { pysimScp02 } from '../test/vectors/index.ts';
 
 const P = pysimScp02();
 // Hex (upper case) where the tests compare against toHex output.

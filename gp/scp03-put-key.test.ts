@@ -7,7 +7,7 @@ import type { AesKeySet } from './scp03-crypto.ts';
 import { Scp03Card } from './scp03-card.ts';
 import { decodeScp03PutKeyData, putKeyResponseData, scp03KeyDataField, scp03PutKey, scp03PutKeyData, verifyScp03PutKeyResponse } from './scp03-put-key.ts';
 import { Scp03Host } from './scp03.ts';
-import { pysimScp03 } from '../test/vectors/pysim-scp03.ts';
+import { pysimScp03 } from '../test/vectors/index.ts';
 
 const h = fromHex;
 const V = pysimScp03();

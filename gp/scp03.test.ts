@@ -6,7 +6,7 @@ import { Scp03Card, type Scp03CardKeySet } from './scp03-card.ts';
 import { parseScp03InitializeUpdateResponse, Scp03Host } from './scp03.ts';
 import { SecureChannelError } from './secure-channel.ts';
 
-import { pysimScp03, type Scp03VectorKeySet } from '../test/vectors/pysim-scp03.ts';
+import { pysimScp03, type Scp03VectorKeySet } from '../test/vectors/index.ts';
 
 const h = fromHex;
 const V = pysimScp03();

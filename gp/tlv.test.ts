@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.ts';
-import { pysimGpCommands } from '../test/vectors/pysim-gp-commands-tlv.ts';
+import { pysimGpCommands } from '../test/vectors/index.ts';
 import { encodeLength, encodeTlv, findTlv, findTlvDeep, isConstructed, parseTlv, tagHex, tlv, TlvError } from './tlv.ts';
 
 const h = fromHex;

@@ -6,8 +6,7 @@ import { emit, readTraceFiles, recordTrace } from '../trace/index.ts';
 import { formatLeakHits, scanForKeys } from './leak-scan.ts';
 import { keyCheckValue, redactKeys } from './redact.ts';
 import { writePcapng } from './pcapng.ts';
-import { pysimGpCommands } from '../test/vectors/pysim-gp-commands-tlv.ts';
-import { pysimScp02 } from '../test/vectors/pysim-scp02.ts';
+import { pysimGpCommands, pysimScp02 } from '../test/vectors/index.ts';
 
 const KEY = '404142434445464748494A4B4C4D4E4F';
 const OTHER = '000102030405060708090A0B0C0D0E0F';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, loadFileDataBlock, parseCap, installForLoad, loadCommands, planLoad, loadFileData, SecurityLevel } from '../gp/index.ts';
 import { cmd, installParams } from './testing-apdus.ts';
 import { CENTRAL, ISD, fixture } from './test-fixtures.ts';
-import { GPPRO_EMPTY, JC_EXPRESS_TEST_APPLET, readCapFile } from '../test/capfiles/capfiles.ts';
+import { GPPRO_EMPTY, JC_EXPRESS_TEST_APPLET, readCapFile } from '../test/capfiles/index.ts';
 
 // javacard-express's TestApplet: package A000000062010101 (1.0), applet A00000006201010101, LFDB 452 bytes with Descriptor.
 const express = parseCap(readCapFile(JC_EXPRESS_TEST_APPLET));

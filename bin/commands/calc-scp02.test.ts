@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { encodeResponse, fromHex, parseCommand, Scp02Card, Scp02Host, toHex } from '../../gp/index.ts';
-import { pysimScp02 } from '../../test/vectors/pysim-scp02.ts';
+import { pysimScp02 } from '../../test/vectors/index.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const P = pysimScp02();

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { pysimScp03, pysimScp03Case } from '../../test/vectors/pysim-scp03.ts';
+import { pysimScp03, pysimScp03Case } from '../../test/vectors/index.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 

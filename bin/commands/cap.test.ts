@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { capFilePath, GPPRO_EMPTY, JC_EXPRESS_TEST_APPLET, readCapFile } from '../../test/capfiles/capfiles.ts';
+import { capFilePath, GPPRO_EMPTY, JC_EXPRESS_TEST_APPLET, readCapFile } from '../../test/capfiles/index.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
