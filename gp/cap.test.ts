@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { concat, fromHex, toHex } from './bytes.ts';
@@ -13,19 +12,17 @@ import {
   parseLoadFileDataBlock,
 } from './cap.ts';
 import { readZip } from './cap-zip.ts';
+import { GPPRO_EMPTY, JC_EXPRESS_TEST_APPLET, readCapFile, type SampleCap } from '../test/capfiles/index.ts';
 
-const shared = new URL('../../shared/', import.meta.url);
-const capFile = (name: string) => new Uint8Array(readFileSync(new URL(`capfiles/${name}`, shared)));
-const EMPTY = 'gppro-Empty_0102030405_8d5ac9e2_2.2.1.cap';
-const HELLO = 'kaoh-helloworld.cap';
-const EXPRESS = 'javacard-express-oracle-TestApplet-jc305.cap';
+const capFile = readCapFile;
+const EMPTY: SampleCap = GPPRO_EMPTY;
+const EXPRESS: SampleCap = JC_EXPRESS_TEST_APPLET;
 
-/** The HelloSTK load file of pysim-gp-commands-tlv.txt §5. */
-function pysimLoadFile(): Uint8Array {
-  const text = readFileSync(new URL('vectors/pysim-gp-commands-tlv.txt', shared), 'utf8');
-  const line = text.split('\n').find((l) => /^01000fdecaffed/.test(l.trim()));
-  if (!line) throw new Error('HelloSTK load file not found in pysim-gp-commands-tlv.txt');
-  return fromHex(line.trim());
+/** Component tags of a load file, in order. */
+function componentTags(lfdb: Uint8Array): number[] {
+  const tags: number[] = [];
+  for (let i = 0; i < lfdb.length; i += 3 + ((lfdb[i + 1] << 8) | lfdb[i + 2])) tags.push(lfdb[i]);
+  return tags;
 }
 
 /** Writes a ZIP (stored or deflated entries) so tests can build CAPs the samples do not cover. */
@@ -78,7 +75,7 @@ function capError(f: () => unknown): CapError {
   throw new Error('no CapError thrown');
 }
 
-describe('parseCap on the shared sample CAP files', () => {
+describe('parseCap on the sample CAP files of test/capfiles', () => {
   it('gppro-Empty: AIDs, versions, imports, load file sizes and hash', () => {
     const cap = parseCap(capFile(EMPTY));
     expect(toHex(cap.packageAid)).toBe('0102030405');
@@ -93,79 +90,90 @@ describe('parseCap on the shared sample CAP files', () => {
     expect(loadFileDataBlockHash(without, 'sha1').length).toBe(20);
   });
 
-  it('kaoh-helloworld: LOAD data with Descriptor starts C4820157, without it 247 bytes', () => {
-    const cap = parseCap(capFile(HELLO));
-    expect(toHex(cap.packageAid)).toBe('D0D1D2D3D4D501');
-    expect(formatCapVersion(cap.packageVersion)).toBe('1.0');
-    expect(cap.applets.map((a) => toHex(a.aid))).toEqual(['D0D1D2D3D4D50101']);
-    const withDescriptor = loadFileDataBlock(cap, { descriptor: true });
-    expect(withDescriptor.length).toBe(343);
-    expect(toHex(loadFileData(withDescriptor)).slice(0, 8)).toBe('C4820157');
-    expect(loadFileDataBlock(cap).length).toBe(247);
+  it('gppro-Empty: LOAD data header is C4 81 D3 without Descriptor and C4 82 01 1B with it (BER short and long form)', () => {
+    const cap = parseCap(capFile(EMPTY));
+    expect(toHex(loadFileData(loadFileDataBlock(cap)).slice(0, 3))).toBe('C481D3');
+    const withDescriptor = loadFileData(loadFileDataBlock(cap, { descriptor: true }));
+    expect(toHex(withDescriptor.slice(0, 4))).toBe('C482011B');
+    expect(withDescriptor.length).toBe(4 + 283);
   });
 
-  it('javacard-express: package and applet AID under the Java Card RID', () => {
+  it('javacard-express: AIDs under the Java Card RID; LFDB 335 bytes, with Descriptor 452 (LOAD data C4 82 01 C4)', () => {
     const cap = parseCap(capFile(EXPRESS));
     expect(toHex(cap.packageAid)).toBe('A000000062010101');
     expect(formatCapVersion(cap.packageVersion)).toBe('1.0');
     expect(cap.applets.map((a) => toHex(a.aid))).toEqual(['A00000006201010101']);
+    const without = loadFileDataBlock(cap);
+    expect(without.length).toBe(335);
+    expect(toHex(loadFileDataBlockHash(without)).slice(0, 8)).toBe('60663105');
+    expect(toHex(loadFileData(without).slice(0, 4))).toBe('C482014F');
+    const withDescriptor = loadFileDataBlock(cap, { descriptor: true });
+    expect(withDescriptor.length).toBe(452);
+    expect(toHex(loadFileData(withDescriptor).slice(0, 4))).toBe('C48201C4');
   });
 
   it('puts the components in load order: Header, Directory, Import, Applet, Class, ...', () => {
-    const lfdb = loadFileDataBlock(parseCap(capFile(HELLO)), { descriptor: true });
-    const tags: number[] = [];
-    for (let i = 0; i < lfdb.length; i += 3 + ((lfdb[i + 1] << 8) | lfdb[i + 2])) tags.push(lfdb[i]);
-    expect(tags).toEqual([1, 2, 4, 3, 6, 7, 8, 5, 9, 11]);
+    for (const f of [EMPTY, EXPRESS]) {
+      const cap = parseCap(capFile(f));
+      expect(componentTags(loadFileDataBlock(cap, { descriptor: true }))).toEqual([1, 2, 4, 3, 6, 7, 8, 5, 9, 11]);
+      expect(componentTags(loadFileDataBlock(cap))).toEqual([1, 2, 4, 3, 6, 7, 8, 5, 9]);
+    }
   });
 
   it('reads a CAP whose components are deflated the same as a stored one', () => {
-    const entries = readZip(capFile(HELLO));
-    const stored = loadFileDataBlock(parseCap(capFile(HELLO)), { descriptor: true });
+    const entries = readZip(capFile(EXPRESS));
+    const original = loadFileDataBlock(parseCap(capFile(EXPRESS)), { descriptor: true });
+    const stored = writeZip(entries, false);
     const deflated = writeZip(entries, true);
     const method = entries.find((e) => e.name.endsWith('Method.cap'))!.data;
+    expect(toHex(stored)).toContain(toHex(method));
     expect(toHex(deflated)).not.toContain(toHex(method));
-    expect(toHex(loadFileDataBlock(parseCap(deflated), { descriptor: true }))).toBe(toHex(stored));
+    expect(toHex(loadFileDataBlock(parseCap(stored), { descriptor: true }))).toBe(toHex(original));
+    expect(toHex(loadFileDataBlock(parseCap(deflated), { descriptor: true }))).toBe(toHex(original));
     // gppro's MANIFEST.MF is deflated in the sample itself.
     expect(readZip(capFile(EMPTY)).find((e) => e.name === 'META-INF/MANIFEST.MF')?.data.length).toBe(991);
   });
 });
 
 describe('parseLoadFileDataBlock (what a card receives)', () => {
-  it('pySim HelloSTK load file: AIDs and component sizes', () => {
-    const lfdb = pysimLoadFile();
-    expect(lfdb.length).toBe(569);
+  it('gppro-Empty load file with Descriptor: AIDs and component sizes', () => {
+    const lfdb = loadFileDataBlock(parseCap(capFile(EMPTY)), { descriptor: true });
     const pkg = parseLoadFileDataBlock(lfdb);
-    expect(toHex(pkg.packageAid)).toBe('D07002CA44');
-    expect(pkg.applets.map((a) => toHex(a.aid))).toEqual(['D07002CA44900101']);
+    expect(toHex(pkg.packageAid)).toBe('0102030405');
+    expect(pkg.applets.map((a) => toHex(a.aid))).toEqual(['0102030405060708']);
     const sizes = Object.fromEntries([...pkg.components].map(([tag, b]) => [tag, b.length]));
+    // Sizes include the 3-byte tag/size header, as the CAP's own component files do.
     expect(sizes).toEqual({
       [CapComponent.Header]: 18,
       [CapComponent.Directory]: 34,
-      [CapComponent.Import]: 43,
+      [CapComponent.Import]: 34,
       [CapComponent.Applet]: 15,
-      [CapComponent.Class]: 27,
-      [CapComponent.Method]: 112,
-      [CapComponent.StaticField]: 53,
-      [CapComponent.ConstantPool]: 69,
-      [CapComponent.RefLocation]: 26,
-      [CapComponent.Descriptor]: 172,
+      [CapComponent.Class]: 15,
+      [CapComponent.Method]: 45,
+      [CapComponent.StaticField]: 13,
+      [CapComponent.ConstantPool]: 25,
+      [CapComponent.RefLocation]: 12,
+      [CapComponent.Descriptor]: 72,
     });
     expect(toHex(loadFileDataBlock(pkg, { descriptor: true }))).toBe(toHex(lfdb));
   });
 
   it('round-trips every sample CAP through its load file', () => {
-    for (const f of [EMPTY, HELLO, EXPRESS]) {
+    for (const f of [EMPTY, EXPRESS]) {
       const cap = parseCap(capFile(f));
-      const pkg = parseLoadFileDataBlock(loadFileDataBlock(cap));
-      expect(toHex(pkg.packageAid)).toBe(toHex(cap.packageAid));
-      expect(pkg.applets.map((a) => toHex(a.aid))).toEqual(cap.applets.map((a) => toHex(a.aid)));
+      for (const descriptor of [false, true]) {
+        const pkg = parseLoadFileDataBlock(loadFileDataBlock(cap, { descriptor }));
+        expect(toHex(pkg.packageAid)).toBe(toHex(cap.packageAid));
+        expect(pkg.applets.map((a) => toHex(a.aid))).toEqual(cap.applets.map((a) => toHex(a.aid)));
+      }
     }
   });
 
   it('rejects truncated or foreign load files', () => {
-    const lfdb = pysimLoadFile();
+    // javacard-express: Header is 21 bytes; byte 300 lies inside the ConstantPool component (248..309).
+    const lfdb = loadFileDataBlock(parseCap(capFile(EXPRESS)), { descriptor: true });
     expect(capError(() => parseLoadFileDataBlock(lfdb.slice(0, 300))).kind).toBe('truncated');
-    expect(capError(() => parseLoadFileDataBlock(lfdb.slice(18))).message).toMatch(/Header/);
+    expect(capError(() => parseLoadFileDataBlock(lfdb.slice(21))).message).toMatch(/Header/);
     expect(capError(() => parseLoadFileDataBlock(fromHex('2A000100'))).kind).toBe('malformed-component');
   });
 });
@@ -178,13 +186,13 @@ describe('malformed CAP files', () => {
   });
 
   it('truncated', () => {
-    const full = capFile(HELLO);
+    const full = capFile(EXPRESS);
     expect(capError(() => parseCap(full.slice(0, 1500))).kind).toBe('truncated');
     expect(capError(() => parseCap(full.slice(0, 10))).kind).toBe('not-zip');
   });
 
   it('missing Header component', () => {
-    const entries = readZip(capFile(HELLO)).filter((e) => !e.name.endsWith('Header.cap'));
+    const entries = readZip(capFile(EXPRESS)).filter((e) => !e.name.endsWith('Header.cap'));
     const e = capError(() => parseCap(writeZip(entries, false)));
     expect(e.kind).toBe('missing-component');
     expect(e.message).toMatch(/Header/);
@@ -192,13 +200,17 @@ describe('malformed CAP files', () => {
 
   it('a ZIP with no components at all, and one with a damaged component', () => {
     expect(capError(() => parseCap(writeZip([{ name: 'README.txt', data: new Uint8Array(4) }], false))).kind).toBe('missing-component');
-    const entries = readZip(capFile(HELLO)).map((e) => (e.name.endsWith('Applet.cap') ? { ...e, data: e.data.slice(0, 8) } : e));
+    const entries = readZip(capFile(EXPRESS)).map((e) => (e.name.endsWith('Applet.cap') ? { ...e, data: e.data.slice(0, 8) } : e));
     expect(capError(() => parseCap(writeZip(entries, false))).message).toMatch(/Applet/);
   });
 
   it('a flipped byte is caught by the CRC', () => {
-    const bad = capFile(HELLO);
-    bad[100] ^= 0xff;
+    const bad = capFile(EXPRESS);
+    // A byte inside the stored Method component, so the CRC (not the inflater) has to notice.
+    const method = readZip(bad).find((e) => e.name.endsWith('Method.cap'))!.data;
+    const at = Buffer.from(bad).indexOf(Buffer.from(method));
+    expect(at).toBeGreaterThan(0);
+    bad[at + 10] ^= 0xff;
     expect(capError(() => parseCap(bad)).kind).toBe('corrupt');
   });
 });

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeCommand, parseCommand } from './apdu.ts';
 import { fromHex, toHex } from './bytes.ts';
@@ -14,31 +13,18 @@ import {
   parseInstallParameters,
 } from './commands-install.ts';
 import { installForLoad } from './load.ts';
+import { pysimGpCommands } from '../test/vectors/index.ts';
 
 const h = fromHex;
-const vectors = readFileSync(new URL('../../shared/vectors/pysim-gp-commands-tlv.txt', import.meta.url), 'utf8');
-
-function sample(prefix: string): string {
-  const at = vectors.indexOf(prefix);
-  if (at < 0) throw new Error(`${prefix} missing`);
-  return /^[0-9a-f]+/.exec(vectors.slice(at))![0].toUpperCase();
-}
-
-/** The INSTALL [for install and make selectable] layout of section 6, pieces joined. */
-function installLayout(): string {
-  const at = vectors.indexOf('80E60C003C');
-  const block = vectors.slice(at, vectors.indexOf('(Lc 0x3C', at));
-  return block.replace(/\(\+ Le 00\)/, '').replace(/\s+/g, '').toUpperCase();
-}
-
-const TS_PARAMS = h('010001001505000000000000000000000000');
+const V = pysimGpCommands();
+const TS_PARAMS = V.installParameters.stkParameters;
 
 describe('install parameters (Table 11-49) against pySim', () => {
   it('quotas 256/256 + TS 102 226 parameters', () => {
-    expect(toHex(encodeInstallParameters({ nonVolatileQuota: 256, volatileQuota: 256, ts102226: TS_PARAMS }))).toBe(sample('c900ef1cc8020100c7020100ca12'));
+    expect(toHex(encodeInstallParameters({ nonVolatileQuota: 256, volatileQuota: 256, ts102226: TS_PARAMS }))).toBe(toHex(V.installParameters.quotas256));
   });
   it('no parameters: C9 00', () => {
-    expect(toHex(encodeInstallParameters())).toBe(sample('c900\n').slice(0, 4));
+    expect(toHex(encodeInstallParameters())).toBe(toHex(V.installParameters.none));
     expect(toHex(encodeInstallParameters({}))).toBe('C900');
   });
   it('parses back, including 4-byte values and implicit selection', () => {
@@ -62,13 +48,14 @@ describe('install parameters (Table 11-49) against pySim', () => {
 describe('INSTALL builders', () => {
   it('[for install and make selectable] matches the pySim HelloSTK layout', () => {
     const cmd = installForInstall({
-      loadFileAid: h('d07002ca44'),
-      moduleAid: h('d07002ca44900101'),
-      aid: h('d07002ca44900101'),
+      loadFileAid: V.helloStk.loadFileAid,
+      moduleAid: V.helloStk.appletAid,
+      aid: V.helloStk.appletAid,
       privileges: h('00'),
       parameters: { nonVolatileQuota: 255, volatileQuota: 255, ts102226: TS_PARAMS },
     });
-    expect(toHex(encodeCommand(cmd))).toBe(installLayout() + '00');
+    // pySim appends Le 00 to the laid-out command.
+    expect(toHex(encodeCommand(cmd))).toBe(toHex(V.install.installForInstall) + '00');
   });
 
   it('other roles: P1 and data layout', () => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeCommand, parseCommand } from './apdu.ts';
 import { fromHex, toHex } from './bytes.ts';
@@ -29,18 +28,12 @@ import {
   storeData,
   storeDataBlocks,
 } from './commands.ts';
+import { pysimGpCommands, pysimScp03Case, pysimScp03Plain } from '../test/vectors/index.ts';
 
 const h = fromHex;
 const hex = (c: Parameters<typeof encodeCommand>[0]) => toHex(encodeCommand(c));
-const tlvVectors = readFileSync(new URL('../../shared/vectors/pysim-gp-commands-tlv.txt', import.meta.url), 'utf8');
-const scp03Vectors = readFileSync(new URL('../../shared/vectors/pysim-scp03.txt', import.meta.url), 'utf8');
-const plain = (label: string) => new RegExp(`${label.replace(/[#()]/g, (c) => `\\${c}`)}\\s+([0-9a-fA-F]+)`).exec(scp03Vectors)![1].toUpperCase();
-
-function layout(prefix: string): string {
-  const line = tlvVectors.split('\n').find((l) => l.includes(prefix));
-  if (!line) throw new Error(`layout ${prefix} missing`);
-  return line.replace(/\[LAYOUT\]|\(.*$/g, '').replace(/.*?:\s*/, '').replace(/\s+/g, '').toUpperCase();
-}
+const gpVectors = pysimGpCommands();
+const plain = (label: string) => toHex(pysimScp03Plain(label));
 
 describe('SELECT', () => {
   it('by name, first and next occurrence, ISD without AID', () => {
@@ -58,12 +51,13 @@ describe('SELECT', () => {
 
 describe('INITIALIZE UPDATE / EXTERNAL AUTHENTICATE', () => {
   it('match the pySim SCP03 C-APDUs', () => {
-    expect(hex(initializeUpdate(0x30, h('b13e5f938fc108c4')))).toBe('8050300008B13E5F938FC108C400');
-    expect(hex(externalAuthenticate(0x11, h('7d5f5826a993ebc89eea24957fa0b3ce')))).toBe('84821100107D5F5826A993EBC89EEA24957FA0B3CE');
-    const ea = parseExternalAuthenticate(parseCommand(h('84821100107d5f5826a993ebc89eea24957fa0b3ce')));
+    const c = pysimScp03Case('AES128_11');
+    expect(hex(initializeUpdate(c.keySet.kvn, c.hostChallenge))).toBe(toHex(c.initializeUpdate));
+    expect(hex(externalAuthenticate(c.level, c.externalAuthenticate.subarray(5)))).toBe(toHex(c.externalAuthenticate));
+    const ea = parseExternalAuthenticate(parseCommand(c.externalAuthenticate));
     expect(ea.level).toBe(0x11);
-    expect(toHex(ea.hostCryptogram)).toBe('7D5F5826A993EBC8');
-    expect(parseInitializeUpdate(parseCommand(h('8050300008b13e5f938fc108c400'))).kvn).toBe(0x30);
+    expect(toHex(ea.hostCryptogram)).toBe(toHex(c.hostCryptogram));
+    expect(parseInitializeUpdate(parseCommand(c.initializeUpdate)).kvn).toBe(0x30);
     expect(() => parseInitializeUpdate({ cla: 0x80, ins: 0x50, p1: 0, p2: 0, data: h('0102') })).toThrow(expect.objectContaining({ sw: 0x6700 }));
   });
 });
@@ -111,7 +105,7 @@ describe('GET STATUS', () => {
 
 describe('DELETE', () => {
   it('pySim removal layout: related objects bit', () => {
-    expect(hex(deleteCardContent(h('D07002CA44'), { related: true }))).toBe(layout('80E4008007'));
+    expect(hex(deleteCardContent(gpVectors.helloStk.loadFileAid, { related: true }))).toBe(toHex(gpVectors.install.deleteLoadFile));
   });
   it('keys, tokens, parse round trips and errors', () => {
     expect(hex(deleteKey({ keyId: 1, kvn: 0x30 }))).toBe('80E4000006D00101D2013000');

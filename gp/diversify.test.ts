@@ -1,5 +1,4 @@
 import { createCipheriv } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.ts';
 import { desKeyCheckValue } from './des.ts';
@@ -8,6 +7,7 @@ import { Scp02Card } from './scp02-card.ts';
 import { Scp02Host } from './scp02.ts';
 import { Scp03Card } from './scp03-card.ts';
 import { Scp03Host } from './scp03.ts';
+import { pysimScp02, pysimScp03Case } from '../test/vectors/index.ts';
 
 const h = fromHex;
 const KEY_16 = h('404142434445464748494A4B4C4D4E4F');
@@ -96,17 +96,15 @@ describe('findKeyScheme: offline, by the card cryptogram only', () => {
   });
 
   it('finds "none" when the master key is the card key (pySim SCP02 session: only ENC enters the cryptogram)', () => {
-    const iu = h('00000000000000000000700200016B4524ABEE7CF32EA3838BC148F3');
-    expect(findKeyScheme(iu, h('40A62C37FA6304F8'), h('100102030405060708090a0b0c0d0e0f'))?.scheme).toBe('none');
-    expect(findKeyScheme(iu, h('40A62C37FA6304F8'), h('101102030405060708090a0b0c0d0e0f'))).toBeUndefined();
+    const v = pysimScp02();
+    expect(findKeyScheme(v.initializeUpdateResponse, v.hostChallenge, v.keys.enc)?.scheme).toBe('none');
+    expect(findKeyScheme(v.initializeUpdateResponse, v.hostChallenge, v.keys.mac)).toBeUndefined();
   });
 
   it('finds "none" on the pySim SCP03 AES-128 session (only MAC enters the cryptogram)', () => {
-    const text = readFileSync(new URL('../../shared/vectors/pysim-scp03.txt', import.meta.url), 'utf8');
-    const iu = h(/INITIALIZE UPDATE response\s+:\s*([0-9a-f]+)/.exec(text)![1]);
-    const hc = h(/host challenge\s+:\s*([0-9a-f]+)/.exec(text)![1]);
-    expect(findKeyScheme(iu, hc, h('101112131415161718191a1b1c1d1e1f'))?.scheme).toBe('none');
-    expect(findKeyScheme(iu, hc, h('000102030405060708090a0b0c0d0e0f'))).toBeUndefined();
+    const c = pysimScp03Case('AES128_11');
+    expect(findKeyScheme(c.initializeUpdateResponse, c.hostChallenge, c.keySet.mac)?.scheme).toBe('none');
+    expect(findKeyScheme(c.initializeUpdateResponse, c.hostChallenge, c.keySet.enc)).toBeUndefined();
   });
 
   it('finds kdf3 on an SCP03 card (gp Scp03Card) whose keys were diversified that way', () => {

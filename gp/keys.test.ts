@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.ts';
 import {
@@ -12,40 +11,32 @@ import {
   parseKeyInformationData,
   parseKeyInformationTemplate,
 } from './keys.ts';
+import { pysimGpCommands, pysimScp02, pysimScp03 } from '../test/vectors/index.ts';
 
 const h = fromHex;
-const tlvVectors = readFileSync(new URL('../../shared/vectors/pysim-gp-commands-tlv.txt', import.meta.url), 'utf8');
-const scp03Vectors = readFileSync(new URL('../../shared/vectors/pysim-scp03.txt', import.meta.url), 'utf8');
-const scp02Vectors = readFileSync(new URL('../../shared/vectors/pysim-scp02.txt', import.meta.url), 'utf8');
+const gpVectors = pysimGpCommands();
+const scp03Vectors = pysimScp03();
+const scp02Vectors = pysimScp02();
 
 describe('key check values', () => {
   it('AES: pySim SCP03_KCV_Test vectors (section 1 of the TLV vector file)', () => {
-    const re = /\[SOURCE\] AES ([0-9a-f]{32}) -> ([0-9A-F]{6})/g;
-    const found = [...tlvVectors.matchAll(re)];
-    expect(found.length).toBe(3);
-    for (const [, key, kcv] of found) {
-      expect(toHex(keyCheckValue(h(key), 'aes'))).toBe(kcv);
-      expect(toHex(keyCheckValue(h(key), KeyType.AES))).toBe(kcv);
+    expect(gpVectors.aesKcvs.length).toBe(3);
+    for (const { key, kcv } of gpVectors.aesKcvs) {
+      expect(toHex(keyCheckValue(key, 'aes'))).toBe(toHex(kcv));
+      expect(toHex(keyCheckValue(key, KeyType.AES))).toBe(toHex(kcv));
     }
   });
 
   it('AES: the AES128 key set of pysim-scp03.txt', () => {
-    const m = /ENC ([0-9A-F]{6})\s+MAC ([0-9A-F]{6})\s+DEK ([0-9A-F]{6})/.exec(scp03Vectors)!;
-    const kcv = keySetCheckValues({
-      kvn: 0x30,
-      scp: '03',
-      enc: h('000102030405060708090a0b0c0d0e0f'),
-      mac: h('101112131415161718191a1b1c1d1e1f'),
-      dek: h('202122232425262728292a2b2c2d2e2f'),
-    });
-    expect([toHex(kcv.enc), toHex(kcv.mac), toHex(kcv.dek)]).toEqual([m[1], m[2], m[3]]);
+    const set = scp03Vectors.keySets.find((k) => k.name === 'AES128')!;
+    const kcv = keySetCheckValues({ kvn: set.kvn, scp: '03', enc: set.enc, mac: set.mac, dek: set.dek });
+    const expected = scp03Vectors.aes128Kcv;
+    expect([toHex(kcv.enc), toHex(kcv.mac), toHex(kcv.dek)]).toEqual([toHex(expected.enc), toHex(expected.mac), toHex(expected.dek)]);
   });
 
   it('DES: the SCP02 test keys of pysim-scp02.txt', () => {
-    const m = /KCV \(3DES-ECB of 8x00, first 3 bytes\) ENC=([0-9a-f]{6})\s+MAC=([0-9a-f]{6})\s+DEK=([0-9a-f]{6})/.exec(scp02Vectors)!;
-    const keyLine = (name: string) => new RegExp(`static ${name} \\(variable "\\w+"\\)\\s*:\\s*([0-9a-fA-F]{32})`).exec(scp02Vectors)![1];
-    const keys = [keyLine('ENC'), keyLine('MAC'), keyLine('DEK')];
-    keys.forEach((k, i) => expect(toHex(keyCheckValue(h(k), 'des'), false)).toBe(m[i + 1]));
+    const { keys, kcv } = scp02Vectors;
+    for (const k of ['enc', 'mac', 'dek'] as const) expect(toHex(keyCheckValue(keys[k], 'des'))).toBe(toHex(kcv[k]));
   });
 
   it('GP test key 404142..4F (DES KCV 8BAF47, well-known from GlobalPlatformPro)', () => {
@@ -75,13 +66,12 @@ describe('checkKeySet', () => {
 
 describe('key information template', () => {
   it('decodes the pySim C0 entries', () => {
-    const entries = [...tlvVectors.matchAll(/(c004[0-9a-f]{8})\s+KID (\d), KVN (\S+) \S*\s*(DES|AES) 16/g)];
-    expect(entries.length).toBe(12);
-    for (const [, hex, kid, kvnText, alg] of entries) {
-      const info = parseKeyInformationTemplate(h(hex))[0];
-      expect(info.kid).toBe(Number(kid));
-      expect(info.kvn).toBe(kvnText.startsWith('0x') ? parseInt(kvnText, 16) : Number(kvnText.replace(',', '')));
-      expect(info.components).toEqual([{ type: alg === 'AES' ? 0x88 : 0x80, length: 16 }]);
+    expect(gpVectors.keyInformation.length).toBe(12);
+    for (const e of gpVectors.keyInformation) {
+      const info = parseKeyInformationTemplate(e.tlv)[0];
+      expect(info.kid).toBe(e.kid);
+      expect(info.kvn).toBe(e.kvn);
+      expect(info.components).toEqual([{ type: e.algorithm === 'AES' ? 0x88 : 0x80, length: e.length }]);
     }
   });
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.ts';
 import {
@@ -20,9 +19,9 @@ import {
   type RegistryEntry,
   splitGetStatusResponse,
 } from './registry-data.ts';
+import { pysimGpCommands } from '../test/vectors/index.ts';
 
 const h = fromHex;
-const vectors = readFileSync(new URL('../../shared/vectors/pysim-gp-commands-tlv.txt', import.meta.url), 'utf8');
 
 const ISD: RegistryEntry = { aid: h('A000000151000000'), lifeCycle: 0x0f, privileges: h('9EFE80') };
 const APP: RegistryEntry = { aid: h('D07002CA44900101'), lifeCycle: 0x07, privileges: h('000000'), loadFileAid: h('D07002CA44'), sdAid: h('A000000151000000'), implicitSelection: [0x81] };
@@ -137,10 +136,7 @@ describe("Extended Card Resources 'FF21'", () => {
 
 describe("Card Recognition Data '66'", () => {
   it('decodes the pySim sample: GP 2.1.1, ISD SCP 02 with i=15', () => {
-    const line = vectors.split('\n').find((l) => l.startsWith('6631 732f'))!;
-    const next = vectors.split('\n')[vectors.split('\n').indexOf(line) + 1];
-    const raw = h((line + next).replace(/\s+/g, ''));
-    const crd = decodeCardRecognitionData(raw);
+    const crd = decodeCardRecognitionData(pysimGpCommands().cardRecognitionData);
     expect(crd.gpVersion).toBe('2.1.1');
     expect(crd.secureChannels).toEqual([{ scp: 2, i: 0x15 }]);
   });

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeCommand, parseCommand, parseResponse, encodeResponse, type CommandApdu } from './apdu.ts';
 import { fromHex, toHex } from './bytes.ts';
@@ -15,47 +14,29 @@ import { decodeScp02PutKeyData, scp02PutKey, scp02PutKeyData } from './scp02-put
 import { Scp02Host, parseScp02InitializeUpdateResponse, scp02HostFactory } from './scp02.ts';
 import { openSecureChannel } from './open-secure-channel.ts';
 import { SecureChannelError } from './secure-channel.ts';
+import { pysimScp02 } from '../test/vectors/index.ts';
 
-const text = readFileSync(new URL('../../shared/vectors/pysim-scp02.txt', import.meta.url), 'utf8');
-
-/** The hex after `label :` on a line of the vector file. */
-function field(label: string): string {
-  const line = text.split('\n').find((l) => l.includes(label));
-  if (!line) throw new Error(`vector "${label}" not in pysim-scp02.txt`);
-  const m = /:\s*([0-9a-fA-F]+)/.exec(line.slice(line.indexOf(label) + label.length - 1));
-  if (!m) throw new Error(`no hex after "${label}"`);
-  return m[1].toUpperCase();
-}
-
-/** Hex of the multi-line "INITIALIZE UPDATE response data" entry (the value sits on the next line). */
-function nextLineHex(label: string): string {
-  const lines = text.split('\n');
-  const i = lines.findIndex((l) => l.includes(label));
-  return lines[i + 1].trim().toUpperCase();
-}
-
+const P = pysimScp02();
+// Hex (upper case) where the tests compare against toHex output.
 const v = {
-  kvn: parseInt(field('KVN used in INITIALIZE UPDATE P1'), 16),
-  enc: field('static ENC (variable "KIC")'),
-  mac: field('static MAC (variable "KID")'),
-  dek: field('static DEK (variable "KIK")'),
-  hostChallenge: field('[SOURCE] host challenge'),
-  initUpdate: field('INITIALIZE UPDATE C-APDU'),
-  iuResponse: nextLineHex('INITIALIZE UPDATE response data (without SW)'),
-  senc: field('[DERIVED] S-ENC'),
-  cmac: field('[DERIVED] C-MAC '),
-  rmac: field('[DERIVED] R-MAC '),
-  sdek: field('[DERIVED] S-DEK'),
-  cardCryptogram: field('[DERIVED] card cryptogram'),
-  hostCryptogram: field('[DERIVED] host cryptogram'),
-  extAuth: field('EXTERNAL AUTHENTICATE C-APDU'),
-  wrapped: [...text.matchAll(/\[SOURCE\] case (\d)\s+plain (\S+)\s+-> (\S+)/g)].map((m) => ({ plain: m[2].toUpperCase(), wire: m[3].toUpperCase() })),
-  kcvs: /ENC=(\w+)\s+MAC=(\w+)\s+DEK=(\w+)/.exec(text)!.slice(1).map((s) => s.toUpperCase()),
+  kvn: P.kvn,
+  hostChallenge: toHex(P.hostChallenge),
+  initUpdate: toHex(P.initializeUpdate),
+  iuResponse: toHex(P.initializeUpdateResponse),
+  senc: toHex(P.sessionKeys.senc),
+  cmac: toHex(P.sessionKeys.cmac),
+  rmac: toHex(P.sessionKeys.rmac),
+  sdek: toHex(P.sessionKeys.sdek),
+  cardCryptogram: toHex(P.cardCryptogram),
+  hostCryptogram: toHex(P.hostCryptogram),
+  extAuth: toHex(P.externalAuthenticate),
+  wrapped: P.wrapped.map((w) => ({ plain: toHex(w.plain), wire: toHex(w.wire) })),
+  kcvs: [P.kcv.enc, P.kcv.mac, P.kcv.dek].map((k) => toHex(k)),
 };
-const keys: DesKeySet = { enc: fromHex(v.enc), mac: fromHex(v.mac), dek: fromHex(v.dek) };
+const keys: DesKeySet = P.keys;
 const h = fromHex;
 
-describe('pySim SCP02 vectors are read from the shared file', () => {
+describe('pySim SCP02 vectors are read from test/vectors/pysim-scp02.txt', () => {
   it('found every value', () => {
     expect(v.kvn).toBe(0x20);
     expect(v.iuResponse).toHaveLength(56);
@@ -89,11 +70,13 @@ describe('SCP02 primitives (pySim vectors)', () => {
 
   it('parses the INITIALIZE UPDATE response fields', () => {
     const r = parseScp02InitializeUpdateResponse(h(v.iuResponse));
-    expect(toHex(r.kdd)).toBe('00000000000000000000');
+    expect(toHex(r.kdd)).toBe(toHex(P.response.kdd));
+    expect(r.kvn).toBe(P.response.kvn);
     expect(r.kvn).toBe(0x70);
-    expect(r.scpId).toBe(0x02);
-    expect(toHex(r.sequenceCounter)).toBe('0001');
-    expect(toHex(r.cardChallenge)).toBe('6B4524ABEE7C');
+    expect(r.scpId).toBe(P.response.scpId);
+    expect(toHex(r.sequenceCounter)).toBe(toHex(P.response.sequenceCounter));
+    expect(toHex(r.cardChallenge)).toBe(toHex(P.response.cardChallenge));
+    expect(toHex(r.cardCryptogram)).toBe(toHex(P.response.cardCryptogram));
     expect(() => parseScp02InitializeUpdateResponse(h(v.iuResponse).slice(1))).toThrow(SecureChannelError);
   });
 });
@@ -132,10 +115,9 @@ describe('Scp02Host against the pySim session', () => {
   it('rejects the card cryptogram with the last byte changed, and never produces EXTERNAL AUTHENTICATE', () => {
     const host = new Scp02Host({ keys });
     host.initializeUpdate(v.kvn, h(v.hostChallenge));
-    const bad = v.iuResponse.slice(0, -2) + 'FF';
     let err: unknown;
     try {
-      host.onInitializeUpdateResponse(h(bad));
+      host.onInitializeUpdateResponse(P.badInitializeUpdateResponse);
     } catch (e) {
       err = e;
     }

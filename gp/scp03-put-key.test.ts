@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeCommand, encodeResponse, parseCommand } from './apdu.ts';
 import { concat, fromHex, toHex } from './bytes.ts';
@@ -8,12 +7,13 @@ import type { AesKeySet } from './scp03-crypto.ts';
 import { Scp03Card } from './scp03-card.ts';
 import { decodeScp03PutKeyData, putKeyResponseData, scp03KeyDataField, scp03PutKey, scp03PutKeyData, verifyScp03PutKeyResponse } from './scp03-put-key.ts';
 import { Scp03Host } from './scp03.ts';
+import { pysimScp03 } from '../test/vectors/index.ts';
 
 const h = fromHex;
-const vectors = readFileSync(new URL('../../shared/vectors/pysim-scp03.txt', import.meta.url), 'utf8');
-const m = /AES128: KVN 30\s+ENC ([0-9a-f]+)\s+MAC ([0-9a-f]+)\s+DEK ([0-9a-f]+)/.exec(vectors)!;
-const AES128: AesKeySet = { enc: h(m[1]), mac: h(m[2]), dek: h(m[3]) };
-const KCV = /ENC ([0-9A-F]{6})\s+MAC ([0-9A-F]{6})\s+DEK ([0-9A-F]{6})/.exec(vectors)!;
+const V = pysimScp03();
+const set128 = V.keySets.find((k) => k.name === 'AES128')!;
+const AES128: AesKeySet = { enc: set128.enc, mac: set128.mac, dek: set128.dek };
+const KCV = [V.aes128Kcv.enc, V.aes128Kcv.mac, V.aes128Kcv.dek].map((k) => toHex(k));
 
 function keysOf(n: number, base: number): AesKeySet {
   const k = (o: number) => Uint8Array.from({ length: n }, (_, i) => (base + o + i) & 0xff);
@@ -30,7 +30,7 @@ describe('PUT KEY builder (AES key set)', () => {
       const f = data.subarray(1 + 22 * k, 23 + 22 * k);
       expect(toHex(f.subarray(0, 2))).toBe('8810');
       expect(f[18]).toBe(3);
-      expect(toHex(f.subarray(19))).toBe(KCV[k + 1]);
+      expect(toHex(f.subarray(19))).toBe(KCV[k]);
       // Key data = AES-CBC(DEK, ICV 0, key): independent check through node:crypto via aesCbcEncrypt's own vectors.
       const key = [AES128.enc, AES128.mac, AES128.dek][k];
       expect(toHex(f.subarray(2, 18))).toBe(toHex(aesCbcEncrypt(dek, new Uint8Array(16), key)));

@@ -1,80 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type CommandApdu, encodeCommand, encodeResponse, parseCommand, parseResponse } from './apdu.ts';
-import { fromHex, toHex, uint } from './bytes.ts';
+import { concat, fromHex, toHex, uint } from './bytes.ts';
 import { type AesKeySet, SCP03_LEVELS, scp03Kdf, scp03PseudoRandomChallenge } from './scp03-crypto.ts';
 import { Scp03Card, type Scp03CardKeySet } from './scp03-card.ts';
 import { parseScp03InitializeUpdateResponse, Scp03Host } from './scp03.ts';
 import { SecureChannelError } from './secure-channel.ts';
 
+import { pysimScp03, type Scp03VectorKeySet } from '../test/vectors/index.ts';
+
 const h = fromHex;
-const text = readFileSync(new URL('../../shared/vectors/pysim-scp03.txt', import.meta.url), 'utf8');
-
-// ---- the vector file ------------------------------------------------------------------------------------
-
-function field(block: string, label: string): string {
-  const re = new RegExp(`^(?:\\[(?:SOURCE|DERIVED)\\])?\\s*${label.replace(/[#()-]/g, (c) => `\\${c}`)}\\s*:\\s*([0-9a-fA-F]+)\\s*$`, 'm');
-  const m = re.exec(block);
-  if (!m) throw new Error(`"${label}" missing in a case of pysim-scp03.txt`);
-  return m[1];
-}
-
-function plain(label: string): string {
-  const m = new RegExp(`${label.replace(/[#()]/g, (c) => `\\${c}`)}\\s+([0-9a-fA-F]+)`).exec(text);
-  if (!m) throw new Error(`plain command "${label}" missing`);
-  return m[1];
-}
-
-function keySet(name: string): { kvn: number; keys: AesKeySet } {
-  const m = new RegExp(`${name}: KVN ([0-9a-fA-F]{2})\\s+ENC ([0-9a-f]+)\\s+MAC ([0-9a-f]+)\\s+DEK ([0-9a-f]+)`).exec(text);
-  if (!m) throw new Error(`key set ${name} missing`);
-  return { kvn: parseInt(m[1], 16), keys: { enc: h(m[2]), mac: h(m[3]), dek: h(m[4]) } };
-}
-
-interface VectorCase {
-  name: string;
-  keySet: string;
-  level: number;
-  hostChallenge: string;
-  initUpdate: string;
-  initUpdateResponse: string;
-  counter: string;
-  senc: string;
-  smac: string;
-  srmac: string;
-  hostCryptogram: string;
-  externalAuthenticate: string;
-  wrapped: string[];
-  eidResponse: string;
-}
-
-const PLAIN = ['#1 GET EID (STORE DATA)', '#2 case 1', '#3 case 2', '#4 case 3', '#5 case 4'].map(plain);
-const EID_PLAIN = /plaintext GET EID response data : ([0-9a-f]+)/.exec(text)![1];
-const SD_AID = h(/AID = ([0-9A-F]{32})/.exec(text)![1]);
-
-const CASES: VectorCase[] = text
-  .split(/^Case /m)
-  .slice(1)
-  .map((block) => {
-    const head = /^SCP03_Test_(AES\d+)_(\d\d): .*security level (\d\d)/.exec(block)!;
-    const resp = /#1 GET EID response \(as received from card, SW 9000 not included\):\s*([0-9a-f]+)/.exec(block)!;
-    return {
-      name: `AES${head[1].slice(3)}_${head[2]}`,
-      keySet: head[1],
-      level: parseInt(head[3], 16),
-      hostChallenge: field(block, 'host challenge'),
-      initUpdate: field(block, 'INITIALIZE UPDATE C-APDU'),
-      initUpdateResponse: field(block, 'INITIALIZE UPDATE response'),
-      counter: /sequence counter\s*:\s*([0-9a-f]{6})/.exec(block)![1],
-      senc: field(block, 'S-ENC'),
-      smac: field(block, 'S-MAC'),
-      srmac: field(block, 'S-RMAC'),
-      hostCryptogram: field(block, 'host cryptogram'),
-      externalAuthenticate: field(block, 'EXTERNAL AUTHENTICATE C-APDU'),
-      wrapped: ['#1 GET EID wrapped', '#2 case 1 wrapped', '#3 case 2 wrapped', '#4 case 3 wrapped', '#5 case 4 wrapped'].map((l) => field(block, l)),
-      eidResponse: resp[1],
-    };
-  });
+const V = pysimScp03();
+const PLAIN = V.plainCommands.map((c) => c.apdu);
+const SD_AID = V.sdAid;
+const CASES = V.cases;
+const keysOf = (k: Scp03VectorKeySet): AesKeySet => ({ enc: k.enc, mac: k.mac, dek: k.dek });
 
 describe('pysim-scp03.txt is read completely', () => {
   it('has 9 cases (AES-128/192/256 x levels 11, 03, 33) and 5 plain commands', () => {
@@ -86,37 +25,39 @@ describe('pysim-scp03.txt is read completely', () => {
 
 // ---- host side against every case ------------------------------------------------------------------------
 
+const x = (b: Uint8Array) => toHex(b);
+
 describe.each(CASES)('SCP03 host, pySim $name', (c) => {
-  const ks = keySet(c.keySet);
+  const ks = c.keySet;
 
   function openHost(): Scp03Host {
-    const host = new Scp03Host({ keys: ks.keys, level: c.level, sdAid: SD_AID });
-    expect(toHex(encodeCommand(host.initializeUpdate(ks.kvn, h(c.hostChallenge))), false)).toBe(c.initUpdate);
-    const r = host.onInitializeUpdateResponse(h(c.initUpdateResponse));
-    expect(toHex(r.sequenceCounter!, false)).toBe(c.counter);
+    const host = new Scp03Host({ keys: keysOf(ks), level: c.level, sdAid: SD_AID });
+    expect(x(encodeCommand(host.initializeUpdate(ks.kvn, c.hostChallenge)))).toBe(x(c.initializeUpdate));
+    const r = host.onInitializeUpdateResponse(c.initializeUpdateResponse);
+    expect(x(r.sequenceCounter!)).toBe(x(c.sequenceCounter));
     return host;
   }
 
   it('session keys from the INITIALIZE UPDATE response', () => {
     const k = openHost().sessionKeys;
-    expect([toHex(k.senc, false), toHex(k.smac, false), toHex(k.srmac, false)]).toEqual([c.senc, c.smac, c.srmac]);
+    expect([x(k.senc), x(k.smac), x(k.srmac)]).toEqual([x(c.senc), x(c.smac), x(c.srmac)]);
   });
 
   it('host cryptogram and EXTERNAL AUTHENTICATE', () => {
     const ea = encodeCommand(openHost().externalAuthenticate());
-    expect(toHex(ea, false)).toBe(c.externalAuthenticate);
-    expect(toHex(ea.subarray(5, 13), false)).toBe(c.hostCryptogram);
+    expect(x(ea)).toBe(x(c.externalAuthenticate));
+    expect(x(ea.subarray(5, 13))).toBe(x(c.hostCryptogram));
   });
 
   it('wraps the five commands in order and unwraps the GET EID response', () => {
     const host = openHost();
     host.externalAuthenticate();
-    const eid = host.wrap(parseCommand(h(PLAIN[0])));
-    expect(toHex(eid, false)).toBe(c.wrapped[0]);
-    const r = host.unwrap(h(c.eidResponse + '9000'));
-    expect(toHex(r.data, false)).toBe(EID_PLAIN);
+    const eid = host.wrap(parseCommand(PLAIN[0]));
+    expect(x(eid)).toBe(x(c.wrapped[0]));
+    const r = host.unwrap(concat(c.eidResponse, h('9000')));
+    expect(x(r.data)).toBe(x(V.eidResponsePlain));
     expect(r.sw).toBe(0x9000);
-    for (let k = 1; k < 5; k++) expect(toHex(host.wrap(parseCommand(h(PLAIN[k]))), false)).toBe(c.wrapped[k]);
+    for (let k = 1; k < 5; k++) expect(x(host.wrap(parseCommand(PLAIN[k])))).toBe(x(c.wrapped[k]));
   });
 });
 
@@ -124,9 +65,10 @@ describe.each(CASES)('SCP03 host, pySim $name', (c) => {
 
 describe.each(CASES)('SCP03 card, pySim $name', (c) => {
   it('answers INITIALIZE UPDATE byte for byte, accepts EXTERNAL AUTHENTICATE, unwraps all five and wraps the GET EID response', () => {
-    const ks = keySet(c.keySet);
+    const ks = c.keySet;
     const counters: number[] = [];
-    const stored: Scp03CardKeySet = { kvn: ks.kvn, keys: ks.keys, sequenceCounter: parseInt(c.counter, 16) - 1 };
+    const counter = c.sequenceCounter.reduce((n, b) => n * 256 + b, 0);
+    const stored: Scp03CardKeySet = { kvn: ks.kvn, keys: keysOf(ks), sequenceCounter: counter - 1 };
     const card = new Scp03Card({
       findKeySet: (kvn) => (kvn === ks.kvn ? stored : undefined),
       kdd: new Uint8Array(10),
@@ -137,19 +79,19 @@ describe.each(CASES)('SCP03 card, pySim $name', (c) => {
       },
       onSequenceCounter: (kvn, v) => counters.push(kvn, v),
     });
-    const iu = card.handleInitializeUpdate(parseCommand(h(c.initUpdate)));
+    const iu = card.handleInitializeUpdate(parseCommand(c.initializeUpdate));
     expect(iu.sw).toBe(0x9000);
-    expect(toHex(iu.data, false)).toBe(c.initUpdateResponse);
-    expect(counters).toEqual([ks.kvn, parseInt(c.counter, 16)]);
-    expect(card.handleExternalAuthenticate(parseCommand(h(c.externalAuthenticate))).sw).toBe(0x9000);
+    expect(x(iu.data)).toBe(x(c.initializeUpdateResponse));
+    expect(counters).toEqual([ks.kvn, counter]);
+    expect(card.handleExternalAuthenticate(parseCommand(c.externalAuthenticate)).sw).toBe(0x9000);
     expect(card.level).toBe(c.level);
     expect(card.kvn).toBe(ks.kvn);
     for (let k = 0; k < 5; k++) {
-      const u = card.unwrapCommand(parseCommand(h(c.wrapped[k])));
+      const u = card.unwrapCommand(parseCommand(c.wrapped[k]));
       if (!u.ok) throw new Error(`command #${k + 1} rejected with ${u.sw.toString(16)}`);
-      expect(toHex(encodeCommand(u.command), false)).toBe(PLAIN[k].toLowerCase());
-      const response = card.wrapResponse({ data: k === 0 ? h(EID_PLAIN) : new Uint8Array(0), sw: 0x9000 });
-      if (k === 0) expect(toHex(response.data, false)).toBe(c.eidResponse);
+      expect(x(encodeCommand(u.command))).toBe(x(PLAIN[k]));
+      const response = card.wrapResponse({ data: k === 0 ? V.eidResponsePlain : new Uint8Array(0), sw: 0x9000 });
+      if (k === 0) expect(x(response.data)).toBe(x(c.eidResponse));
     }
   });
 });
@@ -159,8 +101,9 @@ describe.each(CASES)('SCP03 card, pySim $name', (c) => {
 describe('SCP03 primitives', () => {
   it('the pseudo-random challenge of every case is KDF(ENC, 02, counter ‖ ISD-R AID)', () => {
     for (const c of CASES) {
-      const r = parseScp03InitializeUpdateResponse(h(c.initUpdateResponse));
-      expect(toHex(scp03PseudoRandomChallenge(keySet(c.keySet).keys.enc, r.sequenceCounter!, SD_AID, 8))).toBe(toHex(r.cardChallenge));
+      const r = parseScp03InitializeUpdateResponse(c.initializeUpdateResponse);
+      expect(x(r.cardChallenge)).toBe(x(c.cardChallenge));
+      expect(x(scp03PseudoRandomChallenge(c.keySet.enc, r.sequenceCounter!, SD_AID, 8))).toBe(x(r.cardChallenge));
     }
   });
 
@@ -172,8 +115,8 @@ describe('SCP03 primitives', () => {
   });
 
   it('parses S8 and S16 INITIALIZE UPDATE responses and rejects bad ones', () => {
-    expect(() => parseScp03InitializeUpdateResponse(h(CASES[0].initUpdateResponse).subarray(0, 31))).toThrow(/must be 32 bytes/);
-    const scp02 = h(CASES[0].initUpdateResponse);
+    expect(() => parseScp03InitializeUpdateResponse(CASES[0].initializeUpdateResponse.subarray(0, 31))).toThrow(/must be 32 bytes/);
+    const scp02 = CASES[0].initializeUpdateResponse.slice();
     scp02[11] = 0x02;
     expect(() => parseScp03InitializeUpdateResponse(scp02)).toThrow(/not SCP03/);
     const s16 = new Uint8Array(48);
@@ -317,12 +260,12 @@ describe('negative cases', () => {
 
   it('the mismatch kind is card-cryptogram-mismatch', () => {
     const c = CASES[0];
-    const ks = keySet(c.keySet);
-    const host = new Scp03Host({ keys: { ...ks.keys, mac: new Uint8Array(16) }, level: 0x11 });
-    host.initializeUpdate(ks.kvn, h(c.hostChallenge));
+    const ks = c.keySet;
+    const host = new Scp03Host({ keys: { ...keysOf(ks), mac: new Uint8Array(16) }, level: 0x11 });
+    host.initializeUpdate(ks.kvn, c.hostChallenge);
     let kind: string | undefined;
     try {
-      host.onInitializeUpdateResponse(h(c.initUpdateResponse));
+      host.onInitializeUpdateResponse(c.initializeUpdateResponse);
     } catch (e) {
       kind = (e as SecureChannelError).kind;
     }
@@ -331,10 +274,10 @@ describe('negative cases', () => {
 
   it('a wrong SD AID with pseudo-random challenges is refused before EXTERNAL AUTHENTICATE', () => {
     const c = CASES[0];
-    const ks = keySet(c.keySet);
-    const host = new Scp03Host({ keys: ks.keys, level: 0x11, sdAid: h('A000000151000000') });
-    host.initializeUpdate(ks.kvn, h(c.hostChallenge));
-    expect(() => host.onInitializeUpdateResponse(h(c.initUpdateResponse))).toThrow(/pseudo-random card challenge/);
+    const ks = c.keySet;
+    const host = new Scp03Host({ keys: keysOf(ks), level: 0x11, sdAid: h('A000000151000000') });
+    host.initializeUpdate(ks.kvn, c.hostChallenge);
+    expect(() => host.onInitializeUpdateResponse(c.initializeUpdateResponse)).toThrow(/pseudo-random card challenge/);
     expect(() => host.externalAuthenticate()).toThrow(SecureChannelError);
   });
 
@@ -416,8 +359,8 @@ describe('negative cases', () => {
   });
 
   it('host refuses levels outside Table 7-6, levels the card i cannot serve, and bad key lengths', () => {
-    expect(() => new Scp03Host({ keys: keySet('AES128').keys, level: 0x02 })).toThrow(/not defined/);
-    expect(() => new Scp03Host({ keys: { ...keySet('AES128').keys, enc: new Uint8Array(20) } })).toThrow(/ENC key/);
+    expect(() => new Scp03Host({ keys: keysOf(V.keySets.find((k) => k.name === 'AES128')!), level: 0x02 })).toThrow(/not defined/);
+    expect(() => new Scp03Host({ keys: { ...keysOf(V.keySets.find((k) => k.name === 'AES128')!), enc: new Uint8Array(20) } })).toThrow(/ENC key/);
     const { host, transmitInit } = makePair(16, 0x33, 0x30);
     expect(() => host.onInitializeUpdateResponse(transmitInit().data)).toThrow(/R-ENCRYPTION/);
   });

@@ -1,23 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.ts';
+import { pysimGpCommands } from '../test/vectors/index.ts';
 import { encodeLength, encodeTlv, findTlv, findTlvDeep, isConstructed, parseTlv, tagHex, tlv, TlvError } from './tlv.ts';
 
 const h = fromHex;
-const vectors = readFileSync(new URL('../../shared/vectors/pysim-gp-commands-tlv.txt', import.meta.url), 'utf8');
-
-/** The hex run that starts with `prefix` in the vector file (spaces inside it allowed). */
-function sample(prefix: string): Uint8Array {
-  const at = vectors.indexOf(prefix);
-  if (at < 0) throw new Error(`sample ${prefix} not in pysim-gp-commands-tlv.txt`);
-  const rest = vectors.slice(at);
-  const m = /^[0-9a-fA-F]+(?:[ \n]+[0-9a-fA-F]{4,}(?![^ \n]*[g-zG-Z]))*/.exec(rest);
-  return h(m![0].replace(/\s+/g, ''));
-}
+const V = pysimGpCommands();
 
 describe('pySim samples', () => {
   it('card recognition data (GET DATA 66): constructed 66 > 73 > 06/60/63/64', () => {
-    const raw = sample('6631 732f');
+    const raw = V.cardRecognitionData;
     expect(raw.length).toBe(0x33);
     const [top] = parseTlv(raw);
     expect(top.tag).toBe(0x66);
@@ -31,8 +22,9 @@ describe('pySim samples', () => {
   });
 
   it('key information template entries (C0 04 KID KVN type length)', () => {
-    const entries = ['c00401708010', 'c00402708010', 'c00403708010', 'c00402038810'];
-    for (const e of entries) expect(sample(e).length).toBe(6);
+    const entries = ['C00401708010', 'C00402708010', 'C00403708010', 'C00402038810'];
+    const listed = V.keyInformation.map((k) => toHex(k.tlv));
+    for (const e of entries) expect(listed).toContain(e);
     const template = tlv(0xe0, entries.map(h));
     const [e0] = parseTlv(template);
     expect(e0.children!.length).toBe(4);
@@ -42,14 +34,14 @@ describe('pySim samples', () => {
   });
 
   it('install parameters C9 / EF {C8, C7, CA}', () => {
-    const raw = sample('c900ef1cc8020100c7020100ca12');
+    const raw = V.installParameters.quotas256;
     const list = parseTlv(raw);
     expect(list.map((t) => tagHex(t.tag))).toEqual(['C9', 'EF']);
     expect(list[0].value.length).toBe(0);
     const ef = list[1].children!;
     expect(ef.map((t) => tagHex(t.tag))).toEqual(['C8', 'C7', 'CA']);
     expect(toHex(findTlv(ef, 0xc8)!.value)).toBe('0100');
-    expect(toHex(findTlv(ef, 0xca)!.value)).toBe('010001001505000000000000000000000000');
+    expect(toHex(findTlv(ef, 0xca)!.value)).toBe(toHex(V.installParameters.stkParameters));
     expect(toHex(list.map(encodeTlv).reduce((a, b) => new Uint8Array([...a, ...b])))).toBe(toHex(raw));
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,25 +6,21 @@ import { emit, readTraceFiles, recordTrace } from '../trace/index.ts';
 import { formatLeakHits, scanForKeys } from './leak-scan.ts';
 import { keyCheckValue, redactKeys } from './redact.ts';
 import { writePcapng } from './pcapng.ts';
+import { pysimGpCommands, pysimScp02 } from '../test/vectors/index.ts';
 
-const vectors = readFileSync(new URL('../../shared/vectors/pysim-gp-commands-tlv.txt', import.meta.url), 'utf8');
-const scp02 = readFileSync(new URL('../../shared/vectors/pysim-scp02.txt', import.meta.url), 'utf8');
 const KEY = '404142434445464748494A4B4C4D4E4F';
 const OTHER = '000102030405060708090A0B0C0D0E0F';
 
 describe('key check values', () => {
   it('matches the pySim AES KCVs (GPCS B.6)', () => {
-    for (const m of vectors.matchAll(/\[SOURCE\] AES ([0-9a-f]{32}) -> ([0-9A-F]{6})/g)) {
-      expect(keyCheckValue(Buffer.from(m[1], 'hex'))).toBe(m[2]);
-    }
-    expect([...vectors.matchAll(/\[SOURCE\] AES/g)].length).toBe(3);
+    const kcvs = pysimGpCommands().aesKcvs;
+    expect(kcvs.length).toBe(3);
+    for (const { key, kcv } of kcvs) expect(keyCheckValue(Buffer.from(key))).toBe(Buffer.from(kcv).toString('hex').toUpperCase());
   });
 
   it('computes the 3DES KCV of the pySim SCP02 keys', () => {
-    const kcv = /KCV \(3DES-ECB of 8x00, first 3 bytes\) ENC=([0-9a-f]{6})/.exec(scp02)!;
-    const enc = /static ENC[^:\n]*:\s*([0-9a-fA-F]{32})/.exec(scp02);
-    expect(enc, 'the SCP02 vector file names its ENC key').toBeTruthy();
-    expect(keyCheckValue(Buffer.from(enc![1], 'hex'), 'des')).toBe(kcv[1].toUpperCase());
+    const { keys, kcv } = pysimScp02();
+    expect(keyCheckValue(Buffer.from(keys.enc), 'des')).toBe(Buffer.from(kcv.enc).toString('hex').toUpperCase());
   });
 });
 

@@ -1,31 +1,25 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { encodeResponse, fromHex, parseCommand, Scp02Card, Scp02Host, toHex } from '../../gp/index.ts';
+import { pysimScp02 } from '../../test/vectors/index.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const text = readFileSync(path.resolve(repo, '..', 'shared', 'vectors', 'pysim-scp02.txt'), 'utf8');
-
-function field(label: string): string {
-  const line = text.split('\n').find((l) => l.includes(label))!;
-  return /:\s*([0-9a-fA-F]+)/.exec(line.slice(line.indexOf(label) + label.length - 1))![1].toUpperCase();
-}
-
-const lines = text.split('\n');
+const P = pysimScp02();
+// Upper-case hex, as the calculator prints it.
 const v = {
-  enc: field('static ENC (variable "KIC")'),
-  mac: field('static MAC (variable "KID")'),
-  dek: field('static DEK (variable "KIK")'),
-  hostChallenge: field('[SOURCE] host challenge'),
-  iuResponse: lines[lines.findIndex((l) => l.includes('INITIALIZE UPDATE response data (without SW)')) + 1].trim().toUpperCase(),
-  senc: field('[DERIVED] S-ENC'),
-  cmac: field('[DERIVED] C-MAC '),
-  rmac: field('[DERIVED] R-MAC '),
-  hostCryptogram: field('[DERIVED] host cryptogram'),
-  extAuth: field('EXTERNAL AUTHENTICATE C-APDU'),
-  wrapped: [...text.matchAll(/\[SOURCE\] case (\d)\s+plain (\S+)\s+-> (\S+)/g)].map((m) => ({ plain: m[2], wire: m[3].toUpperCase() })),
+  enc: toHex(P.keys.enc),
+  mac: toHex(P.keys.mac),
+  dek: toHex(P.keys.dek),
+  hostChallenge: toHex(P.hostChallenge),
+  iuResponse: toHex(P.initializeUpdateResponse),
+  senc: toHex(P.sessionKeys.senc),
+  cmac: toHex(P.sessionKeys.cmac),
+  rmac: toHex(P.sessionKeys.rmac),
+  hostCryptogram: toHex(P.hostCryptogram),
+  extAuth: toHex(P.externalAuthenticate),
+  wrapped: P.wrapped.map((w) => ({ plain: toHex(w.plain), wire: toHex(w.wire) })),
 };
 
 function tsmlab(...args: string[]) {
@@ -52,7 +46,7 @@ describe('tsmlab calc scp02 on the pySim SCP02 session', () => {
   });
 
   it('a card cryptogram mismatch: exit 1, no EXTERNAL AUTHENTICATE, session keys still shown', () => {
-    const r = tsmlab(...base, '--level', '01', '--init-update-response', v.iuResponse.slice(0, -2) + 'FF', '--apdu', '80F22002', '--json');
+    const r = tsmlab(...base, '--level', '01', '--init-update-response', toHex(P.badInitializeUpdateResponse), '--apdu', '80F22002', '--json');
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
     expect(out.cardCryptogramValid).toBe(false);

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { capFilePath, GPPRO_EMPTY, JC_EXPRESS_TEST_APPLET, readCapFile } from '../../test/capfiles/index.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const capfiles = path.resolve(repo, '..', 'shared', 'capfiles');
 
 function tsmlab(...args: string[]) {
   const r = spawnSync(process.execPath, [path.join(repo, 'bin/tsmlab.js'), ...args], { cwd: repo, encoding: 'utf8' });
@@ -15,7 +15,7 @@ function tsmlab(...args: string[]) {
 
 describe('tsmlab cap info', () => {
   it('prints exactly the documented JSON for gppro-Empty', () => {
-    const r = tsmlab('cap', 'info', path.join(capfiles, 'gppro-Empty_0102030405_8d5ac9e2_2.2.1.cap'), '--json');
+    const r = tsmlab('cap', 'info', capFilePath(GPPRO_EMPTY), '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const info = JSON.parse(r.stdout);
@@ -30,15 +30,17 @@ describe('tsmlab cap info', () => {
     expect(info.sha256.withDescriptor).not.toBe(info.sha256.withoutDescriptor);
   });
 
-  it('kaoh-helloworld: sizes and AIDs; text output without --json', () => {
-    const file = path.join(capfiles, 'kaoh-helloworld.cap');
+  it('javacard-express TestApplet: sizes, hash and AIDs; text output without --json', () => {
+    const file = capFilePath(JC_EXPRESS_TEST_APPLET);
     const info = JSON.parse(tsmlab('cap', 'info', file, '--json').stdout);
-    expect(info.loadFileSize).toEqual({ withDescriptor: 343, withoutDescriptor: 247 });
-    expect(info.packageAid).toBe('D0D1D2D3D4D501');
-    expect(info.applets).toEqual(['D0D1D2D3D4D50101']);
+    expect(info.loadFileSize).toEqual({ withDescriptor: 452, withoutDescriptor: 335 });
+    expect(info.sha256.withoutDescriptor).toMatch(/^60663105[0-9A-F]{56}$/);
+    expect(info.packageAid).toBe('A000000062010101');
+    expect(info.packageVersion).toBe('1.0');
+    expect(info.applets).toEqual(['A00000006201010101']);
     const text = tsmlab('cap', 'info', file);
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain('D0D1D2D3D4D501 version 1.0');
+    expect(text.stdout).toContain('A000000062010101 version 1.0');
   });
 
   it('malformed CAPs: one line on stderr, exit 2', () => {
@@ -46,7 +48,7 @@ describe('tsmlab cap info', () => {
     const notZip = path.join(dir, 'text.cap');
     writeFileSync(notZip, 'hello, not a zip');
     const truncated = path.join(dir, 'truncated.cap');
-    writeFileSync(truncated, readFileSync(path.join(capfiles, 'kaoh-helloworld.cap')).subarray(0, 1200));
+    writeFileSync(truncated, readCapFile(JC_EXPRESS_TEST_APPLET).subarray(0, 1200));
     for (const [file, pattern] of [
       [notZip, /not a CAP file/],
       [truncated, /truncated/],

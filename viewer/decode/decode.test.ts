@@ -1,22 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { commandSummary, decodeCommand, decodeResponse, describeCla } from './apdu.ts';
 import { decodeCplc, decodePrivileges, decodeRegistry, lifeCycleName } from './gp-data.ts';
 import { describeSw } from './sw.ts';
 import { tlvTree } from './tlv-tree.ts';
+import { pysimGpCommands } from '../../test/vectors/index.ts';
 
-const vectors = readFileSync(new URL('../../../shared/vectors/pysim-gp-commands-tlv.txt', import.meta.url), 'utf8').toLowerCase().replace(/\s+/g, '');
-/** Guards that a test's hex really is the published vector (spaces removed). */
-const fromVectors = (hex: string) => {
-  expect(vectors).toContain(hex.toLowerCase());
-  return hex;
-};
+const V = pysimGpCommands();
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 
 describe('APDU decoder', () => {
   it('decodes pySim INSTALL [for install and make selectable] with its install parameters', () => {
-    const params = fromVectors('c900ef1cc80200ffc70200ffca12010001001505000000000000000000000000');
-    const head = fromVectors('80E60C003C05d07002ca4408d07002ca4490010108d07002ca449001010100');
-    const c = decodeCommand(`${head}20${params}0000`);
+    const params = hex(V.installParameters.quotas255);
+    // The layout as pySim sends it: with a trailing Le 00.
+    const c = decodeCommand(`${hex(V.install.installForInstall)}00`);
     expect(c.error).toBeUndefined();
     expect(c.name).toBe('INSTALL [for install and make selectable]');
     expect(c.case).toBe(4);
@@ -27,7 +23,7 @@ describe('APDU decoder', () => {
       ['Executable module AID', 'D07002CA44900101'],
       ['Application AID', 'D07002CA44900101'],
       ['Privileges', '00'],
-      ['Install parameters', params.toUpperCase()],
+      ['Install parameters', params],
       ['Install token', ''],
     ]);
     expect(c.fields?.[3].note).toBe('none');
@@ -40,12 +36,12 @@ describe('APDU decoder', () => {
   });
 
   it('decodes DELETE with related objects and the pySim card recognition data', () => {
-    const d = decodeCommand(fromVectors('80E40080074F05D07002CA4400'));
+    const d = decodeCommand(hex(V.install.deleteLoadFile));
     expect(d.name).toBe('DELETE');
     expect(d.p2Meaning).toBe('delete object and related object');
     expect(d.tlv).toEqual([{ tag: '4F', name: 'AID', length: 5, value: 'D07002CA44' }]);
 
-    const crd = fromVectors('6631732f06072a864886fc6b01600c060a2a864886fc6b020201016309060 72a864886fc6b03640b06092a864886fc6b040215'.replace(/ /g, ''));
+    const crd = hex(V.cardRecognitionData);
     const r = decodeResponse(`${crd}9000`, '80CA006600');
     expect(r.sw).toBe('9000');
     expect(r.swClass).toBe('normal');
