@@ -81,7 +81,7 @@ describe.concurrent('tsmlab run leaves the previous evidence intact', () => {
     const out = outWithPreviousRun('no-match');
     const r = await tsmlab('run', '--quiet', '--out', out, '--tags', '@REQ-PAT-FIG33');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^tsmlab run: --tags "@REQ-PAT-FIG33" selects none of the \d+ scenarios in features\/\*\*\/\*\.feature: @REQ-PAT-FIG33 is on no scenario\n/);
+    expect(r.stderr).toMatch(/^tsmlab run: --tags "@REQ-PAT-FIG33" selects none of the \d+ scenarios in features\/\*\*\/\*\.feature: @REQ-PAT-FIG33 is on none of them\n/);
     expect(r.stderr).toMatch(/\n {2}tags there, nearest first: @REQ-PAT-FIG3, /);
     expect(snapshot(out)).toEqual(before);
     expect(existsSync(`${out}.prev`)).toBe(false);

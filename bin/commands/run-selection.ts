@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ISourcesCoordinates } from '@cucumber/cucumber/api';
+import type { IPlannedPickle, ISourcesCoordinates } from '@cucumber/cucumber/api';
 import { loadSources } from '@cucumber/cucumber/api';
 import { generateMessages } from '@cucumber/gherkin';
 import { IdGenerator, SourceMediaType } from '@cucumber/messages';
@@ -27,18 +27,45 @@ export function checkFeaturePaths(paths: readonly string[]): void {
   }
 }
 
-/** Tag → number of scenarios carrying it (feature, rule, scenario and examples tags all count). */
-function tagCounts(uris: Iterable<string>): Map<string, number> {
+type Child = {
+  scenario?: { id: string; location: { line: number }; examples: readonly { tableBody: readonly { id: string; location: { line: number } }[] }[] };
+  rule?: { children: readonly Child[] };
+};
+
+/** Line of every scenario and example row of a Gherkin document, by AST node id. */
+function nodeLines(children: readonly Child[], lines = new Map<string, number>()): Map<string, number> {
+  for (const c of children) {
+    if (c.scenario) {
+      lines.set(c.scenario.id, c.scenario.location.line);
+      for (const ex of c.scenario.examples) for (const row of ex.tableBody) lines.set(row.id, row.location.line);
+    }
+    if (c.rule) nodeLines(c.rule.children, lines);
+  }
+  return lines;
+}
+
+/**
+ * Tag → number of the planned scenarios carrying it (feature, rule, scenario and examples tags all count).
+ * A scenario is known by its file and line as Cucumber's plan gives them: the line of its last AST node.
+ */
+function tagCounts(plan: readonly IPlannedPickle[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const uri of uris) {
+  for (const uri of new Set(plan.map((p) => p.uri))) {
+    const planned = new Set(plan.filter((p) => p.uri === uri).map((p) => p.location.line));
     const media = uri.endsWith('.md') ? SourceMediaType.TEXT_X_CUCUMBER_GHERKIN_MARKDOWN : SourceMediaType.TEXT_X_CUCUMBER_GHERKIN_PLAIN;
     const envelopes = generateMessages(readFileSync(path.resolve(uri), 'utf8'), uri, media, {
       includeSource: false,
-      includeGherkinDocument: false,
+      includeGherkinDocument: true,
       includePickles: true,
       newId: IdGenerator.incrementing(),
     });
-    for (const e of envelopes) for (const t of new Set(e.pickle?.tags.map((x) => x.name))) counts.set(t, (counts.get(t) ?? 0) + 1);
+    let lines = new Map<string, number>();
+    for (const e of envelopes) {
+      if (e.gherkinDocument?.feature) lines = nodeLines(e.gherkinDocument.feature.children as readonly Child[]);
+      const pickle = e.pickle;
+      if (!pickle || !planned.has(lines.get(pickle.astNodeIds[pickle.astNodeIds.length - 1]) ?? -1)) continue;
+      for (const t of new Set(pickle.tags.map((x) => x.name))) counts.set(t, (counts.get(t) ?? 0) + 1);
+    }
   }
   return counts;
 }
@@ -47,11 +74,12 @@ function scenarios(n: number): string {
   return `${n} scenario${n === 1 ? '' : 's'}`;
 }
 
-/** Why `tags` selects nothing among `total` scenarios of `uris`. */
-export function explainNoMatch(tags: TagExpression, uris: Iterable<string>, total: number, where: string): string {
-  const counts = tagCounts(uris);
+/** Why `tags` selects nothing among the scenarios `plan` (the run without its tag filter). */
+export function explainNoMatch(tags: TagExpression, plan: readonly IPlannedPickle[], where: string): string {
+  const counts = tagCounts(plan);
+  const total = plan.length;
   const missing = [...new Set(tags.tags.map((t) => t.text).filter((t) => !counts.has(t)))];
-  const head = `--tags "${tags.text}" selects none of the ${scenarios(total)} in ${where}`;
+  const head = `--tags "${tags.text}" ${total === 1 ? 'does not select the one scenario' : `selects none of the ${scenarios(total)}`} in ${where}`;
   if (missing.length === 0) {
     const have = [...new Set(tags.tags.map((t) => t.text))].map((t) => `${t} (${scenarios(counts.get(t) ?? 0)})`);
     return `${head}: each of its tags is on some scenario (${have.join(', ')}), but no scenario satisfies the whole expression`;
@@ -61,7 +89,7 @@ export function explainNoMatch(tags: TagExpression, uris: Iterable<string>, tota
   const near = nearestTags(missing, counts.keys());
   const shown = near.slice(0, SHOWN_TAGS).join(', ');
   const more = near.length > SHOWN_TAGS ? ` … (${near.length} tags in all)` : '';
-  return `${head}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} on no scenario${hint}\n  tags there, nearest first: ${shown}${more}`;
+  return `${head}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} on none of them${hint}\n  tags there, nearest first: ${shown}${more}`;
 }
 
 export interface Selection {
@@ -82,5 +110,5 @@ export async function selectScenarios(sources: ISourcesCoordinates, tags: TagExp
   const where = sources.paths.join(' ');
   const all = tags ? await loadSources({ ...sources, tagExpression: '' }) : selected;
   if (!tags || all.plan.length === 0) throw new CliError(`no scenario in ${where} (a .feature file, or a folder of them)`);
-  throw new CliError(explainNoMatch(tags, new Set(all.plan.map((p) => p.uri)), all.plan.length, where));
+  throw new CliError(explainNoMatch(tags, all.plan, where));
 }
