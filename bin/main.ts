@@ -1,4 +1,5 @@
 /** Dispatches `tsmlab <command>` to bin/commands/<command>.ts; each exports `run(args): Promise<number>`. */
+import { toolCommit, toolVersion } from '../reports/run-meta.ts';
 import { CliError } from './cli-error.ts';
 
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
@@ -13,16 +14,41 @@ const commands: Record<string, Command> = {
   readers: { summary: 'list PC/SC readers, inserted cards and matching profiles', load: () => import('./commands/readers.ts') },
 };
 
+export const commandNames = Object.keys(commands);
+
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return `usage: tsmlab <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n'tsmlab <command> --help' for a command's options.`;
+  return [
+    'usage: tsmlab <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    "'tsmlab <command> --help' for a command's options; 'tsmlab --version' for the version.",
+    'Every command and option: docs/cli.md.',
+  ].join('\n');
+}
+
+function version(): string {
+  const commit = toolCommit();
+  return `tsmlab ${toolVersion()}${commit === 'unknown' ? '' : ` (commit ${commit})`}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  const [first, ...after] = argv;
+  if (first === '--version' || first === '-V') {
+    console.log(version());
+    return 0;
+  }
+  if (!first || first === '--help' || first === '-h') {
     console.log(usage());
-    return name ? 0 : 2;
+    return first ? 0 : 2;
+  }
+  // `tsmlab help calc scp03` is `tsmlab calc scp03 --help`.
+  const [name, rest] = first === 'help' && after.length > 0 ? [after[0], [...after.slice(1), '--help']] : [first, after];
+  if (name === 'help') {
+    console.log(usage());
+    return 0;
   }
   const cmd = commands[name];
   if (!cmd) {

@@ -16,7 +16,7 @@ import {
   type SessionKeys,
   toHex,
 } from '../../gp/index.ts';
-import { parseArgs } from '../args.ts';
+import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 
 export interface ChannelCalcInput {
@@ -184,7 +184,7 @@ export function formatChannelText(r: ChannelCalcResult): string {
 
 /** The whole command: parse, calculate, print JSON or text; stderr carries one line per problem. */
 export async function runChannelCalc(args: string[], spec: ChannelSpec): Promise<number> {
-  if (args.includes('--help')) {
+  if (wantsHelp(args)) {
     console.log(spec.help);
     return 0;
   }

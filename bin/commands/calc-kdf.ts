@@ -1,6 +1,6 @@
 /** `tsmlab calc kdf`: a card's static keys from a master key and the key diversification data. */
 import { DiversificationError, diversify, fromHex, HexError, isDiversificationScheme, toHex } from '../../gp/index.ts';
-import { parseArgs } from '../args.ts';
+import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 
 const HELP = `usage: tsmlab calc kdf --scheme emv|visa2|kdf3 --master HEX --kdd HEX [--json]
@@ -23,7 +23,7 @@ function hexArg(name: string, value: string | undefined): Uint8Array {
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help')) {
+  if (wantsHelp(args)) {
     console.log(HELP);
     return 0;
   }

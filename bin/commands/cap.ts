@@ -1,7 +1,7 @@
 /** `tsmlab cap info FILE [--json]`: what a CAP file holds and what LOAD will send. */
 import { readFileSync } from 'node:fs';
 import { CapError, type CapPackage, formatCapVersion, loadFileDataBlock, loadFileDataBlockHash, parseCap, toHex } from '../../gp/index.ts';
-import { parseArgs } from '../args.ts';
+import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 
 const HELP = `usage: tsmlab cap info FILE [--json]
@@ -62,7 +62,7 @@ function text(info: CapInfo, cap: CapPackage): string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.length === 0) {
+  if (wantsHelp(args) || args.length === 0) {
     console.log(HELP);
     return args.length === 0 ? 2 : 0;
   }

@@ -1,5 +1,5 @@
 /** `tsmlab readers`: the PC/SC readers, the ATR of each inserted card and the card profile(s) it matches. */
-import { parseArgs } from '../args.ts';
+import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { DriverError } from '../../drivers/channel.ts';
 import { listReaders, parseReaderSelector, type ReaderInfo } from '../../drivers/pcsc.ts';
@@ -44,7 +44,7 @@ export function matchProfiles(reader: ReaderInfo, profiles: LoadedCardProfile[])
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
+  if (wantsHelp(args)) {
     console.log(HELP);
     return 0;
   }

@@ -1,29 +1,38 @@
-/** `tsmlab run`: runs the feature suites on the built-in simulator (or a real card) and writes reports/out/. */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+/**
+ * `tsmlab run`: runs the feature suites on the built-in simulator (or a real card) and writes reports/out/, after
+ * moving the previous run's files to reports/out.prev/.
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Envelope } from '@cucumber/messages';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
-import { defaultFleet, loadFleet } from '../../profiles/fleet.ts';
+import { defaultFleet, FleetError, loadFleet } from '../../profiles/fleet.ts';
 import { ensureProcessRecorder, formatLeakHits, scanForKeys, writeRunReports } from '../../reports/index.ts';
-import { parseArgs } from '../args.ts';
+import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { loadCardProfile, resolveCardKeys } from '../../profiles/index.ts';
 import { fleetKeys, profileKeys } from './run-keys.ts';
+import { checkOutputDir, keepPreviousRun } from './run-output.ts';
+import { checkFeaturePaths, selectScenarios } from './run-selection.ts';
+import { parseTagExpression } from './run-tags.ts';
 import { ScenarioTally } from './run-tally.ts';
 
-const HELP = `usage: tsmlab run [options] [feature files or dirs...]
+const HELP = `usage: tsmlab run [options] [feature files or folders...]
   --target T            sim (default: the built-in simulator over WebSocket) | pcsc (the simulated cards through
                         pcscd and vpcd) | pcsc:READER (the real card in READER, with --profile) | cards (one
                         real card per --profile, each in the reader its profile names)
   --tags EXPR           Cucumber tag expression, e.g. "@REQ-PAT-FIG3 and not @slow"
-  --out DIR             output directory (default reports/out)
+  --out DIR             output folder (default reports/out); the previous run's files there move to DIR.prev
   --profile FILE        card profile (ICS + IXIT) for applicability and safety checks; repeat with --target cards
   --fleet FILE          fleet file for the simulator (default: the built-in fleet)
   --allow-destructive   allow @destructive scenarios (the profile must also say the card is sacrificial)
   --reveal-keys         show key values in traces and reports (never by default)
   --no-viewer           do not start the live trace viewer
   --keep-viewer         keep the viewer running after the run (default when the terminal is interactive)
-  --quiet               one line per scenario instead of the progress display; no viewer`;
+  --quiet               one line per scenario instead of the progress display; no viewer
+Feature paths default to features/**/*.feature; FILE:LINE picks one scenario.
+Exit 0 every scenario passed; 1 a scenario failed or a key leaked into the output; 2 bad arguments or no
+scenario selected (then nothing ran and the output folder was not touched). See docs/cli.md.`;
 
 /** What the certification report names as the reader. */
 function readerOf(target: string, profiles: string[]): string {
@@ -33,18 +42,12 @@ function readerOf(target: string, profiles: string[]): string {
   return target === 'cards' ? `real cards, in the readers of profiles ${names}` : `${target} (the card of profile ${names})`;
 }
 
-/** Output of an earlier run in the same directory would be merged into this run's reports. */
-function clearPreviousRun(out: string): void {
-  for (const name of readdirSync(out)) {
-    if (/^trace-\d+\.ndjson$/.test(name) || name === 'evidence') rmSync(path.join(out, name), { recursive: true, force: true });
-  }
-}
-
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help')) {
+  if (wantsHelp(args)) {
     console.log(HELP);
     return 0;
   }
+  // Everything is checked, and the scenarios selected, before the output folder is touched.
   const a = parseArgs(args, {
     values: ['target', 'tags', 'out', 'fleet'],
     repeat: ['profile'],
@@ -58,12 +61,17 @@ export async function run(args: string[]): Promise<number> {
   }
   if (target === 'cards' && profiles.length === 0) throw new CliError('--target cards needs a --profile for each card (its ixit.reader says where the card is)');
   if (target !== 'cards' && profiles.length > 1) throw new CliError(`several --profile options need --target cards (each profile names its reader); --target ${target} takes one`);
+  const tags = a.values.tags !== undefined ? parseTagExpression(a.values.tags) : undefined;
   const out = path.resolve(a.values.out ?? 'reports/out');
-  mkdirSync(out, { recursive: true });
-  clearPreviousRun(out);
-  const quiet = a.flags.has('quiet');
-  const reveal = a.flags.has('reveal-keys');
-  const fleet = a.values.fleet ? loadFleet(a.values.fleet) : defaultFleet();
+  checkOutputDir(out);
+  checkFeaturePaths(a.positional);
+  let fleet;
+  try {
+    fleet = a.values.fleet ? loadFleet(a.values.fleet) : defaultFleet();
+  } catch (e) {
+    if (e instanceof FleetError) throw new CliError(`--fleet: ${e.message}`);
+    throw e;
+  }
   const keys = fleetKeys(fleet);
   // A real card's ISD keys come from the environment or a key file: the scan must know them too.
   for (const file of target === 'sim' ? [] : profiles) {
@@ -74,6 +82,26 @@ export async function run(args: string[]): Promise<number> {
       throw new CliError((e as Error).message);
     }
   }
+  const { runConfiguration } = await loadConfiguration({
+    provided: {
+      paths: a.positional.length ? a.positional : ['features/**/*.feature'],
+      ...(tags ? { tags: tags.text } : {}),
+      format: [
+        a.flags.has('quiet') ? 'summary' : 'progress-bar',
+        `html:${path.join(out, 'cucumber.html')}`,
+        `message:${path.join(out, 'messages.ndjson')}`,
+        `junit:${path.join(out, 'junit.xml')}`,
+      ],
+      formatOptions: { junit: { suiteName: 'tsmlab' } },
+    },
+  });
+  await selectScenarios(runConfiguration.sources, tags);
+
+  mkdirSync(out, { recursive: true });
+  const kept = keepPreviousRun(out);
+  if (kept) console.log(`previous run kept in ${path.relative(process.cwd(), kept) || kept}`);
+  const quiet = a.flags.has('quiet');
+  const reveal = a.flags.has('reveal-keys');
 
   const runId = `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   Object.assign(process.env, {
@@ -95,20 +123,6 @@ export async function run(args: string[]): Promise<number> {
     viewer = await startViewer({ source: { followDir: out }, title: `tsmlab ${runId}` });
     console.log(`live trace viewer: ${viewer.url}`);
   }
-
-  const { runConfiguration } = await loadConfiguration({
-    provided: {
-      paths: a.positional.length ? a.positional : ['features/**/*.feature'],
-      ...(a.values.tags ? { tags: a.values.tags } : {}),
-      format: [
-        quiet ? 'summary' : 'progress-bar',
-        `html:${path.join(out, 'cucumber.html')}`,
-        `message:${path.join(out, 'messages.ndjson')}`,
-        `junit:${path.join(out, 'junit.xml')}`,
-      ],
-      formatOptions: { junit: { suiteName: 'tsmlab' } },
-    },
-  });
 
   const tally = new ScenarioTally();
   const result = await runCucumber(runConfiguration, { env: process.env }, (m: Envelope) => {

@@ -2,7 +2,7 @@
 import { loadFleet, defaultFleet, FleetError } from '../../profiles/fleet.ts';
 import { createSimulatedSe } from '../../simulator/index.ts';
 import { CentralTsm, FileStore, inprocChannels, startSpApi, StoreError, wsChannels, type ChannelFactory } from '../../tsm/index.ts';
-import { parseArgs } from '../args.ts';
+import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 
 const HELP = `usage: tsmlab serve [options]
@@ -17,7 +17,7 @@ const HELP = `usage: tsmlab serve [options]
 The SP names itself in the X-SP-Name header; the contract is served at /openapi.json (docs/sp-api.md).`;
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help')) {
+  if (wantsHelp(args)) {
     console.log(HELP);
     return 0;
   }

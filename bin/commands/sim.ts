@@ -4,7 +4,7 @@ import { defaultFleet, FleetError, loadFleet } from '../../profiles/fleet.ts';
 import type { Fleet } from '../../profiles/fleet-types.ts';
 import type { CardEndpoint } from '../../gp/index.ts';
 import { startSimulator } from '../../simulator/ws-simulator.ts';
-import { parseArgs } from '../args.ts';
+import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 
 const HELP = `usage: tsmlab sim [options]
@@ -19,7 +19,7 @@ Protocol: docs/protocol-websocket.md.`;
 export const DEFAULT_PORT = 7070;
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
+  if (wantsHelp(args)) {
     console.log(HELP);
     return 0;
   }

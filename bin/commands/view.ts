@@ -1,7 +1,7 @@
 /** `tsmlab view FILE|DIR [--port N] [--host H]`: replays a saved trace (or follows a run's trace files) in the viewer. */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from '../args.ts';
+import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { startViewer, type ViewerSource } from '../../viewer/index.ts';
 
@@ -12,7 +12,7 @@ const HELP = `usage: tsmlab view FILE|DIR [--port N] [--host H]
   --host H     address to bind (default 127.0.0.1; the trace may show card data)`;
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help')) {
+  if (wantsHelp(args)) {
     console.log(HELP);
     return 0;
   }
