@@ -20,7 +20,7 @@ export interface ReasonInfo {
 export const REASONS = {
   '1.1': { name: 'Unknown (identification or authentication)', meaning: 'the caller is not a service provider the central TSM knows' },
   '1.2': { name: 'Not Allowed (authorisation)', meaning: 'the caller may not act on that service, security domain or SE' },
-  '2.1': { name: 'Invalid', meaning: 'a parameter has the wrong format or an unacceptable value, or the body is not JSON' },
+  '2.1': { name: 'Invalid', meaning: 'a parameter has the wrong format or an unacceptable value (a requestTimestamp that is not RFC 3339 or too far ahead), or the body is not JSON sent as application/json' },
   '2.2': { name: 'Mandatory Element Missing', meaning: 'a mandatory parameter is missing' },
   '2.3': { name: 'Conditional Element Missing', meaning: 'a parameter required by another one is missing' },
   '2.5': { name: 'Limit Exceeded', meaning: 'a script exceeds the maximum APDU count or script size of the conversation', extension: true },
