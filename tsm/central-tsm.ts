@@ -49,7 +49,7 @@ import { ServiceManager } from './service-manager.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { ConversationStore, type Conversation } from './conversation.ts';
 import { CallLedger, fingerprint } from './idempotency.ts';
-import { validityEnd } from './timestamp.ts';
+import { validityEnd, validityEndIfValid } from './timestamp.ts';
 import { Registry, type ServiceRecord } from './registry.ts';
 import { authorizeScript, classifySw, parseScript, reasonForSw, swOf } from './script.ts';
 import { checkTransition, TRANSIENT_STATES, type ServiceState } from './service-state.ts';
@@ -585,7 +585,10 @@ export class CentralTsm {
         const result = await this.ledger.run(ctx.serviceProvider, ctx.functionCallIdentifier, key, () => {
           this.checkValidity(ctx);
           return fn();
-        }, () => this.decide('idempotency', `repeat of functionCallIdentifier ${ctx.functionCallIdentifier}: answering the first result, executing nothing`));
+        }, {
+          onRepeat: () => this.decide('idempotency', `repeat of functionCallIdentifier ${ctx.functionCallIdentifier}: answering the first result, executing nothing`),
+          validUntil: validityEndIfValid(ctx, this.clock.now()),
+        });
         respond(result.status, result.reasonCode, redactKeys(result));
         return result;
       } catch (e) {

@@ -26,7 +26,7 @@ export const REASONS = {
   '2.5': { name: 'Limit Exceeded', meaning: 'a script exceeds the maximum APDU count or script size of the conversation', extension: true },
   '3.1': { name: 'Unsupported', meaning: 'the function, operation or script format is not supported' },
   '3.3': { name: 'Already in Use', meaning: 'a functionCallIdentifier was reused for a different request' },
-  '3.7': { name: 'Unavailable', meaning: 'the SE is busy with another conversation' },
+  '3.7': { name: 'Unavailable', meaning: 'the SE is busy with another conversation, or the SP already has as many functionCallIdentifiers remembered as the central TSM keeps per SP' },
   '3.8': { name: 'Refused', meaning: 'the request is refused in the current state (e.g. the conversation has ended)' },
   '3.9': { name: 'Unknown', meaning: 'the MSI, SE, service or conversation is unknown' },
   '3.10': { name: 'Invalid Association', meaning: 'the identifiers given do not belong together (e.g. MSI and SE)' },
