@@ -26,8 +26,10 @@ export class DirLockError extends Error {
 }
 
 export interface DirLock {
-  /** Drops the lock (and the pid file); the exit of the process does the same. */
+  /** Drops the lock and removes the pid file (a clean stop). */
   release(): void;
+  /** Drops the lock and leaves the pid file, as the death of the process would (crash simulations in tests). */
+  drop(): void;
 }
 
 /** Takes the data directory for this process, or throws DirLockError naming who holds it. */
@@ -53,14 +55,18 @@ export function lockDirectory(dir: string): DirLock {
   }
   writeFileSync(pidFile, `${process.pid}\n`);
   let held = true;
+  const drop = () => {
+    if (!held) return;
+    held = false;
+    closeSync(fd);
+  };
   return {
     release() {
-      if (!held) return;
-      held = false;
       // The pid file goes first: once the descriptor is closed the next holder may already be writing its own.
-      rmSync(pidFile, { force: true });
-      closeSync(fd);
+      if (held) rmSync(pidFile, { force: true });
+      drop();
     },
+    drop,
   };
 }
 

@@ -85,6 +85,15 @@ describe('FileStore', () => {
     expect(probe()).toBe(0);
   });
 
+  it('abandoned (a crash simulated in one process) frees the directory, keeps the pid file and writes nothing more', () => {
+    const dir = tmp();
+    const dead = new FileStore(dir);
+    dead.abandon();
+    expect(readFileSync(path.join(dir, 'tsm.lock'), 'utf8').trim()).toBe(String(process.pid));
+    expect(() => dead.save({ format: STORE_FORMAT, services: [] })).toThrow(/store closed/);
+    expect(() => open(dir)).not.toThrow();
+  });
+
   it('removes the temporary files a killed TSM left, and nothing else', () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'tsm-state.json.tmp-4242'), '');

@@ -115,4 +115,14 @@ export class FileStore implements TsmStore {
     this.closed = true;
     this.lock.release();
   }
+
+  /**
+   * What a kill of the process does to the store, for crash simulations within one process: the kernel's lock
+   * goes, the pid file stays, and nothing more can be written.
+   */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.lock.drop();
+  }
 }
