@@ -35,7 +35,12 @@ export interface DirLock {
 /** Takes the data directory for this process, or throws DirLockError naming who holds it. */
 export function lockDirectory(dir: string): DirLock {
   const pidFile = path.join(dir, PID_FILE);
-  const fd = openSync(dir, 'r');
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch (e) {
+    throw new DirLockError(`${dir}: cannot open the data directory to lock it: ${(e as Error).message}`);
+  }
   const r = spawnSync('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(CONFLICT), '3'], {
     stdio: ['ignore', 'ignore', 'pipe', fd],
     encoding: 'utf8',

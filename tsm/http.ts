@@ -158,7 +158,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * (a charset parameter, if any, must say so). JSON sent as text/plain or form-encoded is a client that does
  * not mean JSON (or a browser form posting across sites), so it is refused rather than read.
  */
-export function contentTypeProblem(header: string | undefined): string | undefined {
+function contentTypeProblem(header: string | undefined): string | undefined {
   const expected = 'the request body must be sent with Content-Type: application/json';
   if (!header?.trim()) return `${expected} (the header is missing)`;
   const [type, ...params] = header.split(';').map((p) => p.trim());

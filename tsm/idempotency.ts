@@ -183,12 +183,13 @@ export class CallLedger {
     const when = Number.isFinite(free) ? `the first is released at ${new Date(free + 1).toISOString()}` : 'they are all still running';
     return TsmError.failed(
       '3.7',
-      `${sp} already has ${calls.size} functionCallIdentifiers the central TSM must remember (each for ${this.retention / 3600_000} h, or to the end of its validity period); ${when}. Nothing was done: send this request again then`,
+      `${sp} already has ${calls.size} functionCallIdentifiers the central TSM must remember (each for ${duration(this.retention)}, or to the end of its validity period); ${when}. Nothing was done: send this request again then`,
     );
   }
 }
 
-const keyOf = (sp: string, identifier: string) => `${sp}\u0000${identifier}`;
+
+const duration = (ms: number) => (ms % 3600_000 === 0 ? `${ms / 3600_000} h` : `${ms / 1000} s`);
 
 /** The outcome of a record loaded from the store (answered again, never executed again). */
 function recorded(r: CallRecord): Promise<unknown> {
