@@ -49,6 +49,7 @@ import { ServiceManager } from './service-manager.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { ConversationStore, type Conversation } from './conversation.ts';
 import { CallLedger, fingerprint } from './idempotency.ts';
+import { validityEnd, validityEndIfValid } from './timestamp.ts';
 import { Registry, type ServiceRecord } from './registry.ts';
 import { authorizeScript, classifySw, parseScript, reasonForSw, swOf } from './script.ts';
 import { checkTransition, TRANSIENT_STATES, type ServiceState } from './service-state.ts';
@@ -584,7 +585,10 @@ export class CentralTsm {
         const result = await this.ledger.run(ctx.serviceProvider, ctx.functionCallIdentifier, key, () => {
           this.checkValidity(ctx);
           return fn();
-        }, () => this.decide('idempotency', `repeat of functionCallIdentifier ${ctx.functionCallIdentifier}: answering the first result, executing nothing`));
+        }, {
+          onRepeat: () => this.decide('idempotency', `repeat of functionCallIdentifier ${ctx.functionCallIdentifier}: answering the first result, executing nothing`),
+          validUntil: validityEndIfValid(ctx, this.clock.now()),
+        });
         respond(result.status, result.reasonCode, redactKeys(result));
         return result;
       } catch (e) {
@@ -596,11 +600,8 @@ export class CentralTsm {
   }
 
   private checkValidity(ctx: RequestContext): void {
-    if (ctx.validityPeriod === undefined) return;
-    const from = ctx.requestTimestamp ? Date.parse(ctx.requestTimestamp) : this.clock.now();
-    if (Number.isNaN(from)) throw TsmError.failed('2.1', `requestTimestamp "${ctx.requestTimestamp}" is not an ISO 8601 date-time`);
-    const until = from + ctx.validityPeriod * 1000;
-    if (this.clock.now() > until) {
+    const until = validityEnd(ctx, this.clock.now());
+    if (until !== undefined && this.clock.now() > until) {
       this.decide('validity', `validity period ended at ${new Date(until).toISOString()}: nothing done`);
       throw TsmError.expired('5.3', `the request's validity period ended at ${new Date(until).toISOString()}; nothing was done`);
     }

@@ -10,6 +10,7 @@ import { CentralTsm } from './central-tsm.ts';
 import { ManualClock } from './clock.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { SpClient } from './sp-client.ts';
+import { MAX_CLOCK_SKEW_SECONDS } from './timestamp.ts';
 
 /** Every test here must be refused or answered without a card: opening one is a failure. */
 const opened: string[] = [];
@@ -181,5 +182,83 @@ describe('refusals before any card is reached', () => {
     expect(kinds).toEqual(['sp.request', 'sp.response', 'sp.request', 'sp.response']);
     const refused = events.find((e) => e.kind === 'sp.response');
     expect(refused).toMatchObject({ status: 'Failed', reasonCode: '2.1' });
+  });
+});
+
+describe('bodies are JSON as application/json in UTF-8 only (415 otherwise, nothing executed)', () => {
+  // Executed, this asks for an unknown service and is answered 3.9 (404): a 415 shows it was never read.
+  const request = JSON.stringify({ functionCallIdentifier: 'ct-1', seId: 'se-1', serviceId: 'no-such-service', requestedOperation: 'read' });
+  const post = (body: string | Uint8Array<ArrayBuffer>, contentType?: string) =>
+    fetch(`${server.url}/conversations`, {
+      method: 'POST',
+      headers: { 'X-SP-Name': 'BankCo', ...(contentType ? { 'content-type': contentType } : {}) },
+      body,
+    }).then(async (r) => ({ httpStatus: r.status, body: (await r.json()) as { status: string; reasonCode?: string; message?: string } }));
+
+  it('executes JSON sent as application/json, with or without charset=utf-8', async () => {
+    for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"']) {
+      expect(await post(request, type), type).toMatchObject({ httpStatus: 404, body: { reasonCode: '3.9' } });
+    }
+  });
+
+  it.each([
+    ['text/plain', /must be sent with Content-Type: application\/json, not text\/plain/],
+    ['text/plain;charset=UTF-8', /not text\/plain/],
+    ['application/x-www-form-urlencoded', /not application\/x-www-form-urlencoded/],
+    ['multipart/form-data; boundary=x', /not multipart\/form-data/],
+    ['application/json; charset=utf-16', /must be UTF-8 JSON, not charset=utf-16/],
+  ])('refuses JSON sent as %s', async (type, message) => {
+    const r = await post(request, type);
+    expect(r.httpStatus).toBe(415);
+    expect(r.body).toMatchObject({ status: 'Failed', reasonCode: '2.1', message: expect.stringMatching(message) });
+  });
+
+  it('refuses a body without a Content-Type', async () => {
+    const r = await post(new TextEncoder().encode(request));
+    expect(r.httpStatus).toBe(415);
+    expect(r.body.message).toMatch(/the header is missing/);
+  });
+
+  it('refuses UTF-16, whatever it is labelled', async () => {
+    const utf16 = (bom: boolean) => new Uint8Array(Buffer.from(`${bom ? '\ufeff' : ''}${request}`, 'utf16le'));
+    expect(await post(utf16(true), 'application/json; charset=utf-16le')).toMatchObject({ httpStatus: 415, body: { reasonCode: '2.1' } });
+    expect(await post(utf16(true), 'application/json')).toMatchObject({ httpStatus: 400, body: { reasonCode: '2.1', message: expect.stringMatching(/not UTF-8/) } });
+    expect(await post(utf16(false), 'application/json')).toMatchObject({ httpStatus: 400, body: { reasonCode: '2.1' } });
+  });
+});
+
+describe(`requestTimestamp: strict RFC 3339, at most ${MAX_CLOCK_SKEW_SECONDS} s ahead of the clock`, () => {
+  const begin = (requestTimestamp: string, validityPeriod?: number) =>
+    bank.beginConversation({ seId: 'se-1', serviceId: 'no-such-service', requestedOperation: 'read', requestTimestamp, ...(validityPeriod !== undefined ? { validityPeriod } : {}) });
+
+  it('refuses a date that does not exist instead of reading 30 February as 2 March', async () => {
+    const r = await begin('2030-02-30T00:00:00Z', 86400 * 60);
+    expect(r.httpStatus).toBe(400);
+    expect(r.body).toMatchObject({ status: 'Failed', reasonCode: '2.1', message: '/requestTimestamp "2030-02-30T00:00:00Z" has no day 30: 2030-02 has 28 days' });
+  });
+
+  it('refuses forms that are not RFC 3339', async () => {
+    for (const t of ['2030-01-01', '2030-01-01 00:00:00Z', 'Tue, 01 Jan 2030 00:00:00 GMT']) {
+      expect((await begin(t, 60)).body, t).toMatchObject({ reasonCode: '2.1', message: expect.stringMatching(/not an RFC 3339 date-time/) });
+    }
+  });
+
+  it('refuses a timestamp in year 9999 (validity 0 would otherwise never end) and one just past the skew', async () => {
+    const far = await begin('9999-12-31T23:59:59Z', 0);
+    expect(far.httpStatus).toBe(400);
+    expect(far.body).toMatchObject({ status: 'Failed', reasonCode: '2.1', message: expect.stringMatching(/ahead of the central TSM's clock .* at most 300 s of clock skew/) });
+    const justPast = await begin(new Date(clock.now() + (MAX_CLOCK_SKEW_SECONDS + 1) * 1000).toISOString(), 60);
+    expect(justPast.body).toMatchObject({ reasonCode: '2.1' });
+    expect((await begin(new Date(clock.now() + MAX_CLOCK_SKEW_SECONDS * 1000).toISOString(), 0)).body, 'within the skew: executed').toMatchObject({ reasonCode: '3.9' });
+  });
+
+  it('refuses the same in the core, for callers that do not come through HTTP', async () => {
+    const ctx = { serviceProvider: 'BankCo', requestTimestamp: '2030-02-30T00:00:00Z', validityPeriod: 60 };
+    await expect(tsm.beginConversation(ctx, { serviceId: 'no-such-service', seId: 'se-1', requestedOperation: 'read' })).rejects.toMatchObject({ reasonCode: '2.1', message: expect.stringMatching(/no day 30/) });
+  });
+
+  it('documents the skew bound in the OpenAPI document', () => {
+    const doc = JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
+    expect(doc.components.schemas.RequestTimestamp.description).toContain(`At most ${MAX_CLOCK_SKEW_SECONDS} seconds ahead`);
   });
 });

@@ -105,7 +105,17 @@ async function serve(tsm: CentralTsm, v: OperationValidator, req: Request, res: 
 
   let body: Record<string, unknown> = {};
   if (v.hasBody) {
-    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (bytes.length) {
+      const wrongType = contentTypeProblem(req.get('content-type'));
+      if (wrongType) return refuse(res, v.operationId, '2.1', wrongType, spName, 415);
+    }
+    let raw: string;
+    try {
+      raw = utf8.decode(bytes);
+    } catch {
+      return refuse(res, v.operationId, '2.1', 'the request body is not UTF-8 (JSON is sent as UTF-8, RFC 8259)', spName);
+    }
     if (!raw.trim()) return refuse(res, v.operationId, '2.2', 'the request body is missing (a JSON object is expected)', spName);
     let parsed: unknown;
     try {
@@ -139,6 +149,27 @@ async function serve(tsm: CentralTsm, v: OperationValidator, req: Request, res: 
     const err = asTsmError(e);
     res.status(httpStatusOf(err)).json(errorFields(err));
   }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Why a request body's Content-Type is not acceptable, or undefined: only application/json, and only as UTF-8
+ * (a charset parameter, if any, must say so). JSON sent as text/plain or form-encoded is a client that does
+ * not mean JSON (or a browser form posting across sites), so it is refused rather than read.
+ */
+function contentTypeProblem(header: string | undefined): string | undefined {
+  const expected = 'the request body must be sent with Content-Type: application/json';
+  if (!header?.trim()) return `${expected} (the header is missing)`;
+  const [type, ...params] = header.split(';').map((p) => p.trim());
+  if (type.toLowerCase() !== 'application/json') return `${expected}, not ${type}`;
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq < 0 || p.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    const charset = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    if (charset !== 'utf-8' && charset !== 'utf8') return `the request body must be UTF-8 JSON, not charset=${charset}`;
+  }
+  return undefined;
 }
 
 /** The named query parameters that were given. */

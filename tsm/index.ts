@@ -14,3 +14,5 @@ export * from './store.ts';
 export * from './redact.ts';
 export * from './events.ts';
 export * from './operations.ts';
+export { MAX_CLOCK_SKEW_SECONDS, parseRfc3339 } from './timestamp.ts';
+export { IDENTIFIER_RETENTION_MS, IDENTIFIERS_PER_SP } from './idempotency.ts';

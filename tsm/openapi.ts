@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { ReasonCode } from './status.ts';
+import { isRfc3339, parseRfc3339 } from './timestamp.ts';
 
 const OPENAPI_FILE = new URL('./openapi.json', import.meta.url);
 
@@ -64,8 +65,9 @@ export interface OperationValidator {
 }
 
 function compiler(doc: OpenApiDocument): (schema: unknown) => ValidateFunction {
-  const ajv = new Ajv2020({ allErrors: false, strict: true });
-  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => !Number.isNaN(Date.parse(s)) });
+  // verbose: a format error carries the value, so the refusal can say what is wrong with the date.
+  const ajv = new Ajv2020({ allErrors: false, strict: true, verbose: true });
+  ajv.addFormat('date-time', { type: 'string', validate: isRfc3339 });
   const defs = localRefs(doc.components.schemas) as Record<string, unknown>;
   return (schema) => ajv.compile({ $defs: defs, ...(localRefs(schema) as object) });
 }
@@ -137,6 +139,11 @@ function describe(errors: ErrorObject[], prefix: string): ValidationFailure {
       return { reasonCode: '2.1', message: `${at} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
     case 'pattern':
       return { reasonCode: '2.1', message: `${at} has an invalid format` };
+    case 'format': {
+      const why = typeof e.data === 'string' ? parseRfc3339(e.data) : undefined;
+      if ((e.params as { format: string }).format === 'date-time' && why && 'error' in why) return { reasonCode: '2.1', message: `${at} "${e.data as string}" ${why.error}` };
+      return { reasonCode: '2.1', message: `${at} ${e.message ?? 'is invalid'}` };
+    }
     default:
       return { reasonCode: '2.1', message: `${at} ${e.message ?? 'is invalid'}` };
   }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,14 +58,49 @@ describe('FileStore', () => {
     expect(readdirSync(dir)).toEqual(['tsm-state.json']);
   });
 
-  it('refuses a data directory another live process holds, and takes over a stale lock', () => {
+  it('refuses a data directory another central TSM holds, naming its pid, until that one closes', () => {
+    const dir = tmp();
+    const first = open(dir);
+    expect(readFileSync(path.join(dir, 'tsm.lock'), 'utf8').trim()).toBe(String(process.pid));
+    expect(() => open(dir)).toThrow(StoreError);
+    expect(() => open(dir)).toThrow(`${dir} is in use by another central TSM (pid ${process.pid})`);
+    first.close();
+    expect(() => open(dir)).not.toThrow();
+  });
+
+  it('is not kept off its directory by a pid file naming a live process: the flock decides', () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'tsm.lock'), String(process.ppid));
-    expect(() => open(dir)).toThrow(StoreError);
-    expect(() => open(dir)).toThrow(/in use by another central TSM/);
-    writeFileSync(path.join(dir, 'tsm.lock'), '999999999');
     expect(() => open(dir)).not.toThrow();
-    expect(readFileSync(path.join(dir, 'tsm.lock'), 'utf8')).toBe(String(process.pid));
+    expect(readFileSync(path.join(dir, 'tsm.lock'), 'utf8').trim()).toBe(String(process.pid));
+  });
+
+  it('holds the lock against other processes (util-linux flock on the directory)', () => {
+    const dir = tmp();
+    const probe = () => spawnSync('flock', ['--nonblock', '--conflict-exit-code', '75', dir, 'true']).status;
+    expect(probe()).toBe(0);
+    const s = open(dir);
+    expect(probe()).toBe(75);
+    s.close();
+    expect(probe()).toBe(0);
+  });
+
+  it('abandoned (a crash simulated in one process) frees the directory, keeps the pid file and writes nothing more', () => {
+    const dir = tmp();
+    const dead = new FileStore(dir);
+    dead.abandon();
+    expect(readFileSync(path.join(dir, 'tsm.lock'), 'utf8').trim()).toBe(String(process.pid));
+    expect(() => dead.save({ format: STORE_FORMAT, services: [] })).toThrow(/store closed/);
+    expect(() => open(dir)).not.toThrow();
+  });
+
+  it('removes the temporary files a killed TSM left, and nothing else', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'tsm-state.json.tmp-4242'), '');
+    writeFileSync(path.join(dir, 'tsm-state.json.tmp-77'), '{"format":');
+    writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    open(dir);
+    expect(readdirSync(dir).sort()).toEqual(['notes.txt', 'tsm.lock']);
   });
 
   it('refuses a state file that is not one', () => {

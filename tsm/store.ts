@@ -2,12 +2,12 @@
  * Where the central TSM keeps what must survive a restart: service states, SE locks, sagas under way and the
  * functionCallIdentifier ledger.
  * FileStore writes one JSON document in a data directory atomically (temporary file, fsync, rename, fsync of
- * the directory), so a crash leaves either the previous document or the new one, never a torn one; a lock
- * file keeps two TSM processes off one directory.
+ * the directory), so a crash leaves either the previous document or the new one, never a torn one; an flock on
+ * the directory keeps two TSM processes off it (dir-lock.ts).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { processAlive } from '../trace/index.ts';
+import { DirLockError, lockDirectory, type DirLock } from './dir-lock.ts';
 import type { CallRecord } from './idempotency.ts';
 import type { SeLockRecord, ServiceRecord } from './registry.ts';
 import type { SagaRecord } from './saga-recovery.ts';
@@ -54,18 +54,25 @@ export class MemoryStore implements TsmStore {
 }
 
 const STATE_FILE = 'tsm-state.json';
-const LOCK_FILE = 'tsm.lock';
+/** save()'s temporary files: `tsm-state.json.tmp-<pid>`. */
+const TEMP_PREFIX = `${STATE_FILE}.tmp-`;
 
 export class FileStore implements TsmStore {
   readonly file: string;
-  private readonly lock: string;
+  private readonly lock: DirLock;
   private closed = false;
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
     this.file = path.join(dir, STATE_FILE);
-    this.lock = path.join(dir, LOCK_FILE);
-    this.acquire();
+    try {
+      this.lock = lockDirectory(dir);
+    } catch (e) {
+      if (e instanceof DirLockError) throw new StoreError(e.message);
+      throw e;
+    }
+    // Holding the lock, no other TSM writes here: a temporary file is what a killed one left half-written.
+    for (const name of readdirSync(dir)) if (name.startsWith(TEMP_PREFIX)) rmSync(path.join(dir, name), { force: true });
   }
 
   load(): StoredState | undefined {
@@ -106,26 +113,16 @@ export class FileStore implements TsmStore {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    rmSync(this.lock, { force: true });
+    this.lock.release();
   }
 
-  private acquire(): void {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(this.lock, 'wx');
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const holder = Number(readFileSync(this.lock, 'utf8').trim());
-        if (holder && holder !== process.pid && processAlive(holder)) {
-          throw new StoreError(`${this.dir} is in use by another central TSM (pid ${holder})`);
-        }
-        // A lock left by a process that is gone: take it over.
-        rmSync(this.lock, { force: true });
-      }
-    }
-    throw new StoreError(`${this.dir}: cannot take the lock ${LOCK_FILE}`);
+  /**
+   * What a kill of the process does to the store, for crash simulations within one process: the kernel's lock
+   * goes, the pid file stays, and nothing more can be written.
+   */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.lock.drop();
   }
 }

@@ -12,7 +12,7 @@ const HELP = `usage: tsmlab serve [options]
   --target T        where the SEs are: inproc (default: the fleet simulated in this process)
                     or ws://HOST:PORT (a running \`tsmlab sim\`)
   --ttl SECONDS     default conversation time to live (default 300)
-  --data DIR        keep service states in DIR (atomic writes; survives restarts)
+  --data DIR        keep service states in DIR (atomic writes; survives restarts; one TSM per DIR)
   --mno-down NAME   start with that operator's network down (repeatable)
 The SP names itself in the X-SP-Name header; the contract is served at /openapi.json (docs/sp-api.md).`;
 

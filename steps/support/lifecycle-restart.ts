@@ -166,7 +166,8 @@ export class RestartableTsm {
     await host.api.close();
     await letClientsSeeTheClose();
     if (opts.stopOld) await host.tsm.close();
-    // A crashed TSM never released its lock; the new one (same process id) takes it over.
+    // A crashed TSM never closed its store: its lock goes as the kernel would drop it with a dead process.
+    else this.store?.abandon();
     this.store = new FileStore(this.dir);
     this.freezer = new Freezer((seId) => host.cards.channel(seId));
     host.tsm = new CentralTsm({ fleet: host.fleet, channels: this.freezer.channels, clock: host.clock, store: this.store });
