@@ -6,7 +6,6 @@ import { encodeResponse, securityLevelText, toHex, type Transmit, type WrappedEx
 import type { SecureChannelInfo } from '../trace/index.ts';
 import type { CardChannel, TransmitOptions } from './channel.ts';
 
-
 /** What a layer above (a secure channel) knows about a command that the wire bytes do not show. */
 export interface TraceAnnotation {
   /** The plain command before wrapping (hex). */

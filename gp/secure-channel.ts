@@ -53,10 +53,10 @@ export class SecureChannelError extends Error {
  * wrapped exchange with these names, and decoders read a level back from them, so the facts live here once.
  */
 export const SECURITY_LEVEL_BITS = [
-  { bit: SecurityLevel.CMAC, name: 'C-MAC', protects: 'command', what: 'a MAC over the command, appended to its data' },
-  { bit: SecurityLevel.CDEC, name: 'C-DECRYPTION', protects: 'command', what: 'the command data, encrypted' },
-  { bit: SecurityLevel.RMAC, name: 'R-MAC', protects: 'response', what: 'a MAC over the response, appended to its data' },
-  { bit: SecurityLevel.RENC, name: 'R-ENCRYPTION', protects: 'response', what: 'the response data, encrypted' },
+  { bit: SecurityLevel.CMAC, name: 'C-MAC', protects: 'command' },
+  { bit: SecurityLevel.CDEC, name: 'C-DECRYPTION', protects: 'command' },
+  { bit: SecurityLevel.RMAC, name: 'R-MAC', protects: 'response' },
+  { bit: SecurityLevel.RENC, name: 'R-ENCRYPTION', protects: 'response' },
 ] as const;
 
 /** Older or shorter spellings a trace may carry for the same bits. */
