@@ -24,7 +24,7 @@ import {
 import type { CardProfile, LoadedCardProfile, ResolvedCardKeys } from '../profiles/index.ts';
 import { atrMatches, authBudgetOf, cplcMismatches, parseCplc } from '../profiles/index.ts';
 import { DriverError, type CardChannel, type TransmitOptions } from './channel.ts';
-import type { AnnotatedTransmitOptions } from './extensions.ts';
+import { secureTransmit, type AnnotatedTransmitOptions } from './extensions.ts';
 
 /** The harness refuses to go on: wrong sample, or a destructive step without all three permissions. */
 export class SafetyError extends Error {
@@ -405,7 +405,7 @@ export class GuardedCard implements CardChannel {
  */
 export async function openGuardedSecureChannel(guard: GuardedCard, opts: OpenSecureChannelOptions): Promise<OpenedSecureChannel> {
   try {
-    return await openSecureChannel((c) => guard.transmit(c), opts);
+    return await openSecureChannel(secureTransmit(guard), opts);
   } catch (e) {
     if (e instanceof SecureChannelError && e.kind === 'card-cryptogram-mismatch') {
       guard.reportAuthFailure(`card cryptogram mismatch on INITIALIZE UPDATE (${e.message}); EXTERNAL AUTHENTICATE not sent`);

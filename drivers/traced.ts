@@ -4,7 +4,7 @@
  */
 import { emit, nextApduId, type Correlation } from '../trace/index.ts';
 import type { CardChannel, TransmitOptions } from './channel.ts';
-import { hasPower, type AnnotatedTransmitOptions, type PowerControl } from './extensions.ts';
+import { hasPower, type AnnotatedTransmitOptions, type PowerControl, type TraceAnnotation } from './extensions.ts';
 
 /** The lane that sends to the card. */
 export type SenderLane = 'harness' | 'tsm' | 'mno';
@@ -41,7 +41,7 @@ export function traced(channel: CardChannel, opts: TraceOptions = {}): TracedCha
     inner,
     async transmit(command, o) {
       const apduId = nextApduId();
-      const note = o?.annotate;
+      const note = o?.annotate ?? claimAnnounced(command);
       emit(
         {
           kind: 'apdu.command',
@@ -62,6 +62,7 @@ export function traced(channel: CardChannel, opts: TraceOptions = {}): TracedCha
         failed(from, 'apdu ' + apduId, e, corr);
         throw e;
       }
+      const durationMs = performance.now() - started;
       emit(
         {
           kind: 'apdu.response',
@@ -69,8 +70,10 @@ export function traced(channel: CardChannel, opts: TraceOptions = {}): TracedCha
           to: from,
           apduId,
           hex: hex(response),
+          ...plainResponseOf(note, response),
+          ...(note?.secureChannel ? { secureChannel: note.secureChannel } : {}),
           sw: response.length >= 2 ? hex(response.subarray(response.length - 2)) : '',
-          durationMs: performance.now() - started,
+          durationMs,
         },
         corr,
       );
@@ -108,6 +111,55 @@ export function traced(channel: CardChannel, opts: TraceOptions = {}): TracedCha
 
 export function isTraced(channel: CardChannel): channel is TracedChannel {
   return (channel as { [TRACED]?: true })[TRACED] === true;
+}
+
+/** The sender's unwrap of the response, or why it failed (the sender will meet the same error). */
+function plainResponseOf(note: TraceAnnotation | undefined, response: Uint8Array): { plainHex?: string; unwrapError?: string } {
+  if (!note?.plainResponse) return {};
+  try {
+    return { plainHex: note.plainResponse(response).toUpperCase() };
+  } catch (e) {
+    return { unwrapError: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/**
+ * Wrapped commands whose sender holds the keys but does not send them itself: the SP TSM's script travels as
+ * bytes through the central TSM, which has no keys. The sender announces each command's annotation by its wire
+ * bytes; the traced channel that carries those exact bytes takes it (once). Wire bytes under a secure channel
+ * end in a MAC over a chained value, so two announced commands never share bytes in practice.
+ */
+const announced = new Map<string, TraceAnnotation[]>();
+
+/** Announces `commands`; the returned function withdraws those not carried (call it when the script is over). */
+export function announceWrapped(commands: { wire: Uint8Array; annotate: TraceAnnotation }[]): () => void {
+  const keys: [string, TraceAnnotation][] = [];
+  for (const c of commands) {
+    const key = Buffer.from(c.wire).toString('hex');
+    const list = announced.get(key) ?? [];
+    list.push(c.annotate);
+    announced.set(key, list);
+    keys.push([key, c.annotate]);
+  }
+  return () => {
+    for (const [key, annotate] of keys) {
+      const list = announced.get(key);
+      if (!list) continue;
+      const rest = list.filter((a) => a !== annotate);
+      if (rest.length) announced.set(key, rest);
+      else announced.delete(key);
+    }
+  };
+}
+
+function claimAnnounced(command: Uint8Array): TraceAnnotation | undefined {
+  if (announced.size === 0) return undefined;
+  const key = Buffer.from(command).toString('hex');
+  const list = announced.get(key);
+  if (!list) return undefined;
+  const first = list.shift();
+  if (list.length === 0) announced.delete(key);
+  return first;
 }
 
 /** Drivers get only what they understand; the annotation is the tracer's business. */

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { type CommandApdu, encodeCommand, parseResponse, type ResponseApdu } from './apdu.ts';
 import type { KeySet } from './keys.ts';
 import { Scp03Host } from './scp03.ts';
-import { type HostSecureChannel, SecureChannelError } from './secure-channel.ts';
+import { type HostSecureChannel, SecureChannelError, type WrappedExchange, wrapExchange } from './secure-channel.ts';
 import { CardError } from './sw.ts';
 
 /** A host channel that still has to be opened: the shape Scp03Host and Scp02Host share. */
@@ -27,7 +27,12 @@ export interface HostFactoryContext {
 /** Builds the host side for a key set, e.g. `(keys, level) => new Scp02Host({ keys, level, i: 0x55 })`. */
 export type HostFactory = (keys: KeySet, level: number, context: HostFactoryContext) => HandshakeHost;
 
-export type Transmit = (command: Uint8Array) => Promise<Uint8Array>;
+/**
+ * Sends wire bytes, returns the card's answer. `exchange` is given for every command wrapped on the open channel
+ * (not for the handshake): a transmit that records traffic can note the plain command and unwrap the response
+ * with it (the channel reuses that one unwrap).
+ */
+export type Transmit = (command: Uint8Array, exchange?: WrappedExchange) => Promise<Uint8Array>;
 
 export interface OpenSecureChannelOptions {
   keys: KeySet;
@@ -45,6 +50,8 @@ export interface OpenSecureChannelOptions {
 export interface OpenedSecureChannel extends HostSecureChannel {
   /** Wraps, transmits and unwraps one command. */
   transmitSecure(command: CommandApdu): Promise<ResponseApdu>;
+  /** Wraps one command for a caller that sends it itself (e.g. in a script); unwrap its response with the result. */
+  exchange(command: CommandApdu): WrappedExchange;
   /** The host object that ran the handshake (e.g. Scp03Host: cardInfo, encryptSensitive). */
   readonly host: HandshakeHost;
   /** INITIALIZE UPDATE response as the host parsed it. */
@@ -80,10 +87,15 @@ export async function openSecureChannel(transmit: Transmit, opts: OpenSecureChan
     get sessionKeys() {
       return host.sessionKeys;
     },
+    get macLength() {
+      return host.macLength;
+    },
     wrap: (command) => host.wrap(command),
     unwrap: (response) => host.unwrap(response),
+    exchange: (command) => wrapExchange(host, command),
     async transmitSecure(command: CommandApdu): Promise<ResponseApdu> {
-      return host.unwrap(await transmit(host.wrap(command)));
+      const x = wrapExchange(host, command);
+      return x.unwrap(await transmit(x.wire, x));
     },
     host,
     cardInfo,

@@ -100,7 +100,7 @@ export class Scp03Host implements HostSecureChannel {
   private hostChallenge: Uint8Array = new Uint8Array(0);
   private keysOfSession?: SessionKeys;
   private card?: Scp03InitializeUpdateResponse;
-  private macLength: 8 | 16 = 8;
+  private macBytes: 8 | 16 = 8;
   /** MAC chaining value: the full 16-byte CMAC of the last command. */
   private mcv: Uint8Array = new Uint8Array(16);
   /** Encryption counter: incremented before every wrapped command (§6.2.6). */
@@ -120,6 +120,11 @@ export class Scp03Host implements HostSecureChannel {
     this.sdAid = opts.sdAid;
     this.requireKvn = opts.requireKeyVersionMatch ?? false;
     checkScp03Level(this.level);
+  }
+
+  /** 8, or 16 once the card chose S16 mode. */
+  get macLength(): 8 | 16 {
+    return this.macBytes;
   }
 
   get sessionKeys(): SessionKeys {
@@ -182,7 +187,7 @@ export class Scp03Host implements HostSecureChannel {
     }
     this.keysOfSession = keys;
     this.card = r;
-    this.macLength = s;
+    this.macBytes = s;
     this.state = 'authenticated';
     return r;
   }
@@ -194,11 +199,11 @@ export class Scp03Host implements HostSecureChannel {
     }
     const hostCryptogram = scp03HostCryptogram(this.keysOfSession.smac, this.hostChallenge, this.card.cardChallenge);
     const header = { cla: 0x84, ins: 0x82, p1: this.level, p2: 0x00 };
-    const full = scp03CommandMac(this.keysOfSession.smac, new Uint8Array(16), header, hostCryptogram, this.macLength);
+    const full = scp03CommandMac(this.keysOfSession.smac, new Uint8Array(16), header, hostCryptogram, this.macBytes);
     this.mcv = full;
     this.counter = 0;
     this.state = 'open';
-    return { ...header, data: concat(hostCryptogram, full.slice(0, this.macLength)) };
+    return { ...header, data: concat(hostCryptogram, full.slice(0, this.macBytes)) };
   }
 
   /** Wraps a plain command per the level: C-DECRYPTION (data padded and encrypted), then C-MAC. */
@@ -211,10 +216,10 @@ export class Scp03Host implements HostSecureChannel {
     if (!(this.level & SecurityLevel.CMAC)) return encodeCommand(command);
     const data = command.data ?? new Uint8Array(0);
     const body = this.level & SecurityLevel.CDEC && data.length > 0 ? scp03EncryptCommandData(keys.senc, this.counter, data) : data;
-    if (body.length + this.macLength > 65535) throw new SecureChannelError('unsupported', `command data too long to wrap: ${data.length} bytes`);
+    if (body.length + this.macBytes > 65535) throw new SecureChannelError('unsupported', `command data too long to wrap: ${data.length} bytes`);
     const header = { cla: command.cla, ins: command.ins, p1: command.p1, p2: command.p2 };
-    this.mcv = scp03CommandMac(keys.smac, this.mcv, header, body, this.macLength);
-    return encodeCommand({ ...header, cla: secureMessagingCla(command.cla), data: concat(body, this.mcv.slice(0, this.macLength)), le: command.le });
+    this.mcv = scp03CommandMac(keys.smac, this.mcv, header, body, this.macBytes);
+    return encodeCommand({ ...header, cla: secureMessagingCla(command.cla), data: concat(body, this.mcv.slice(0, this.macBytes)), le: command.le });
   }
 
   /** Verifies the R-MAC and removes R-ENCRYPTION when the level asks for them; otherwise only splits the response. */
@@ -227,12 +232,12 @@ export class Scp03Host implements HostSecureChannel {
       if (r.data.length === 0) return r;
       throw new SecureChannelError('malformed-response', `error SW ${r.sw.toString(16).toUpperCase()} with ${r.data.length} bytes of data`);
     }
-    if (r.data.length < this.macLength) {
+    if (r.data.length < this.macBytes) {
       throw new SecureChannelError('malformed-response', `response of ${r.data.length} bytes cannot carry an R-MAC (SW ${r.sw.toString(16).toUpperCase()})`);
     }
-    const body = r.data.slice(0, r.data.length - this.macLength);
-    const received = r.data.slice(r.data.length - this.macLength);
-    const expected = scp03ResponseMac(keys.srmac, this.mcv, body, r.sw, this.macLength);
+    const body = r.data.slice(0, r.data.length - this.macBytes);
+    const received = r.data.slice(r.data.length - this.macBytes);
+    const expected = scp03ResponseMac(keys.srmac, this.mcv, body, r.sw, this.macBytes);
     if (!equalBytes(expected, received)) throw new SecureChannelError('bad-mac', `R-MAC mismatch (SW ${r.sw.toString(16).toUpperCase()})`);
     if (!(this.level & SecurityLevel.RENC) || body.length === 0) return { data: body, sw: r.sw };
     const plain = scp03DecryptResponseData(keys.senc, this.responseCounter, body);

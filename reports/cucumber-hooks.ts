@@ -10,7 +10,7 @@ import { emit, recordTrace, setBaseCorrelation, subscribe, type TraceEvent, type
 import { checkApplicability, type ApplicabilityContext } from './applicability.ts';
 import { redactKeys, type RedactOptions } from './redact.ts';
 import { verdictAttachment } from './verdict.ts';
-import { commandSummary } from '../viewer/decode/index.ts';
+import { commandSummary, protectionOf, protectionText } from '../viewer/decode/index.ts';
 
 /** The parts of `@cucumber/cucumber` the hooks need (passed in so the caller's instance is used). */
 export interface CucumberHookApi {
@@ -58,7 +58,11 @@ export function stepDigest(events: TraceEvent[], max = 30): string {
       case 'sp.response': line = `TSM → SP   ${e.operation}: ${e.status}${e.reasonCode ? ` (${e.reasonCode})` : ''}`; break;
       case 'tsm.decision': line = `TSM        ${e.decision}: ${e.detail}`; break;
       case 'mno.hop': line = `${e.from.toUpperCase()} → ${e.to.toUpperCase()}  ${e.mno} via ${e.bearer}`; break;
-      case 'apdu.command': line = `→ SE       ${commandSummary(e.plainHex ?? e.hex)}${e.secureChannel ? ` [${e.secureChannel.scp} ${e.secureChannel.level}]` : ''}`; break;
+      case 'apdu.command': {
+        const p = protectionOf(e.secureChannel, e.hex);
+        line = `→ SE       ${commandSummary(e.plainHex ?? e.hex, !p || !!e.plainHex)}${p ? ` [${protectionText(p)}${e.plainHex ? '' : ', no plain form'}]` : ''}`;
+        break;
+      }
       case 'apdu.response': line = `← SE       ${e.sw}  ${e.durationMs.toFixed(1)}ms`; break;
       case 'card.reset': line = `SE         ${e.cold ? 'cold' : 'warm'} reset${e.atr ? ` ATR ${e.atr}` : ''}`; break;
       case 'card.power': line = `SE         power ${e.on ? 'on' : 'off'}`; break;

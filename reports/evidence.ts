@@ -6,7 +6,7 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readTrace, serializeEvent, type TraceEvent } from '../trace/index.ts';
-import { commandSummary, decodeCplc, describeSw, type CplcField } from '../viewer/decode/index.ts';
+import { commandSummary, decodeCplc, describeSw, protectionOf, protectionText, readableCommandHex, readableResponseHex, type CplcField } from '../viewer/decode/index.ts';
 import { ApduPairer, type ApduExchange } from './apdu-pairs.ts';
 import type { VerdictMarker } from './verdict.ts';
 
@@ -79,8 +79,10 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 export function observeSample(sample: SampleIdentity, ex: ApduExchange): void {
   const r = ex.response;
   if (!r) return;
-  const cmdHex = ex.command.plainHex ?? ex.command.hex;
-  const respHex = r.plainHex ?? r.hex;
+  // Ciphered or MAC-carrying bytes are not card data: only plain forms and bytes in clear are read.
+  const cmdHex = readableCommandHex(ex.command);
+  const respHex = readableResponseHex(ex.command, r);
+  if (cmdHex === undefined || respHex === undefined) return;
   if (!/^([0-9A-Fa-f]{2})+$/.test(cmdHex) || !/^([0-9A-Fa-f]{2})+$/.test(respHex)) return;
   const cmd = Buffer.from(cmdHex, 'hex');
   const resp = Buffer.from(respHex, 'hex');
@@ -159,11 +161,12 @@ export async function indexTrace(traceFiles: string[], opts: IndexOptions = {}):
     observeSample(sample, ex);
     const sw = ex.response?.sw;
     const info = sw ? describeSw(sw) : undefined;
-    const summary = commandSummary(ex.command.plainHex ?? ex.command.hex);
+    const protection = protectionOf(ex.command.secureChannel ?? ex.response?.secureChannel, ex.command.hex);
+    const summary = commandSummary(ex.command.plainHex ?? ex.command.hex, !protection || !!ex.command.plainHex);
     addRow(o, {
       lane: `${ex.command.from}→se`,
       what: summary,
-      ...(ex.command.secureChannel ? { detail: `${ex.command.secureChannel.scp} ${ex.command.secureChannel.level}` } : {}),
+      ...(protection ? { detail: `${protectionText(protection)}${ex.command.plainHex ? '' : ' (wrapped, no plain form)'}` } : {}),
       ...(info ? { sw: info.sw, swClass: info.class } : { detail: 'no response' }),
       ...(ex.response ? { durationMs: ex.response.durationMs } : {}),
       ...(ex.command.corr.stepId ? { stepId: ex.command.corr.stepId } : {}),

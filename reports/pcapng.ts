@@ -6,6 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { TraceEvent } from '../trace/index.ts';
 import { readTrace } from '../trace/index.ts';
+import { commandSummary, commandWireLayout, protectionOf, protectionText, responseWireLayout } from '../viewer/decode/index.ts';
 import { ApduPairer, type ApduExchange } from './apdu-pairs.ts';
 
 export const LINKTYPE_RAW = 101;
@@ -199,10 +200,31 @@ export function exchangeComment(ex: ApduExchange): string {
     `apdu: ${ex.command.apduId}`,
   ];
   if (c.seId) parts.push(`se: ${c.seId}`);
-  if (ex.command.secureChannel) parts.push(`secure channel: ${ex.command.secureChannel.scp} ${ex.command.secureChannel.level}`);
+  parts.push(...secureChannelParts(ex));
   if (ex.response) parts.push(`sw: ${ex.response.sw}`, `duration: ${ex.response.durationMs.toFixed(3)} ms`);
   else parts.push('no response');
   return parts.join(' | ');
+}
+
+/**
+ * For an exchange on a secure channel (the packet holds the wire bytes): the level, the plain command when the
+ * sender held the keys, and what the protected wire bytes are (ciphered data, C-MAC, R-MAC), so nobody reads
+ * ciphertext in the packet as card data.
+ */
+function secureChannelParts(ex: ApduExchange): string[] {
+  const p = protectionOf(ex.command.secureChannel ?? ex.response?.secureChannel, ex.command.hex);
+  if (!p) return [];
+  const out = [`secure channel: ${protectionText(p)}`];
+  out.push(ex.command.plainHex ? `plain command: ${commandSummary(ex.command.plainHex)} ${ex.command.plainHex}` : 'plain command: not known (no keys held)');
+  const cmdWire = commandWireLayout(ex.command);
+  if (cmdWire) out.push(`command data on the wire: ${cmdWire}`);
+  if (ex.response) {
+    const respWire = responseWireLayout(ex.command, ex.response);
+    if (respWire) out.push(`response data on the wire: ${respWire}`);
+    if (ex.response.plainHex) out.push(`plain response: ${ex.response.plainHex}`);
+    else if (ex.response.unwrapError) out.push(`response not unwrapped: ${ex.response.unwrapError}`);
+  }
+  return out;
 }
 
 /** Streams exchanges into a pcapng file. */

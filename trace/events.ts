@@ -28,6 +28,16 @@ interface Base {
   corr: Correlation;
 }
 
+/**
+ * The secure channel of an exchange. `level` names its protections ("C-MAC C-DECRYPTION R-MAC R-ENCRYPTION", as
+ * gp's securityLevelText writes them; older traces may say "C-DEC"); `macLength` is the bytes of each MAC (8 when absent).
+ */
+export interface SecureChannelInfo {
+  scp: string;
+  level: string;
+  macLength?: number;
+}
+
 export type Verdict = 'PASS' | 'FAIL' | 'INCONCLUSIVE' | 'NOT_APPLICABLE' | 'ERROR';
 
 export type TraceBody =
@@ -54,7 +64,8 @@ export type TraceBody =
       hex: string;
       /** The plain command under the secure channel, when the sender holds the session keys. */
       plainHex?: string;
-      secureChannel?: { scp: string; level: string };
+      /** Present when the command travels on an open secure channel (even when no plain form is known). */
+      secureChannel?: SecureChannelInfo;
     }
   | {
       kind: 'apdu.response';
@@ -62,7 +73,12 @@ export type TraceBody =
       to: 'mno' | 'harness' | 'tsm';
       apduId: string;
       hex: string;
+      /** The plain response (data ‖ SW) under the secure channel, when the sender holds the session keys. */
       plainHex?: string;
+      /** The secure channel of the command this answers (copied from it, so a response stands on its own). */
+      secureChannel?: SecureChannelInfo;
+      /** Why the sender could not unwrap the response (e.g. an R-MAC mismatch); then there is no plainHex. */
+      unwrapError?: string;
       sw: string;
       /** Time between sending the command and receiving this response (card processing + transport). */
       durationMs: number;

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CardChannel } from '../drivers/channel.ts';
-import type { AnnotatedTransmitOptions } from '../drivers/extensions.ts';
+import { secureTransmit, type AnnotatedTransmitOptions } from '../drivers/extensions.ts';
 import {
   CardError,
   encodeCommand,
@@ -19,7 +19,6 @@ import {
   SecureChannelError,
   SecurityLevel,
   SW,
-  toHex,
   type CommandApdu,
   type KeySet,
   type OpenedSecureChannel,
@@ -66,7 +65,6 @@ export class CentralSession {
     readonly sdAid: string,
     private readonly channel: OpenedSecureChannel,
     readonly keys: KeySetSpec,
-    private readonly sending: { plain?: Uint8Array },
   ) {}
 
   /** Selects `sd` and authenticates with `keys` over the network link (gp's openSecureChannel). */
@@ -80,18 +78,17 @@ export class CentralSession {
     }
     const keys: KeySet = { kvn: sd.keys.kvn, scp: sd.keys.scp, enc: fromHex(sd.keys.enc), mac: fromHex(sd.keys.mac), dek: fromHex(sd.keys.dek) };
     const i = sd.keys.i ? parseInt(sd.keys.i, 16) : sd.keys.scp === '02' ? 0x55 : 0x70;
-    // The command being wrapped, so the trace and a real card's guard see what an encrypted command does.
-    const sending: { plain?: Uint8Array } = {};
     try {
-      const note = (): AnnotatedTransmitOptions | undefined => (sending.plain ? { annotate: { plainHex: toHex(sending.plain) } } : undefined);
-      const channel = await openSecureChannel((c) => link.transmit(c, note()), {
+      // Each wrapped command goes with its plain form and level, so the trace and a real card's guard see what an
+      // encrypted command does, and the trace gets the plain response from the session's own unwrap.
+      const channel = await openSecureChannel(secureTransmit(link), {
         keys,
         level: levelFor(sd.keys),
         sdAid: aid,
         hostChallenge: randomBytes(sd.keys.scp === '03' && i & Scp03Option.S16 ? 16 : 8),
         ...(sd.keys.scp === '02' ? { hostFactory: scp02Factory(i) } : {}),
       });
-      return new CentralSession(sd.aid, channel, sd.keys, sending);
+      return new CentralSession(sd.aid, channel, sd.keys);
     } catch (e) {
       if (e instanceof SecureChannelError && e.kind === 'card-cryptogram-mismatch') {
         throw TsmError.failed('6.1', `the card cryptogram of ${sd.aid} did not verify (${e.kind}); EXTERNAL AUTHENTICATE not sent`);
@@ -104,13 +101,7 @@ export class CentralSession {
 
   /** Sends one command under the secure channel; a status other than 9000 (or `accept`) throws TsmError. */
   async send(command: CommandApdu, what: string, accept: readonly number[] = [0x9000]): Promise<ResponseApdu> {
-    this.sending.plain = encodeCommand(command);
-    let r: ResponseApdu;
-    try {
-      r = await this.channel.transmitSecure(command);
-    } finally {
-      this.sending.plain = undefined;
-    }
+    const r = await this.channel.transmitSecure(command);
     if (!accept.includes(r.sw)) throw TsmError.failed(reasonForSw(r.sw), `${what} was refused by the card (SW ${swHex(r.sw)})`);
     return r;
   }

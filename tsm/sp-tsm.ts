@@ -18,6 +18,8 @@ import {
   selectByAid,
   storeData,
 } from '../gp/index.ts';
+import { annotationOf, announceWrapped } from '../drivers/index.ts';
+import type { WrappedExchange } from '../gp/index.ts';
 import type { Answer, SendScriptResponse } from './api-types.ts';
 import type { SpClient } from './sp-client.ts';
 
@@ -76,21 +78,35 @@ export class SpTsm {
    */
   async sendSecureScript(conversationId: string, channel: OpenedSecureChannel, commands: CommandApdu[]): Promise<SecureScriptResult> {
     if (channel.level & SecurityLevel.RMAC) return this.sendInLockstep(conversationId, channel, commands);
-    const wrapped = commands.map((c) => channel.wrap(c));
-    const r = await this.client.sendScript(conversationId, wrapped);
+    const exchanges = commands.map((c) => channel.exchange(c));
+    const r = await this.sendAnnounced(conversationId, exchanges);
     const body = r.body as SendScriptResponse;
-    const responses = (body.responseApdus ?? []).map((hex) => channel.unwrap(fromHex(hex)));
+    const responses = (body.responseApdus ?? []).map((hex, i) => exchanges[i].unwrap(fromHex(hex)));
     return { answer: r.body, responses, ...(body.failedApduIndex !== undefined ? { failedApduIndex: body.failedApduIndex } : {}) };
+  }
+
+  /**
+   * The central TSM relays these bytes without keys; announcing each wrapped command lets the trace of the channel
+   * that carries it record the plain command, the level and (from this SP's unwrap) the plain response.
+   */
+  private async sendAnnounced(conversationId: string, exchanges: WrappedExchange[]) {
+    const withdraw = announceWrapped(exchanges.map((x) => ({ wire: x.wire, annotate: annotationOf(x) })));
+    try {
+      return await this.client.sendScript(conversationId, exchanges.map((x) => x.wire));
+    } finally {
+      withdraw();
+    }
   }
 
   private async sendInLockstep(conversationId: string, channel: OpenedSecureChannel, commands: CommandApdu[]): Promise<SecureScriptResult> {
     const responses: ResponseApdu[] = [];
     let answer: SendScriptResponse | Answer = { status: 'Executed-Success' };
     for (const [i, command] of commands.entries()) {
-      const r = await this.client.sendScript(conversationId, [channel.wrap(command)]);
+      const x = channel.exchange(command);
+      const r = await this.sendAnnounced(conversationId, [x]);
       answer = r.body;
       const raw = (r.body as SendScriptResponse).responseApdus?.[0];
-      if (raw !== undefined) responses.push(channel.unwrap(fromHex(raw)));
+      if (raw !== undefined) responses.push(x.unwrap(fromHex(raw)));
       if ((r.body as SendScriptResponse).failedApduIndex !== undefined || r.body.status === 'Failed' || r.body.status === 'Expired') {
         return { answer, responses, failedApduIndex: i };
       }

@@ -3,7 +3,7 @@
  * the full event and its decoding are fetched when a row is opened.
  */
 import type { TraceEvent } from '../trace/index.ts';
-import { commandName, commandSummary, describeSw } from './decode/index.ts';
+import { commandName, commandSummary, describeSw, protectionOf, protectionText } from './decode/index.ts';
 
 export interface Row {
   /** Index in the viewer's store (stable while the event is kept). */
@@ -32,9 +32,9 @@ export interface Row {
   dur?: number;
   /** SP response status (Executed-Success, Failed, ...). */
   status?: string;
-  /** True when the plain command under the secure channel is known. */
+  /** True when the plain command (or response) under the secure channel is known. */
   plain?: boolean;
-  /** Secure channel of the command, e.g. "SCP03 C-MAC". */
+  /** Secure channel of the exchange, e.g. "SCP03 C-MAC C-DECRYPTION" (set for commands and responses). */
   scp?: string;
 }
 
@@ -60,9 +60,11 @@ export class RowBuilder {
         const name = hex.length >= 8 ? commandName(cla, parseInt(ins, 16), parseInt(hex.slice(4, 6), 16)) : 'APDU';
         row.cmd = name;
         row.ins = ins;
-        row.label = commandSummary(hex);
+        const protection = protectionOf(e.secureChannel, e.hex);
+        // Without the plain form, the wire data of a wrapped command is not read (it may be ciphered).
+        row.label = commandSummary(hex, !protection || !!e.plainHex);
         if (e.plainHex) row.plain = true;
-        if (e.secureChannel) row.scp = `${e.secureChannel.scp} ${e.secureChannel.level}`;
+        if (protection) row.scp = protectionText(protection);
         this.commands.set(e.apduId, { cmd: name, ins });
         if (this.commands.size > this.maxPending) this.commands.delete(this.commands.keys().next().value as string);
         break;
@@ -81,6 +83,7 @@ export class RowBuilder {
         const dataLen = Math.max(0, ((e.plainHex ?? e.hex).length - 4) / 2);
         row.label = `${info.sw}${dataLen ? ` +${dataLen}B` : ''}${c2 ? ` (${c2.cmd})` : ''}`;
         if (e.plainHex) row.plain = true;
+        if (e.secureChannel) row.scp = protectionText(protectionOf(e.secureChannel)!);
         break;
       }
       case 'sp.request':

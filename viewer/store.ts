@@ -1,6 +1,6 @@
 /** The viewer's bounded event store: full events for the details pane, rows for the page, APDU pairs by id. */
 import type { TraceEvent } from '../trace/index.ts';
-import { decodeCommand, decodeResponse, type DecodedCommand, type DecodedResponse } from './decode/index.ts';
+import { decodeCommand, decodeResponse, protectionOf, type DecodedCommand, type DecodedResponse } from './decode/index.ts';
 import { RowBuilder, type Row } from './rows.ts';
 
 export interface EventDetail {
@@ -74,15 +74,19 @@ export class EventStore {
     const resp = pair?.resp !== undefined ? this.get(pair.resp) : undefined;
     const other = event.kind === 'apdu.command' ? pair?.resp : pair?.cmd;
     if (other !== undefined) d.pairIndex = other;
-    if (cmd?.kind === 'apdu.command') {
-      d.command = decodeCommand(cmd.hex);
-      if (cmd.plainHex) d.plainCommand = decodeCommand(cmd.plainHex);
+    // The wire bytes are read through the exchange's secure channel: protected bytes are labelled, never parsed.
+    const command = cmd?.kind === 'apdu.command' ? cmd : undefined;
+    const response = resp?.kind === 'apdu.response' ? resp : undefined;
+    const protection = protectionOf(command?.secureChannel ?? response?.secureChannel, command?.hex);
+    if (command) {
+      d.command = decodeCommand(command.hex, protection);
+      if (command.plainHex) d.plainCommand = decodeCommand(command.plainHex);
     }
-    if (resp?.kind === 'apdu.response') {
+    if (response) {
       // Response data is read against the plain command: that is where P1/P2 and the INS are meaningful.
-      const cmdForResp = cmd?.kind === 'apdu.command' ? (cmd.plainHex ?? cmd.hex) : undefined;
-      d.response = decodeResponse(resp.hex, cmdForResp);
-      if (resp.plainHex) d.plainResponse = decodeResponse(resp.plainHex, cmdForResp);
+      const cmdForResp = command ? (command.plainHex ?? command.hex) : undefined;
+      d.response = decodeResponse(response.hex, cmdForResp, protection);
+      if (response.plainHex) d.plainResponse = decodeResponse(response.plainHex, cmdForResp);
     }
     return d;
   }

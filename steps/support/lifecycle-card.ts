@@ -6,7 +6,7 @@
  * from what the central TSM sent.
  */
 import type { CardChannel } from '../../drivers/index.ts';
-import { openChannel } from '../../drivers/index.ts';
+import { openChannel, secureTransmit } from '../../drivers/index.ts';
 import {
   deleteCardContent,
   encodeInstallParameters,
@@ -78,7 +78,7 @@ export class HarnessCardError extends Error {
 
 /** Sends one command as the issuer from the ISD; `what` names it when the card refuses. */
 async function asIssuer(channel: CardChannel, issuer: Issuer, command: CommandApdu, what: string): Promise<void> {
-  const session = await openIssuerSession((c) => channel.transmit(c), fromHex(issuer.aid), issuer.keys);
+  const session = await openIssuerSession(secureTransmit(channel), fromHex(issuer.aid), issuer.keys);
   const r = await session.transmitSecure(command);
   if (r.sw !== 0x9000) throw new HarnessCardError(`${what} answered ${r.sw.toString(16)}`);
 }

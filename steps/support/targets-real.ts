@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import type { CardChannel } from '../../drivers/index.ts';
-import { openChannel } from '../../drivers/index.ts';
+import { openChannel, secureTransmit } from '../../drivers/index.ts';
 import { GuardedCard, InconclusiveError } from '../../drivers/safety.ts';
 import { fromHex, openIssuerChannel, openIssuerSession, readCardView, type CardView } from '../../gp/index.ts';
 import type { Fleet } from '../../profiles/fleet.ts';
@@ -148,7 +148,7 @@ async function reachCard({ se, profile, target }: RealCard, env: NodeJS.ProcessE
     }
   };
   const view = () =>
-    withHarness((c) => readCardView((x) => c.transmit(x), { aid: fromHex(issuer.aid), open: (t) => openIssuerChannel(t, fromHex(issuer.aid), keys) }));
+    withHarness((c) => readCardView(secureTransmit(c), { aid: fromHex(issuer.aid), open: (t) => openIssuerChannel(t, fromHex(issuer.aid), keys) }));
 
   // The first scenario checks the sample (a wrong card, SafetyError, or a spent budget, InconclusiveError, fails its
   // first step) and records how the card looks. Later scenarios check it on every channel they open, and a card they
@@ -159,7 +159,7 @@ async function reachCard({ se, profile, target }: RealCard, env: NodeJS.ProcessE
     touched = false;
   }
   const apply = (actions: RestoreAction[]) =>
-    withHarness(async (c) => applyRestore(await openIssuerSession((x) => c.transmit(x), fromHex(issuer.aid), keys), actions, issuer.aid));
+    withHarness(async (c) => applyRestore(await openIssuerSession(secureTransmit(c), fromHex(issuer.aid), keys), actions, issuer.aid));
   return {
     describe: `${se.seId} in ${target} (profile "${profile.profile.profile}")`,
     issuer,

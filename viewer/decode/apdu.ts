@@ -2,10 +2,11 @@
  * Explains command and response APDUs the way a lab engineer reads them: ISO/GP command name, CLA bits,
  * P1/P2 meaning, Lc/Le, data fields, BER-TLV tree, status word, GP registry and CPLC.
  */
-import { parseCommand, type CommandApdu } from '../../gp/index.ts';
+import { parseCommand, SECURITY_LEVEL_BITS, type CommandApdu } from '../../gp/index.ts';
 import { decodeCplc, decodePrivileges, decodeRegistry, type CplcField, type RegistryEntry } from './gp-data.ts';
 import { describeSw, type SwClass } from './sw.ts';
 import { tlvTree, type TlvNode } from './tlv-tree.ts';
+import { cipheredLabel, macLabel, protectionText, splitCommandData, splitResponseData, type Protection, type WireSplit } from './wrapped.ts';
 
 export interface Field {
   label: string;
@@ -30,6 +31,8 @@ export interface DecodedCommand {
   data?: string;
   fields?: Field[];
   tlv?: TlvNode[];
+  /** The secure channel the bytes travel on ("SCP03 C-MAC C-DECRYPTION"); its protected bytes are labelled, not parsed. */
+  protection?: string;
   /** Set when the bytes are not a well-formed command; the other fields are then best effort. */
   error?: string;
 }
@@ -44,6 +47,8 @@ export interface DecodedResponse {
   tlv?: TlvNode[];
   registry?: RegistryEntry[];
   cplc?: CplcField[];
+  /** As for commands: the secure channel whose R-MAC / R-ENCRYPTION the data carries. */
+  protection?: string;
   error?: string;
 }
 
@@ -151,12 +156,22 @@ function lastOrMore(p1: number, what: string): string {
 
 function securityLevel(p1: number): string {
   if (p1 === 0) return 'no secure messaging';
-  const parts: string[] = [];
-  if (p1 & 0x01) parts.push('C-MAC');
-  if (p1 & 0x02) parts.push('C-DECRYPTION');
-  if (p1 & 0x10) parts.push('R-MAC');
-  if (p1 & 0x20) parts.push('R-ENCRYPTION');
-  return parts.join(' + ') || `'${h2(p1)}'`;
+  return SECURITY_LEVEL_BITS.filter((b) => p1 & b.bit).map((b) => b.name).join(' + ') || `'${h2(p1)}'`;
+}
+
+/** Fields for protected bytes: ciphered data and MACs by name; undefined when the split leaves everything in clear. */
+function protectedFields(split: WireSplit, p: Protection): Field[] | undefined {
+  if (!split.ciphered && !split.mac) return undefined;
+  const fields: Field[] = [];
+  if (split.ciphered) {
+    fields.push(
+      p.level === undefined
+        ? { label: `wrapped data (${split.body.length} bytes)`, hex: hex(split.body), note: 'secure messaging of a level the trace does not record: not parsed' }
+        : { label: cipheredLabel(split.body.length), hex: hex(split.body), note: 'encrypted with the session keys: not parsed' },
+    );
+  }
+  if (split.mac) fields.push({ label: macLabel(split.macName ?? 'MAC', split.mac.length), hex: hex(split.mac) });
+  return fields;
 }
 
 function p1p2Meaning(c: CommandApdu, name: string): { p1?: string; p2?: string } {
@@ -309,7 +324,11 @@ function dgiFields(d: Uint8Array): Field[] {
   return out;
 }
 
-export function decodeCommand(commandHex: string): DecodedCommand {
+/**
+ * `protection` (from the event's secure channel, see protectionOf) marks the bytes as wire bytes of a secure
+ * channel: the C-MAC and ciphered data are labelled, and only data the level leaves in clear is parsed.
+ */
+export function decodeCommand(commandHex: string, protection?: Protection): DecodedCommand {
   let raw: Uint8Array;
   try {
     raw = bytesOf(commandHex);
@@ -345,12 +364,26 @@ export function decodeCommand(commandHex: string): DecodedCommand {
     out.data = hex(c.data!);
   }
   if (hasLe) out.le = c.le;
-  Object.assign(out, dataFields(c, name));
+  if (protection) out.protection = protectionText(protection);
+  const split = protection && hasData ? splitCommandData(c.data!, protection, cla) : undefined;
+  const wrapped = split && protectedFields(split, protection!);
+  if (!split || !wrapped) {
+    Object.assign(out, dataFields(c, name));
+    return out;
+  }
+  if (split.ciphered || split.body.length === 0) {
+    out.fields = wrapped;
+    return out;
+  }
+  // C-MAC alone: the data before it is in clear.
+  const clear = dataFields({ ...c, data: split.body }, name);
+  out.fields = [...(clear.fields ?? (clear.tlv ? [] : [{ label: 'Data', hex: hex(split.body) }])), ...wrapped];
+  if (clear.tlv) out.tlv = clear.tlv;
   return out;
 }
 
 /** What a response means given the command that caused it (registry for GET STATUS, CPLC for GET DATA 9F7F, ...). */
-export function decodeResponse(responseHex: string, commandHex?: string): DecodedResponse {
+export function decodeResponse(responseHex: string, commandHex?: string, protection?: Protection): DecodedResponse {
   let raw: Uint8Array;
   try {
     raw = bytesOf(responseHex);
@@ -359,7 +392,6 @@ export function decodeResponse(responseHex: string, commandHex?: string): Decode
   }
   if (raw.length < 2) return { hex: hex(raw), sw: '', swMeaning: 'no status word', swClass: 'unknown', error: `response shorter than a status word: ${raw.length} bytes` };
   const sw = (raw[raw.length - 2] << 8) | raw[raw.length - 1];
-  const data = raw.subarray(0, raw.length - 2);
   let cmd: Uint8Array | undefined;
   try {
     cmd = commandHex ? bytesOf(commandHex) : undefined;
@@ -369,8 +401,20 @@ export function decodeResponse(responseHex: string, commandHex?: string): Decode
   const ins = cmd && cmd.length >= 4 ? cmd[1] : undefined;
   const info = describeSw(sw, ins);
   const out: DecodedResponse = { hex: hex(raw), sw: info.sw, swMeaning: info.meaning, swClass: info.class };
-  if (data.length === 0) return out;
-  out.data = hex(data);
+  if (protection) out.protection = protectionText(protection);
+  if (raw.length === 2) return out;
+  out.data = hex(raw.subarray(0, raw.length - 2));
+  let data = raw.subarray(0, raw.length - 2);
+  if (protection) {
+    const split = splitResponseData(data, protection);
+    const wrapped = protectedFields(split, protection);
+    if (wrapped) {
+      out.fields = wrapped;
+      if (split.ciphered || split.body.length === 0) return out;
+      // R-MAC alone: the data before it is in clear, and read as usual below.
+      data = split.body;
+    }
+  }
   try {
     if (cmd && cmd.length >= 4) {
       const [cla, , p1, p2] = cmd;
@@ -385,7 +429,7 @@ export function decodeResponse(responseHex: string, commandHex?: string): Decode
         return out;
       }
       if (name === 'INITIALIZE UPDATE') {
-        out.fields = initializeUpdateFields(data);
+        out.fields = [...initializeUpdateFields(data), ...(out.fields ?? [])];
         return out;
       }
     }
@@ -423,7 +467,7 @@ function initializeUpdateFields(d: Uint8Array): Field[] {
  * One short line for the list pane: "SELECT A000000151000000", "GET DATA 9F7F". Cheap on purpose (the viewer
  * builds one per event): reads header bytes only, no TLV or data decoding.
  */
-export function commandSummary(commandHex: string): string {
+export function commandSummary(commandHex: string, readData = true): string {
   const h = commandHex.replace(/\s+/g, '');
   if (h.length < 8 || !/^[0-9a-fA-F]+$/.test(h)) return h.length < 8 ? 'too short' : 'not hex';
   const byte = (k: number) => parseInt(h.slice(2 * k, 2 * k + 2), 16);
@@ -431,7 +475,7 @@ export function commandSummary(commandHex: string): string {
   const name = commandName(cla, ins, p1);
   switch (name) {
     case 'SELECT': {
-      const lc = h.length > 10 ? byte(4) : 0;
+      const lc = readData && h.length > 10 ? byte(4) : 0;
       return lc && h.length >= 10 + 2 * lc ? `SELECT ${h.slice(10, 10 + 2 * lc).toUpperCase()}` : 'SELECT';
     }
     case 'GET DATA':

@@ -136,7 +136,7 @@ function listRow(r, k, prev) {
   const cls = `row${isHarness ? ' harness' : ''}${r.k === 'scenario.start' ? ' k-scenario' : ''}${r.i === selected ? ' selected' : ''}`;
   const sw = r.sw ? `<span class="c-sw sw-${esc(r.swc)}">${esc(r.sw)}</span>` : '<span class="c-sw"></span>';
   const card = r.k === 'apdu.response' && r.dur !== undefined ? r.dur.toFixed(2) : '';
-  return `<div class="${cls}" data-i="${r.i}" data-k="${k}"><span class="c-n">${r.seq}</span><span class="c-time">${clock(r.t)}</span><span class="c-delta">${delta}</span><span class="c-lane">${esc(LANE_SHORT[r.from] ?? r.from)}→${esc(LANE_SHORT[r.to] ?? r.to)}</span><span class="c-msg" title="${esc(r.label)}">${r.scp ? `<span class="sc" title="${esc(r.scp)}; plain command known">SC</span>` : ''}${esc(r.label)}</span>${sw}<span class="c-card">${card}</span></div>`;
+  return `<div class="${cls}" data-i="${r.i}" data-k="${k}"><span class="c-n">${r.seq}</span><span class="c-time">${clock(r.t)}</span><span class="c-delta">${delta}</span><span class="c-lane">${esc(LANE_SHORT[r.from] ?? r.from)}→${esc(LANE_SHORT[r.to] ?? r.to)}</span><span class="c-msg" title="${esc(r.label)}">${r.scp ? `<span class="sc${r.plain ? '' : ' sc-cipher'}" title="${esc(r.scp)}; ${r.plain ? 'plain form known' : 'no keys held: protected bytes are labelled, not decoded'}">SC</span>` : ''}${esc(r.label)}</span>${sw}<span class="c-card">${card}</span></div>`;
 }
 
 function laneX(width) {
@@ -290,6 +290,7 @@ ${kv([
     ['Lc', c.lc !== undefined ? String(c.lc) : undefined],
     ['Le', c.le !== undefined ? String(c.le) : undefined],
     ['case', c.ins ? `${c.case}${c.extended ? ' (extended length)' : ''}` : undefined],
+    ['secure channel', c.protection ? esc(c.protection) : undefined],
   ])}
 ${fields(c.fields)}${tlvTree(c.tlv)}</div>`;
 }
@@ -311,6 +312,7 @@ function response(r, heading, extraClass = '') {
   return `<div class="${extraClass}"><h3>${esc(heading)}</h3>
 <p><span class="swbadge ${esc(r.swClass)}">${esc(r.sw)}</span> <span class="sw-meaning">${esc(r.swMeaning)}</span></p>
 ${r.data ? `<p class="hex">${spaced(r.data)}</p>` : ''}
+${r.protection ? `<p class="muted">secure channel: ${esc(r.protection)}</p>` : ''}
 ${r.error ? `<p class="error">${esc(r.error)}</p>` : ''}
 ${fields(r.fields)}${registry(r.registry)}${cplc(r.cplc)}${r.registry ? '' : tlvTree(r.tlv)}</div>`;
 }
@@ -332,9 +334,9 @@ ${kv([
   ])}`;
   if (e.kind === 'apdu.command' || e.kind === 'apdu.response') {
     return `${head}
-${command(d.command, d.plainCommand ? 'Command (on the wire, wrapped)' : 'Command')}
+${command(d.command, d.plainCommand ? 'Command (on the wire, wrapped)' : d.command?.protection ? 'Command (on the wire, wrapped; no plain form: keys not held)' : 'Command')}
 ${command(d.plainCommand, 'Plain command under the secure channel', 'plain')}
-${response(d.response, d.plainResponse ? 'Response (on the wire)' : 'Response')}
+${response(d.response, d.plainResponse ? 'Response (on the wire)' : d.response?.protection ? 'Response (on the wire; no plain form)' : 'Response')}
 ${response(d.plainResponse, 'Plain response under the secure channel', 'plain')}
 ${d.response ? '' : '<p class="muted">No response (yet).</p>'}`;
   }
