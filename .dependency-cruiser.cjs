@@ -11,7 +11,7 @@ const layer = (name, allowed) => ({
   // Tests and conformance suites compose parts of several layers on purpose.
   from: { path: `^${name}/`, pathNot: '\\.(test|conformance)\\.ts$' },
   to: {
-    path: '^(gp|trace|simulator|tsm|drivers|viewer|reports|profiles|steps|bin|test|bench|features)/',
+    path: '^(gp|trace|decode|simulator|tsm|drivers|viewer|reports|profiles|steps|bin|test|bench|features)/',
     pathNot: [`^${name}/`, ...allowed.map((a) => `^${a}/`)],
   },
 });
@@ -24,8 +24,9 @@ module.exports = {
     layer('simulator', ['gp', 'trace', 'profiles']),
     layer('drivers', ['gp', 'trace', 'profiles']),
     layer('tsm', ['gp', 'trace', 'profiles', 'drivers']),
-    layer('viewer', ['gp', 'trace']),
-    layer('reports', ['gp', 'trace']),
+    layer('decode', ['gp', 'trace']),
+    layer('viewer', ['gp', 'trace', 'decode']),
+    layer('reports', ['gp', 'trace', 'decode']),
     {
       name: 'no-circular',
       comment: 'a cycle between modules makes the layers meaningless',

@@ -10,7 +10,7 @@ import { emit, recordTrace, setBaseCorrelation, subscribe, type TraceEvent, type
 import { checkApplicability, type ApplicabilityContext } from './applicability.ts';
 import { redactKeys, type RedactOptions } from './redact.ts';
 import { verdictAttachment } from './verdict.ts';
-import { commandSummary, protectionOf, protectionText } from '../viewer/decode/index.ts';
+import { commandSummary, protectionOf, protectionText } from '../decode/index.ts';
 
 /** The parts of `@cucumber/cucumber` the hooks need (passed in so the caller's instance is used). */
 export interface CucumberHookApi {

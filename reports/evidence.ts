@@ -6,7 +6,7 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readTrace, serializeEvent, type TraceEvent } from '../trace/index.ts';
-import { commandSummary, decodeCplc, describeSw, protectionOf, protectionText, readableCommandHex, readableResponseHex, type CplcField } from '../viewer/decode/index.ts';
+import { commandSummary, decodeCplc, describeSw, protectionOf, protectionText, readableCommandHex, readableResponseHex, type CplcField } from '../decode/index.ts';
 import { ApduPairer, type ApduExchange } from './apdu-pairs.ts';
 import type { VerdictMarker } from './verdict.ts';
 

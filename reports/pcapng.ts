@@ -6,7 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { TraceEvent } from '../trace/index.ts';
 import { readTrace } from '../trace/index.ts';
-import { commandSummary, commandWireLayout, protectionOf, protectionText, responseWireLayout } from '../viewer/decode/index.ts';
+import { commandSummary, commandWireLayout, protectionOf, protectionText, responseWireLayout } from '../decode/index.ts';
 import { ApduPairer, type ApduExchange } from './apdu-pairs.ts';
 
 export const LINKTYPE_RAW = 101;

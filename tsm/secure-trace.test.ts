@@ -9,7 +9,7 @@ import { fromHex, parseSecurityLevel, SecurityLevel, type KeySet } from '../gp/i
 import { defaultFleet, type Fleet } from '../profiles/fleet.ts';
 import { createSimulatedSe } from '../simulator/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
-import { protectionOf, readableCommandHex } from '../viewer/decode/index.ts';
+import { protectionOf, readableCommandHex } from '../decode/index.ts';
 import type { BeginConversationResponse } from './api-types.ts';
 import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';

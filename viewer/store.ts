@@ -1,6 +1,6 @@
 /** The viewer's bounded event store: full events for the details pane, rows for the page, APDU pairs by id. */
 import type { TraceEvent } from '../trace/index.ts';
-import { decodeCommand, decodeResponse, protectionOf, type DecodedCommand, type DecodedResponse } from './decode/index.ts';
+import { decodeCommand, decodeResponse, protectionOf, type DecodedCommand, type DecodedResponse } from '../decode/index.ts';
 import { RowBuilder, type Row } from './rows.ts';
 
 export interface EventDetail {

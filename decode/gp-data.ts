@@ -1,5 +1,5 @@
 /** GP data objects the viewer and the reports explain: life cycles, privileges, registry entries (E3), CPLC. */
-import { CPLC_SIZE, decodeCplc as decodeCplcFields, findTlv, parseTlv, type Tlv } from '../../gp/index.ts';
+import { CPLC_SIZE, decodeCplc as decodeCplcFields, findTlv, parseTlv, type Tlv } from '../gp/index.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 

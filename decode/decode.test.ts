@@ -3,7 +3,7 @@ import { commandSummary, decodeCommand, decodeResponse, describeCla } from './ap
 import { decodeCplc, decodePrivileges, decodeRegistry, lifeCycleName } from './gp-data.ts';
 import { describeSw } from './sw.ts';
 import { tlvTree } from './tlv-tree.ts';
-import { pysimGpCommands } from '../../test/vectors/index.ts';
+import { pysimGpCommands } from '../test/vectors/index.ts';
 
 const V = pysimGpCommands();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();

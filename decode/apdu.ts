@@ -2,7 +2,7 @@
  * Explains command and response APDUs the way a lab engineer reads them: ISO/GP command name, CLA bits,
  * P1/P2 meaning, Lc/Le, data fields, BER-TLV tree, status word, GP registry and CPLC.
  */
-import { parseCommand, SECURITY_LEVEL_BITS, type CommandApdu } from '../../gp/index.ts';
+import { parseCommand, SECURITY_LEVEL_BITS, type CommandApdu } from '../gp/index.ts';
 import { decodeCplc, decodePrivileges, decodeRegistry, type CplcField, type RegistryEntry } from './gp-data.ts';
 import { describeSw, type SwClass } from './sw.ts';
 import { tlvTree, type TlvNode } from './tlv-tree.ts';

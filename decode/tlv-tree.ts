@@ -1,5 +1,5 @@
 /** BER-TLV as a tree the page can show: tag, name (GP/ISO dictionary), length, value, children, reading. */
-import { parseTlv, tagHex, type Tlv } from '../../gp/index.ts';
+import { parseTlv, tagHex, type Tlv } from '../gp/index.ts';
 import { decodePrivileges, lifeCycleName } from './gp-data.ts';
 
 export interface TlvNode {

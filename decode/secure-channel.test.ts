@@ -7,7 +7,7 @@
  * the harness holds, and once as a party without keys sees them (plain forms removed).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcessChannel, secureTransmit, traced } from '../../drivers/index.ts';
+import { InProcessChannel, secureTransmit, traced } from '../drivers/index.ts';
 import {
   encodeCommand,
   fromHex,
@@ -21,13 +21,13 @@ import {
   selectByAid,
   SecurityLevel,
   type OpenedSecureChannel,
-} from '../../gp/index.ts';
-import { exchangeComment } from '../../reports/pcapng.ts';
-import { observeSample } from '../../reports/evidence.ts';
-import { defaultSeSpec, DEFAULT_CENTRAL_SD_AID, DEFAULT_ISD_AID, DEFAULT_KEY, DEFAULT_KVN, SimulatedSe } from '../../simulator/index.ts';
-import { subscribe, type TraceEvent } from '../../trace/index.ts';
-import { RowBuilder } from '../rows.ts';
-import { EventStore, type EventDetail } from '../store.ts';
+} from '../gp/index.ts';
+import { exchangeComment } from '../reports/pcapng.ts';
+import { observeSample } from '../reports/evidence.ts';
+import { defaultSeSpec, DEFAULT_CENTRAL_SD_AID, DEFAULT_ISD_AID, DEFAULT_KEY, DEFAULT_KVN, SimulatedSe } from '../simulator/index.ts';
+import { subscribe, type TraceEvent } from '../trace/index.ts';
+import { RowBuilder } from '../viewer/rows.ts';
+import { EventStore, type EventDetail } from '../viewer/store.ts';
 
 type Command = Extract<TraceEvent, { kind: 'apdu.command' }>;
 type Response = Extract<TraceEvent, { kind: 'apdu.response' }>;

@@ -3,8 +3,8 @@
  * which bytes are a C-MAC, ciphered command data, an R-MAC or ciphered response data. Such bytes are labelled,
  * never parsed; only bytes the level leaves in clear are decoded. The level names are gp's (SECURITY_LEVEL_BITS).
  */
-import { claimsSecureMessaging, DEFAULT_MAC_LENGTH, parseSecurityLevel, SecurityLevel, securityLevelText } from '../../gp/index.ts';
-import type { SecureChannelInfo } from '../../trace/index.ts';
+import { claimsSecureMessaging, DEFAULT_MAC_LENGTH, parseSecurityLevel, SecurityLevel, securityLevelText } from '../gp/index.ts';
+import type { SecureChannelInfo } from '../trace/index.ts';
 
 export interface Protection {
   /** "SCP03", or "secure messaging" when the level is not known. */
