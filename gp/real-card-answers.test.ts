@@ -9,7 +9,9 @@ import { concat, fromHex, toHex } from './bytes.ts';
 import { aesCbcEncrypt } from './crypto.ts';
 import { Scp02Card, type Scp02CardKeySet } from './scp02-card.ts';
 import { Scp02Host } from './scp02.ts';
-import { type AesKeySet, scp03ResponseIcv, scp03ResponseMac } from './scp03-crypto.ts';
+import { keyCheckValue } from './keys.ts';
+import { type AesKeySet, scp03EncryptSensitive, scp03ResponseIcv, scp03ResponseMac } from './scp03-crypto.ts';
+import { decodeScp03PutKeyData } from './scp03-put-key.ts';
 import { Scp03Card, type Scp03CardKeySet } from './scp03-card.ts';
 import { Scp03Host } from './scp03.ts';
 import { SecureChannelError } from './secure-channel.ts';
@@ -154,3 +156,46 @@ describe('C-DECRYPTION on the simulated card accepts any method-2 padding a host
     }
   });
 });
+
+describe('SCP02 R-MAC: a warning with data is a completed command', () => {
+  it("'6310' with data comes back verified and whole; an error SW comes back bare", () => {
+    const des = { enc: h('404142434445464748494A4B4C4D4E4F'), mac: h('505152535455565758595A5B5C5D5E5F'), dek: h('606162636465666768696A6B6C6D6E6F') };
+    const stored: Scp02CardKeySet = { kvn: 0x20, keys: des, sequenceCounter: 3 };
+    const card = new Scp02Card({ findKeySet: () => stored, kdd: KDD, aid: AID, i: 0x75 });
+    const host = new Scp02Host({ keys: des, level: 0x13, i: 0x75 });
+    host.onInitializeUpdateResponse(card.handleInitializeUpdate(parseCommand(encodeCommand(host.initializeUpdate(0x20, new Uint8Array(8).fill(0x5a))))).data);
+    expect(card.handleExternalAuthenticate(parseCommand(encodeCommand(host.externalAuthenticate()))).sw).toBe(0x9000);
+    const page = h('E3104F08A0000001510000009F700107C5019E');
+    expect(card.unwrapCommand(parseCommand(host.wrap({ cla: 0x80, ins: 0xf2, p1: 0x40, p2: 0x02, data: h('4F00'), le: 256 }))).ok).toBe(true);
+    const wire = card.wrapResponse({ data: page, sw: 0x6310 });
+    expect(wire.data.length).toBe(page.length + 8);
+    const r = host.unwrap(encodeResponse(wire));
+    expect(r.sw).toBe(0x6310);
+    expect(toHex(r.data)).toBe(toHex(page));
+    expect(card.unwrapCommand(parseCommand(host.wrap({ cla: 0x80, ins: 0xe4, p1: 0x00, p2: 0x00, data: h('4F05A000000001') }))).ok).toBe(true);
+    expect(host.unwrap(encodeResponse(card.wrapResponse({ data: new Uint8Array(0), sw: 0x6a88 })))).toEqual({ data: new Uint8Array(0), sw: 0x6a88 });
+  });
+});
+
+describe('PUT KEY sensitive data with long-form lengths (card side)', () => {
+  function component(key: Uint8Array, lengths: 'short' | 'long'): Uint8Array {
+    const enc = scp03EncryptSensitive(AES.dek, key);
+    const clear = lengths === 'long' ? h('8110') : h('10');
+    const block = concat(clear, enc);
+    const blockLength = lengths === 'long' ? concat(h('81'), Uint8Array.of(block.length)) : Uint8Array.of(block.length);
+    return concat(h('88'), blockLength, block, h('03'), keyCheckValue(key, 'aes'));
+  }
+
+  it("reads '81 12' component and '81 10' clear lengths like their short forms; refuses a clear length past the key", () => {
+    const next = [h('000102030405060708090A0B0C0D0E0F'), h('101112131415161718191A1B1C1D1E1F'), h('202122232425262728292A2B2C2D2E2F')];
+    for (const lengths of ['short', 'long'] as const) {
+      const r = decodeScp03PutKeyData(AES.dek, concat(h('31'), ...next.map((k) => component(k, lengths))), 0x81);
+      expect(r.ok).toBe(true);
+      if (r.ok) expect(r.keySet && [r.keySet.enc, r.keySet.mac, r.keySet.dek].map((k) => toHex(k))).toEqual(next.map((k) => toHex(k)));
+    }
+    const bad = component(next[0], 'long');
+    bad[4] = 0x20; // clear length 32 for a 16-byte decrypted component
+    expect(decodeScp03PutKeyData(AES.dek, concat(h('31'), bad), 0x01)).toMatchObject({ ok: false, sw: 0x6a80, reason: expect.stringMatching(/clear length longer than the decrypted component/) });
+  });
+});
+
