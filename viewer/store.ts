@@ -1,6 +1,6 @@
 /** The viewer's bounded event store: full events for the details pane, rows for the page, APDU pairs by id. */
 import type { TraceEvent } from '../trace/index.ts';
-import { decodeCommand, decodeResponse, type DecodedCommand, type DecodedResponse } from './decode/index.ts';
+import { decodeCommand, decodeResponse, type DecodedCommand, type DecodedResponse, isWrappedCommand } from './decode/index.ts';
 import { RowBuilder, type Row } from './rows.ts';
 
 export interface EventDetail {
@@ -81,7 +81,8 @@ export class EventStore {
     if (resp?.kind === 'apdu.response') {
       // Response data is read against the plain command: that is where P1/P2 and the INS are meaningful.
       const cmdForResp = cmd?.kind === 'apdu.command' ? (cmd.plainHex ?? cmd.hex) : undefined;
-      d.response = decodeResponse(resp.hex, cmdForResp);
+      const wrapped = cmd?.kind === 'apdu.command' && isWrappedCommand(cmd.hex);
+      d.response = decodeResponse(resp.hex, cmdForResp, { wrapped });
       if (resp.plainHex) d.plainResponse = decodeResponse(resp.plainHex, cmdForResp);
     }
     return d;

@@ -2,7 +2,7 @@
  * Explains command and response APDUs the way a lab engineer reads them: ISO/GP command name, CLA bits,
  * P1/P2 meaning, Lc/Le, data fields, BER-TLV tree, status word, GP registry and CPLC.
  */
-import { parseCommand, type CommandApdu } from '../../gp/index.ts';
+import { claimsSecureMessaging, parseCommand, type CommandApdu } from '../../gp/index.ts';
 import { decodeCplc, decodePrivileges, decodeRegistry, type CplcField, type RegistryEntry } from './gp-data.ts';
 import { describeSw, type SwClass } from './sw.ts';
 import { tlvTree, type TlvNode } from './tlv-tree.ts';
@@ -44,6 +44,8 @@ export interface DecodedResponse {
   tlv?: TlvNode[];
   registry?: RegistryEntry[];
   cplc?: CplcField[];
+  /** Set for a protected answer (R-ENCRYPTION ciphertext) that is not read further. */
+  protection?: string;
   error?: string;
 }
 
@@ -54,6 +56,12 @@ function bytesOf(hexText: string): Uint8Array {
   const clean = hexText.replace(/\s+/g, '');
   if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new Error('not hex');
   return Uint8Array.from(Buffer.from(clean, 'hex'));
+}
+
+/** Whether a command as sent on the wire carries the secure messaging indication in its CLA. */
+export function isWrappedCommand(commandHex: string): boolean {
+  const cla = parseInt(commandHex.replace(/\s+/g, '').slice(0, 2), 16);
+  return Number.isInteger(cla) && cla !== 0xff && claimsSecureMessaging(cla);
 }
 
 /** GP proprietary class (b8 = 1) outside the 'FF' reserved value. */
@@ -349,8 +357,16 @@ export function decodeCommand(commandHex: string): DecodedCommand {
   return out;
 }
 
+export interface DecodeResponseOptions {
+  /**
+   * The command went out under secure messaging (its CLA on the wire says so): the data may end with an R-MAC
+   * or be R-ENCRYPTION ciphertext, which is no sign of a malformed answer.
+   */
+  wrapped?: boolean;
+}
+
 /** What a response means given the command that caused it (registry for GET STATUS, CPLC for GET DATA 9F7F, ...). */
-export function decodeResponse(responseHex: string, commandHex?: string): DecodedResponse {
+export function decodeResponse(responseHex: string, commandHex?: string, opts: DecodeResponseOptions = {}): DecodedResponse {
   let raw: Uint8Array;
   try {
     raw = bytesOf(responseHex);
@@ -371,6 +387,22 @@ export function decodeResponse(responseHex: string, commandHex?: string): Decode
   const out: DecodedResponse = { hex: hex(raw), sw: info.sw, swMeaning: info.meaning, swClass: info.class };
   if (data.length === 0) return out;
   out.data = hex(data);
+  const plain = dataReading(data, cmd);
+  if (!opts.wrapped || (!plain.error && (plain.tlv || plain.registry || plain.cplc || plain.fields))) return Object.assign(out, plain);
+  // A protected answer: try it as data ‖ R-MAC (S8 or S16); otherwise it is ciphertext, not an error.
+  for (const macLength of [8, 16]) {
+    if (data.length <= macLength) continue;
+    const body = dataReading(data.subarray(0, data.length - macLength), cmd);
+    if (body.error || !(body.tlv || body.registry || body.cplc || body.fields)) continue;
+    return Object.assign(out, body, { fields: [...(body.fields ?? []), { label: 'R-MAC', hex: hex(data.subarray(data.length - macLength)) }] });
+  }
+  out.protection = 'protected by the secure channel (R-ENCRYPTION and/or R-MAC): the plain response is shown where the harness held the session keys';
+  return out;
+}
+
+/** The structured reading of response data: registry, CPLC, INITIALIZE UPDATE fields or a TLV tree. */
+function dataReading(data: Uint8Array, cmd: Uint8Array | undefined): Pick<DecodedResponse, 'registry' | 'tlv' | 'cplc' | 'fields' | 'error'> {
+  const out: Pick<DecodedResponse, 'registry' | 'tlv' | 'cplc' | 'fields' | 'error'> = {};
   try {
     if (cmd && cmd.length >= 4) {
       const [cla, , p1, p2] = cmd;

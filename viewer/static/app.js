@@ -312,6 +312,7 @@ function response(r, heading, extraClass = '') {
 <p><span class="swbadge ${esc(r.swClass)}">${esc(r.sw)}</span> <span class="sw-meaning">${esc(r.swMeaning)}</span></p>
 ${r.data ? `<p class="hex">${spaced(r.data)}</p>` : ''}
 ${r.error ? `<p class="error">${esc(r.error)}</p>` : ''}
+${r.protection ? `<p class="muted">${esc(r.protection)}</p>` : ''}
 ${fields(r.fields)}${registry(r.registry)}${cplc(r.cplc)}${r.registry ? '' : tlvTree(r.tlv)}</div>`;
 }
 
