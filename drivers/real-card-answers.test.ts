@@ -5,11 +5,30 @@
  * tests; the host side is the driver's exchangeT0 and gp's openSecureChannel.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeGetStatusResponse, encodeCommand, fromHex, getStatus, getStatusNext, openSecureChannel, parseResponse, selectByAid, SW, toHex } from '../gp/index.ts';
+import { readFileSync } from 'node:fs';
+import {
+  decodeGetStatusResponse,
+  encodeCommand,
+  fromHex,
+  getStatus,
+  getStatusNext,
+  openSecureChannel,
+  parseResponse,
+  Scp02Host,
+  scp02HostFactory,
+  selectByAid,
+  setStatus,
+  SW,
+  toHex,
+} from '../gp/index.ts';
+import { type CardProfile, parseCardProfile, resolveCardKeys } from '../profiles/index.ts';
+import { defaultKeySet } from '../simulator/default-card.ts';
 import { cmd } from '../simulator/testing-apdus.ts';
 import { CENTRAL, ISD, fixture } from '../simulator/test-fixtures.ts';
 import { T0Card } from '../test/pcsc/t0-card.ts';
+import { InProcessChannel } from './inproc.ts';
 import { exchangeT0 } from './pcsc-t0.ts';
+import { GuardedCard, InconclusiveError } from './safety.ts';
 
 const PKG = 'F0504159000001';
 const MOD = 'F050415900000101';
@@ -60,3 +79,33 @@ describe('a warning after GET RESPONSE chaining keeps its data', () => {
     expect(card.received.filter((c) => c.startsWith('00C0')).length).toBeGreaterThan(warnings);
   });
 });
+
+describe("the real-card guard follows a SELECT answered with a warning ('6283')", () => {
+  it('after the card is locked, the ISD selected with 6283 is the SD whose card cryptogram the guard checks', async () => {
+    const RIGHT = '404142434445464748494A4B4C4D4E4F';
+    const WRONG = '000102030405060708090A0B0C0D0E0F';
+    const { se, centralKeys: central } = fixture('02', { isdKeys: defaultKeySet({ scp: '02', key: RIGHT, kvn: 0x20, i: '55' }) });
+    const p = parseCardProfile(JSON.parse(readFileSync(new URL('../profiles/examples/sim-scp02.json', import.meta.url), 'utf8')) as CardProfile, { source: 'sim-scp02.json' });
+    const env = { TSMLAB_SCP02_ENC: WRONG, TSMLAB_SCP02_MAC: WRONG, TSMLAB_SCP02_DEK: WRONG };
+    const guard = await GuardedCard.open(new InProcessChannel(se), {
+      profile: p,
+      keys: resolveCardKeys(p, env),
+      destructive: { scenarioTags: ['@destructive'], sacrificial: true, allowDestructive: true },
+    });
+    // Lock the card through the central SD (it holds Card Lock), as a @destructive scenario would.
+    expect(parseResponse(await guard.transmit(encodeCommand(selectByAid(fromHex(CENTRAL)))))).toMatchObject({ sw: 0x9000 });
+    const keys = { kvn: central.kvn, scp: '02' as const, enc: fromHex(central.enc), mac: fromHex(central.mac), dek: fromHex(central.dek) };
+    const channel = await openSecureChannel((c) => guard.transmit(c), { keys, level: 0x01, sdAid: fromHex(CENTRAL), hostFactory: scp02HostFactory(0x55) });
+    expect((await channel.transmitSecure(setStatus('isd', 0x7f))).sw).toBe(0x9000);
+    // The ISD (Final Application) is selected with the warning and its FCI.
+    const selected = parseResponse(await guard.transmit(encodeCommand(selectByAid(fromHex(ISD)))));
+    expect(selected.sw).toBe(SW.CARD_LOCKED);
+    expect(selected.data.length).toBeGreaterThan(0);
+    // INITIALIZE UPDATE now goes to the ISD: the guard checks its card cryptogram against the (wrong) profile keys.
+    const host = new Scp02Host({ keys: { enc: fromHex(WRONG), mac: fromHex(WRONG), dek: fromHex(WRONG) }, i: 0x55 });
+    const e = await guard.transmit(encodeCommand(host.initializeUpdate(0x20, fromHex('1122334455667788')))).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InconclusiveError);
+    expect((e as Error).message).toMatch(/card cryptogram mismatch on INITIALIZE UPDATE \(ISD A000000151000000/);
+  });
+});
+

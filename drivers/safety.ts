@@ -17,6 +17,7 @@ import {
   openSecureChannel,
   parseTlv,
   SecureChannelError,
+  swClass,
   toHex,
   type OpenedSecureChannel,
   type OpenSecureChannelOptions,
@@ -338,7 +339,8 @@ export class GuardedCard implements CardChannel {
     const response = await this.inner.transmit(command, opts);
     const sw = swOf(response);
 
-    if (ins === INS.SELECT && command[2] === 0x04 && sw === 0x9000) this.noteSelected(command, response);
+    // A warning ('6283': CARD_LOCKED, the Final Application selected) still selects: the SD changed all the same.
+    if (ins === INS.SELECT && command[2] === 0x04 && (sw === 0x9000 || swClass(sw) === 'warning')) this.noteSelected(command, response);
     if (ins === INS.INITIALIZE_UPDATE && (cla & 0x80) && sw === 0x9000) this.checkCardCryptogram(command, response.subarray(0, -2));
     if (ins === INS.EXTERNAL_AUTHENTICATE && (cla & 0x80) && (sw === 0x6300 || sw === 0x6982)) {
       this.budget.recordFailure(`EXTERNAL AUTHENTICATE answered ${toHex(response.subarray(-2))}`);
