@@ -23,7 +23,7 @@ import {
   type OpenSecureChannelOptions,
 } from '../gp/index.ts';
 import type { CardProfile, LoadedCardProfile, ResolvedCardKeys } from '../profiles/index.ts';
-import { atrMatches, authBudgetOf, cplcMismatches, parseCplc } from '../profiles/index.ts';
+import { atrMatches, authBudgetOf, cplcBytes, cplcMismatches, parseCplc } from '../profiles/index.ts';
 import { DriverError, type CardChannel, type TransmitOptions } from './channel.ts';
 import type { AnnotatedTransmitOptions } from './extensions.ts';
 
@@ -261,8 +261,8 @@ export async function verifySample(channel: CardChannel, profile: CardProfile, o
     });
   }
   const fields = parseCplc(data);
-  const raw = data[0] === 0x9f && data[1] === 0x7f ? data.slice(3) : data.slice();
-  return { atr, cplc: fields ? raw : undefined, icSerial: fields?.icSerialNumber };
+  const raw = cplcBytes(data);
+  return { atr, cplc: fields && raw ? raw.slice() : undefined, icSerial: fields?.icSerialNumber };
 }
 
 // ------------------------------------------------------------------------------------------- guarded card

@@ -258,10 +258,10 @@ export function atrMatches(p: CardProfile, atr: Uint8Array): boolean {
 }
 
 /**
- * The CPLC fields of a GET DATA '9F7F' answer (with or without its tag and length, the length in any BER form a
- * card uses: '2A', '81 2A'); undefined if malformed.
+ * The 42 CPLC bytes of a GET DATA '9F7F' answer, with or without its tag and length (the length in any BER form
+ * a card uses: '2A', '81 2A'); undefined if malformed.
  */
-export function parseCplc(data: Uint8Array): Record<CplcField, string> | undefined {
+export function cplcBytes(data: Uint8Array): Uint8Array | undefined {
   let body = data;
   if (data.length >= 3 && data[0] === 0x9f && data[1] === 0x7f) {
     try {
@@ -272,7 +272,13 @@ export function parseCplc(data: Uint8Array): Record<CplcField, string> | undefin
       throw e;
     }
   }
-  if (body.length !== CPLC_SIZE) return undefined;
+  return body.length === CPLC_SIZE ? body : undefined;
+}
+
+/** The CPLC fields of a GET DATA '9F7F' answer (see cplcBytes); undefined if malformed. */
+export function parseCplc(data: Uint8Array): Record<CplcField, string> | undefined {
+  const body = cplcBytes(data);
+  if (!body) return undefined;
   return Object.fromEntries(decodeCplc(body).map((f) => [f.name, f.hex]));
 }
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../gp/index.ts';
 import { buildCplc } from '../simulator/cplc.ts';
-import { cplcMismatches, loadCardProfile, parseCplc } from './card-profile.ts';
+import { cplcBytes, cplcMismatches, loadCardProfile, parseCplc } from './card-profile.ts';
 
 const profile = () => loadCardProfile(new URL('./examples/sim-scp03.json', import.meta.url).pathname).profile;
 
@@ -19,6 +19,8 @@ describe("CPLC in GET DATA '9F7F' answers", () => {
     for (const length of ['2A', '812A', '82002A']) {
       expect(parseCplc(fromHex(`9F7F${length}${toHex(cplc)}`))).toEqual(fields);
       expect(cplcMismatches(profile(), fromHex(`9F7F${length}${toHex(cplc)}`))).toEqual([]);
+      // The bytes kept as the sample's identity are the 42 CPLC bytes, not the length's tail.
+      expect(toHex(cplcBytes(fromHex(`9F7F${length}${toHex(cplc)}`))!)).toBe(toHex(cplc));
     }
   });
 
