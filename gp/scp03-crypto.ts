@@ -102,7 +102,7 @@ export function scp03Encrypt(senc: Uint8Array, icv: Uint8Array, data: Uint8Array
 
 /** Inverse of scp03Encrypt, accepting any method-2 padding (gp/padding.ts); the problem says what is wrong. */
 export function scp03Decrypt(senc: Uint8Array, icv: Uint8Array, data: Uint8Array): Unpadded {
-  const problem = wholeBlocksProblem(data, 16, 'AES-CBC');
+  const problem = wholeBlocksProblem(data, 16, 'ciphertext');
   if (problem) return { ok: false, problem };
   return unpad80(aesCbcDecrypt(senc, icv, data), 16);
 }
