@@ -29,6 +29,7 @@ describe('pad80: the shortest method-2 padding unless told to pad further', () =
     expect(toHex(pad80(eleven, 16, 2))).toBe(toHex(eleven) + '80' + '00'.repeat(20));
     // minBlocks never shortens: data longer than minBlocks blocks still gets its '80'.
     expect(pad80(new Uint8Array(40), 16, 1).length).toBe(48);
+    expect(() => pad80(eleven, 16, 1.5)).toThrow(/padding over 1.5 blocks/);
   });
 });
 

@@ -9,6 +9,7 @@
 /** Pads `data` with '80' and '00' bytes to a whole number of `block`-byte blocks, at least `minBlocks` of them. */
 export function pad80(data: Uint8Array, block: number, minBlocks = 0): Uint8Array {
   checkBlock(block);
+  if (!Number.isInteger(minBlocks) || minBlocks < 0) throw new RangeError(`padding over ${minBlocks} blocks: a whole number of blocks is needed`);
   const blocks = Math.max(Math.floor(data.length / block) + 1, minBlocks);
   const out = new Uint8Array(blocks * block);
   out.set(data);
