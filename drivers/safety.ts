@@ -17,12 +17,13 @@ import {
   openSecureChannel,
   parseTlv,
   SecureChannelError,
+  swClass,
   toHex,
   type OpenedSecureChannel,
   type OpenSecureChannelOptions,
 } from '../gp/index.ts';
 import type { CardProfile, LoadedCardProfile, ResolvedCardKeys } from '../profiles/index.ts';
-import { atrMatches, authBudgetOf, cplcMismatches, parseCplc } from '../profiles/index.ts';
+import { atrMatches, authBudgetOf, cplcBytes, cplcMismatches, parseCplc } from '../profiles/index.ts';
 import { DriverError, type CardChannel, type TransmitOptions } from './channel.ts';
 import { secureTransmit, type AnnotatedTransmitOptions } from './extensions.ts';
 
@@ -260,8 +261,8 @@ export async function verifySample(channel: CardChannel, profile: CardProfile, o
     });
   }
   const fields = parseCplc(data);
-  const raw = data[0] === 0x9f && data[1] === 0x7f ? data.slice(3) : data.slice();
-  return { atr, cplc: fields ? raw : undefined, icSerial: fields?.icSerialNumber };
+  const raw = cplcBytes(data);
+  return { atr, cplc: fields && raw ? raw.slice() : undefined, icSerial: fields?.icSerialNumber };
 }
 
 // ------------------------------------------------------------------------------------------- guarded card
@@ -338,7 +339,8 @@ export class GuardedCard implements CardChannel {
     const response = await this.inner.transmit(command, opts);
     const sw = swOf(response);
 
-    if (ins === INS.SELECT && command[2] === 0x04 && sw === 0x9000) this.noteSelected(command, response);
+    // A warning ('6283': CARD_LOCKED, the Final Application selected) still selects: the SD changed all the same.
+    if (ins === INS.SELECT && command[2] === 0x04 && (sw === 0x9000 || swClass(sw) === 'warning')) this.noteSelected(command, response);
     if (ins === INS.INITIALIZE_UPDATE && (cla & 0x80) && sw === 0x9000) this.checkCardCryptogram(command, response.subarray(0, -2));
     if (ins === INS.EXTERNAL_AUTHENTICATE && (cla & 0x80) && (sw === 0x6300 || sw === 0x6982)) {
       this.budget.recordFailure(`EXTERNAL AUTHENTICATE answered ${toHex(response.subarray(-2))}`);

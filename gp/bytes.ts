@@ -65,20 +65,3 @@ export function readUint(bytes: Uint8Array): number {
   for (const b of bytes) v = v * 256 + b;
   return v;
 }
-
-/** ISO/IEC 9797-1 method 2 padding ('80' then '00's) to a multiple of `block`. */
-export function pad80(data: Uint8Array, block: number): Uint8Array {
-  const len = (Math.floor(data.length / block) + 1) * block;
-  const out = new Uint8Array(len);
-  out.set(data);
-  out[data.length] = 0x80;
-  return out;
-}
-
-/** Removes ISO/IEC 9797-1 method 2 padding; returns undefined when the padding is malformed. */
-export function unpad80(data: Uint8Array): Uint8Array | undefined {
-  let i = data.length - 1;
-  while (i >= 0 && data[i] === 0) i--;
-  if (i < 0 || data[i] !== 0x80) return undefined;
-  return data.slice(0, i);
-}

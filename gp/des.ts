@@ -6,7 +6,8 @@
  * available. Both paths give identical results; the tests check them against each other.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { pad80, xor } from './bytes.ts';
+import { xor } from './bytes.ts';
+import { pad80 } from './padding.ts';
 
 export class DesError extends Error {
   constructor(message: string) {

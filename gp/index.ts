@@ -1,4 +1,5 @@
 export * from './bytes.ts';
+export * from './padding.ts';
 export * from './apdu.ts';
 export * from './tlv.ts';
 export * from './des.ts';

@@ -3,9 +3,10 @@
  * Never throws on card input: every failure is a status word, as a card would answer.
  */
 import type { CommandApdu, ResponseApdu } from './apdu.ts';
-import { concat, equalBytes, uint, unpad80 } from './bytes.ts';
+import { concat, equalBytes, uint } from './bytes.ts';
 import { type CardKeySet, CardSecureChannelBase, type CardSecureChannelOptions, CardSecureChannelSw, type CardUnwrapResult, statusOnly } from './card-secure-channel.ts';
 import { tdesCbcDecrypt } from './des.ts';
+import { unpad80, wholeBlocksProblem } from './padding.ts';
 import {
   type DesKeySet,
   Scp02Option,
@@ -151,10 +152,10 @@ export class Scp02Card extends CardSecureChannelBase<Scp02CardKeySet, Pending, S
     const mac = body.slice(body.length - 8);
     let data: Uint8Array = body.slice(0, body.length - 8);
     if (s.level & SecurityLevel.CDEC && data.length > 0) {
-      if (data.length % 8 !== 0) return undefined;
-      const plain = unpad80(tdesCbcDecrypt(s.keys.senc, data));
-      if (!plain) return undefined;
-      data = plain;
+      if (wholeBlocksProblem(data, 8, 'C-DECRYPTION')) return undefined;
+      const plain = unpad80(tdesCbcDecrypt(s.keys.senc, data), 8);
+      if (!plain.ok) return undefined;
+      data = plain.data;
     }
     const icv = this.i & Scp02Option.ICV_ENCRYPTION ? scp02EncryptIcv(s.keys.smac, s.cmac) : s.cmac;
     const expected = scp02Mac(s.keys.smac, scp02MacInput(command.cla, command.ins, command.p1, command.p2, data, this.modified()), icv);

@@ -2,7 +2,8 @@
  * SCP02 cryptography (GPCS 2.3.1 Appendix E), shared by the host and the card side.
  * Pure functions: no session state lives here.
  */
-import { concat, pad80 } from './bytes.ts';
+import { concat } from './bytes.ts';
+import { pad80 } from './padding.ts';
 import { desEcbEncrypt, retailMac, tdesCbcEncrypt, tdesCbcMac, tdesEcbDecrypt, tdesEcbEncrypt } from './des.ts';
 import type { SessionKeys } from './secure-channel.ts';
 
@@ -76,9 +77,9 @@ export function scp02Mac(cmacKey: Uint8Array, input: Uint8Array, icv: Uint8Array
   return retailMac(cmacKey, input, { icv });
 }
 
-/** E.4.6: command data encryption, 3DES-CBC with S-ENC, ICV zero, padding becomes part of the data. */
-export function scp02EncryptData(senc: Uint8Array, data: Uint8Array): Uint8Array {
-  return tdesCbcEncrypt(senc, pad80(data, 8));
+/** E.4.6: command data encryption, 3DES-CBC with S-ENC, ICV zero, padding (at least `minBlocks` blocks) becomes part of the data. */
+export function scp02EncryptData(senc: Uint8Array, data: Uint8Array, minBlocks = 0): Uint8Array {
+  return tdesCbcEncrypt(senc, pad80(data, 8, minBlocks));
 }
 
 /** E.4.7 (explicit initiation): sensitive data, 3DES-ECB with the session DEK, no padding. */

@@ -81,6 +81,8 @@ export interface Scp02HostOptions {
   i?: number;
   /** Reject a response whose key version differs from a non-zero requested one (default false: some cards answer another KVN). */
   requireKeyVersionMatch?: boolean;
+  /** For tests only: C-DECRYPTION pads command data over at least this many 8-byte blocks, as other hosts may. */
+  commandPaddingBlocks?: number;
 }
 
 type HostState = 'idle' | 'awaiting-response' | 'authenticated' | 'open';
@@ -91,6 +93,7 @@ export class Scp02Host implements HostSecureChannel {
   readonly i: number;
   private readonly keys: DesKeySet;
   private readonly requireKvn: boolean;
+  private readonly commandPaddingBlocks: number;
   private state: HostState = 'idle';
   private requestedKvn = 0;
   private hostChallenge = new Uint8Array(0);
@@ -106,6 +109,7 @@ export class Scp02Host implements HostSecureChannel {
     this.level = opts.level ?? SecurityLevel.CMAC;
     this.i = opts.i ?? 0x15;
     this.requireKvn = opts.requireKeyVersionMatch ?? false;
+    this.commandPaddingBlocks = opts.commandPaddingBlocks ?? 0;
     checkScp02Parameters(this.i, this.level);
   }
 
@@ -188,7 +192,7 @@ export class Scp02Host implements HostSecureChannel {
     const modified = !(this.i & Scp02Option.CMAC_UNMODIFIED);
     const mac = scp02Mac(keys.smac, scp02MacInput(command.cla, command.ins, command.p1, command.p2, data, modified), icv);
     this.lastCmac = mac;
-    const body = this.level & SecurityLevel.CDEC && data.length > 0 ? scp02EncryptData(keys.senc, data) : data;
+    const body = this.level & SecurityLevel.CDEC && data.length > 0 ? scp02EncryptData(keys.senc, data, this.commandPaddingBlocks) : data;
     if (body.length + 8 > 255) throw new SecureChannelError('unsupported', `SCP02 command data too long to wrap: ${data.length} bytes`);
     return encodeCommand({ cla: command.cla | SCP02_SM_BIT, ins: command.ins, p1: command.p1, p2: command.p2, data: concat(body, mac), le });
   }

@@ -36,7 +36,13 @@ export const SCP03_MAX_SEQUENCE_COUNTER = 0xffffff;
 /** One SCP03 key set of a security domain as the card keeps it. */
 export type Scp03CardKeySet = CardKeySet<AesKeySet>;
 
-export type Scp03CardOptions = CardSecureChannelOptions<Scp03CardKeySet>;
+export interface Scp03CardOptions extends CardSecureChannelOptions<Scp03CardKeySet> {
+  /**
+   * For tests only: R-ENCRYPTION pads response data over at least this many 16-byte blocks instead of the
+   * fewest, as some cards in the field do ('80' followed by more than one block of '00'). Default: the fewest.
+   */
+  responsePaddingBlocks?: number;
+}
 
 interface Pending {
   keySet: Scp03CardKeySet;
@@ -58,6 +64,7 @@ interface Session {
 
 export class Scp03Card extends CardSecureChannelBase<Scp03CardKeySet, Pending, Session> {
   readonly scp = '03' as const;
+  private readonly responsePaddingBlocks: number;
 
   constructor(opts: Scp03CardOptions) {
     const i = opts.i ?? 0x70;
@@ -66,6 +73,11 @@ export class Scp03Card extends CardSecureChannelBase<Scp03CardKeySet, Pending, S
     }
     super('SCP03', opts, i, scp03BlockLength(i));
     if (opts.aid.length < 5 || opts.aid.length > 16) throw new RangeError(`SCP03 card: SD AID must be 5..16 bytes, got ${opts.aid.length}`);
+    const blocks = opts.responsePaddingBlocks;
+    if (blocks !== undefined && (!Number.isInteger(blocks) || blocks < 0 || blocks > 16)) {
+      throw new RangeError(`SCP03 card: responsePaddingBlocks must be a whole number 0..16, got ${blocks}`);
+    }
+    this.responsePaddingBlocks = blocks ?? 0;
   }
 
   /** INITIALIZE UPDATE (§7.1.1) after the common checks. */
@@ -129,8 +141,8 @@ export class Scp03Card extends CardSecureChannelBase<Scp03CardKeySet, Pending, S
     let plain: Uint8Array = data.slice();
     if (s.level & SecurityLevel.CDEC && data.length > 0) {
       const clear = scp03DecryptCommandData(s.keys.senc, s.counter, data);
-      if (!clear) return this.abort();
-      plain = clear;
+      if (!clear.ok) return this.abort();
+      plain = clear.data;
     }
     const clear: CommandApdu = { cla: withoutSecureMessaging(command.cla), ins: command.ins, p1: command.p1, p2: command.p2 };
     if (plain.length > 0) clear.data = plain;
@@ -146,7 +158,7 @@ export class Scp03Card extends CardSecureChannelBase<Scp03CardKeySet, Pending, S
     if (!(s.level & SecurityLevel.RMAC)) return response;
     if (!isProtectedSw(response.sw)) return { data: new Uint8Array(0), sw: response.sw };
     let data = response.data;
-    if (s.level & SecurityLevel.RENC && data.length > 0) data = scp03EncryptResponseData(s.keys.senc, s.counter, data);
+    if (s.level & SecurityLevel.RENC && data.length > 0) data = scp03EncryptResponseData(s.keys.senc, s.counter, data, this.responsePaddingBlocks);
     const rmac = scp03ResponseMac(s.keys.srmac, s.mcv, data, response.sw, this.blockLength);
     return { data: concat(data, rmac), sw: response.sw };
   }

@@ -6,6 +6,7 @@
  */
 import { concat, uint } from './bytes.ts';
 import { aesCbcDecrypt, aesCbcEncrypt, aesCmac, aesEcbEncrypt } from './crypto.ts';
+import { pad80, type Unpadded, unpad80, wholeBlocksProblem } from './padding.ts';
 import { SecurityLevel, type SessionKeys } from './secure-channel.ts';
 
 /** Derivation constants (Table 4-1). */
@@ -91,22 +92,19 @@ export function scp03ResponseIcv(senc: Uint8Array, counter: number): Uint8Array 
   return aesEcbEncrypt(senc, block);
 }
 
-/** Data field encryption (GPCS B.2.1/B.2.3): '80 00..' padding to 16 bytes, AES-CBC. */
-export function scp03Encrypt(senc: Uint8Array, icv: Uint8Array, data: Uint8Array): Uint8Array {
-  const padded = new Uint8Array((Math.floor(data.length / 16) + 1) * 16);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  return aesCbcEncrypt(senc, icv, padded);
+/**
+ * Data field encryption (GPCS B.2.1/B.2.3): '80 00..' padding to whole 16-byte blocks, AES-CBC. `minBlocks`
+ * pads further, as some cards do (tests use it to produce such answers).
+ */
+export function scp03Encrypt(senc: Uint8Array, icv: Uint8Array, data: Uint8Array, minBlocks = 0): Uint8Array {
+  return aesCbcEncrypt(senc, icv, pad80(data, 16, minBlocks));
 }
 
-/** Inverse of scp03Encrypt; undefined when the length or the padding is wrong. */
-export function scp03Decrypt(senc: Uint8Array, icv: Uint8Array, data: Uint8Array): Uint8Array | undefined {
-  if (data.length === 0 || data.length % 16 !== 0) return undefined;
-  const plain = aesCbcDecrypt(senc, icv, data);
-  let i = plain.length - 1;
-  while (i >= 0 && plain[i] === 0) i--;
-  if (i < 0 || plain[i] !== 0x80 || plain.length - i > 16) return undefined;
-  return plain.slice(0, i);
+/** Inverse of scp03Encrypt, accepting any method-2 padding (gp/padding.ts); the problem says what is wrong. */
+export function scp03Decrypt(senc: Uint8Array, icv: Uint8Array, data: Uint8Array): Unpadded {
+  const problem = wholeBlocksProblem(data, 16, 'ciphertext');
+  if (problem) return { ok: false, problem };
+  return unpad80(aesCbcDecrypt(senc, icv, data), 16);
 }
 
 /** C-MAC input (§6.2.4): MCV ‖ CLA (channel 0, SM bit) INS P1 P2 Lc' ‖ data, Lc' counting the MAC. */
@@ -138,20 +136,20 @@ export function scp03ResponseMac(srmac: Uint8Array, mcv: Uint8Array, data: Uint8
 }
 
 /** C-DECRYPTION (§6.2.6) of the command sent with encryption counter `counter`. */
-export function scp03EncryptCommandData(senc: Uint8Array, counter: number, data: Uint8Array): Uint8Array {
-  return scp03Encrypt(senc, scp03CommandIcv(senc, counter), data);
+export function scp03EncryptCommandData(senc: Uint8Array, counter: number, data: Uint8Array, minBlocks = 0): Uint8Array {
+  return scp03Encrypt(senc, scp03CommandIcv(senc, counter), data, minBlocks);
 }
 
-export function scp03DecryptCommandData(senc: Uint8Array, counter: number, data: Uint8Array): Uint8Array | undefined {
+export function scp03DecryptCommandData(senc: Uint8Array, counter: number, data: Uint8Array): Unpadded {
   return scp03Decrypt(senc, scp03CommandIcv(senc, counter), data);
 }
 
 /** R-ENCRYPTION (§6.2.7) of the response to the command sent with encryption counter `counter`. */
-export function scp03EncryptResponseData(senc: Uint8Array, counter: number, data: Uint8Array): Uint8Array {
-  return scp03Encrypt(senc, scp03ResponseIcv(senc, counter), data);
+export function scp03EncryptResponseData(senc: Uint8Array, counter: number, data: Uint8Array, minBlocks = 0): Uint8Array {
+  return scp03Encrypt(senc, scp03ResponseIcv(senc, counter), data, minBlocks);
 }
 
-export function scp03DecryptResponseData(senc: Uint8Array, counter: number, data: Uint8Array): Uint8Array | undefined {
+export function scp03DecryptResponseData(senc: Uint8Array, counter: number, data: Uint8Array): Unpadded {
   return scp03Decrypt(senc, scp03ResponseIcv(senc, counter), data);
 }
 

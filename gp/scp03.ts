@@ -85,6 +85,8 @@ export interface Scp03HostOptions {
   sdAid?: Uint8Array;
   /** Reject a response whose KVN differs from a non-zero requested one (default false). */
   requireKeyVersionMatch?: boolean;
+  /** For tests only: C-DECRYPTION pads command data over at least this many 16-byte blocks, as other hosts may. */
+  commandPaddingBlocks?: number;
 }
 
 type HostState = 'idle' | 'awaiting-response' | 'authenticated' | 'open' | 'refused';
@@ -95,6 +97,7 @@ export class Scp03Host implements HostSecureChannel {
   private readonly keys: AesKeySet;
   private readonly sdAid?: Uint8Array;
   private readonly requireKvn: boolean;
+  private readonly commandPaddingBlocks: number;
   private state: HostState = 'idle';
   private requestedKvn = 0;
   private hostChallenge: Uint8Array = new Uint8Array(0);
@@ -119,6 +122,7 @@ export class Scp03Host implements HostSecureChannel {
     this.level = opts.level ?? SecurityLevel.CMAC;
     this.sdAid = opts.sdAid;
     this.requireKvn = opts.requireKeyVersionMatch ?? false;
+    this.commandPaddingBlocks = opts.commandPaddingBlocks ?? 0;
     checkScp03Level(this.level);
   }
 
@@ -215,7 +219,7 @@ export class Scp03Host implements HostSecureChannel {
     this.responseCounter = this.counter;
     if (!(this.level & SecurityLevel.CMAC)) return encodeCommand(command);
     const data = command.data ?? new Uint8Array(0);
-    const body = this.level & SecurityLevel.CDEC && data.length > 0 ? scp03EncryptCommandData(keys.senc, this.counter, data) : data;
+    const body = this.level & SecurityLevel.CDEC && data.length > 0 ? scp03EncryptCommandData(keys.senc, this.counter, data, this.commandPaddingBlocks) : data;
     if (body.length + this.macBytes > 65535) throw new SecureChannelError('unsupported', `command data too long to wrap: ${data.length} bytes`);
     const header = { cla: command.cla, ins: command.ins, p1: command.p1, p2: command.p2 };
     this.mcv = scp03CommandMac(keys.smac, this.mcv, header, body, this.macBytes);
@@ -241,8 +245,8 @@ export class Scp03Host implements HostSecureChannel {
     if (!equalBytes(expected, received)) throw new SecureChannelError('bad-mac', `R-MAC mismatch (SW ${r.sw.toString(16).toUpperCase()})`);
     if (!(this.level & SecurityLevel.RENC) || body.length === 0) return { data: body, sw: r.sw };
     const plain = scp03DecryptResponseData(keys.senc, this.responseCounter, body);
-    if (!plain) throw new SecureChannelError('bad-padding', `R-ENCRYPTION: ${body.length} bytes do not decrypt to padded data`);
-    return { data: plain, sw: r.sw };
+    if (!plain.ok) throw new SecureChannelError('bad-padding', `R-ENCRYPTION: ${body.length} bytes of response data do not decrypt to padded data: ${plain.problem}`);
+    return { data: plain.data, sw: r.sw };
   }
 
   /** Key sensitive data for PUT KEY / STORE DATA: AES-CBC with the static DEK, ICV zero (§6.2.8); whole blocks only. */

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { CPLC_SIZE, decodeCplc } from '../gp/index.ts';
+import { CPLC_SIZE, decodeCplc, parseTlv, TlvError } from '../gp/index.ts';
 
 export type ScpVersion = '02' | '03';
 export type KeyScheme = 'none' | 'emv' | 'visa2' | 'kdf3';
@@ -257,10 +257,28 @@ export function atrMatches(p: CardProfile, atr: Uint8Array): boolean {
   return value.every((v, n) => (v & mask[n]) === (atr[n] & mask[n]));
 }
 
-/** The CPLC fields of a GET DATA '9F7F' answer (with or without its tag and length); undefined if malformed. */
+/**
+ * The 42 CPLC bytes of a GET DATA '9F7F' answer, with or without its tag and length (the length in any BER form
+ * a card uses: '2A', '81 2A'); undefined if malformed.
+ */
+export function cplcBytes(data: Uint8Array): Uint8Array | undefined {
+  let body = data;
+  if (data.length >= 3 && data[0] === 0x9f && data[1] === 0x7f) {
+    try {
+      const [t] = parseTlv(data, { recursive: false });
+      body = t.value;
+    } catch (e) {
+      if (e instanceof TlvError) return undefined;
+      throw e;
+    }
+  }
+  return body.length === CPLC_SIZE ? body : undefined;
+}
+
+/** The CPLC fields of a GET DATA '9F7F' answer (see cplcBytes); undefined if malformed. */
 export function parseCplc(data: Uint8Array): Record<CplcField, string> | undefined {
-  const body = data.length >= 3 && data[0] === 0x9f && data[1] === 0x7f ? data.subarray(3, 3 + data[2]) : data;
-  if (body.length !== CPLC_SIZE) return undefined;
+  const body = cplcBytes(data);
+  if (!body) return undefined;
   return Object.fromEntries(decodeCplc(body).map((f) => [f.name, f.hex]));
 }
 

@@ -5,6 +5,7 @@
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseTlv, TlvError } from '../gp/index.ts';
 import { readTrace, serializeEvent, type TraceEvent } from '../trace/index.ts';
 import { commandSummary, decodeCplc, describeSw, protectionOf, protectionText, readableCommandHex, readableResponseHex, type CplcField } from '../decode/index.ts';
 import { ApduPairer, type ApduExchange } from './apdu-pairs.ts';
@@ -63,12 +64,14 @@ export function evidenceFileName(scenarioId: string): string {
 }
 
 /** Value of a GP GET DATA response: the TLV value for GP class (tag echoed), the raw data for ISO class. */
+/** The value of GET DATA's object: inside its own tag (the length in any BER form a card uses), or the bare data. */
 function getDataValue(data: Uint8Array, p1: number, p2: number): Uint8Array {
-  const tag = p1 === 0 ? [p2] : [p1, p2];
-  if (data.length > tag.length + 1 && tag.every((b, i) => data[i] === b)) {
-    const lenAt = tag.length;
-    const len = data[lenAt];
-    if (len < 0x80 && lenAt + 1 + len <= data.length) return data.subarray(lenAt + 1, lenAt + 1 + len);
+  const tag = p1 === 0 ? p2 : p1 * 256 + p2;
+  try {
+    const [first] = parseTlv(data, { recursive: false });
+    if (first && first.tag === tag) return first.value;
+  } catch (e) {
+    if (!(e instanceof TlvError)) throw e;
   }
   return data;
 }

@@ -47,18 +47,19 @@ function keySetSource(session: Session, sdAid: string, scp: '02' | '03') {
   };
 }
 
-export function createChannel(
-  session: Session,
-  state: CardState,
-  sdAid: string,
-  keySet: KeySetState,
-  random?: (n: number) => Uint8Array,
-): OpenChannel {
-  const options = { ...keySetSource(session, sdAid, keySet.scp), kdd: keyDiversificationData(state), aid: fromHex(sdAid), i: keySet.i, random };
+/** How the card side of a channel behaves beyond its keys: challenges, and test-only answer shapes. */
+export interface ChannelCardOptions {
+  random?: (n: number) => Uint8Array;
+  /** SCP03 only, for tests: see Scp03CardOptions.responsePaddingBlocks. */
+  responsePaddingBlocks?: number;
+}
+
+export function createChannel(session: Session, state: CardState, sdAid: string, keySet: KeySetState, card: ChannelCardOptions = {}): OpenChannel {
+  const options = { ...keySetSource(session, sdAid, keySet.scp), kdd: keyDiversificationData(state), aid: fromHex(sdAid), i: keySet.i, random: card.random };
   if (keySet.scp === '02') {
     const sc = new Scp02Card(options);
     return { sd: sdAid, scp: '02', sc, decryptKey: (block) => sc.decryptSensitive(block) };
   }
-  const sc = new Scp03Card(options);
+  const sc = new Scp03Card({ ...options, responsePaddingBlocks: card.responsePaddingBlocks });
   return { sd: sdAid, scp: '03', sc, decryptKey: (block) => sc.decryptSensitive(block) };
 }

@@ -4,12 +4,12 @@
  * consecutive failures the card locks itself (CARD_LOCKED) and answers 6983 to every later authentication.
  */
 import type { CommandApdu, ResponseApdu } from '../gp/index.ts';
-import { createChannel, isComplete } from './channels.ts';
+import { type ChannelCardOptions, createChannel, isComplete } from './channels.ts';
 import { SwError, Sw } from './errors.ts';
 import type { Ctx } from './session.ts';
 import { CardLife, isLocked } from './state.ts';
 
-export function initializeUpdate(ctx: Ctx, cmd: CommandApdu, random?: (n: number) => Uint8Array): ResponseApdu {
+export function initializeUpdate(ctx: Ctx, cmd: CommandApdu, card: ChannelCardOptions = {}): ResponseApdu {
   const { state, session, current: sd } = ctx;
   if (cmd.cla !== 0x80) throw new SwError(Sw.CLA_NOT_SUPPORTED, 'INITIALIZE UPDATE is sent with CLA 80');
   if (state.auth.blocked) throw new SwError(Sw.AUTH_METHOD_BLOCKED, 'authentication blocked after too many failures');
@@ -19,7 +19,7 @@ export function initializeUpdate(ctx: Ctx, cmd: CommandApdu, random?: (n: number
   session.channel = undefined;
   const ks = cmd.p1 === 0 ? sd.keySets.find(isComplete) : sd.keySets.find((k) => k.kvn === cmd.p1);
   if (!ks || !isComplete(ks)) throw new SwError(Sw.DATA_NOT_FOUND, `no key set ${cmd.p1.toString(16)} in ${sd.aid}`);
-  const channel = createChannel(session, state, sd.aid, ks, random);
+  const channel = createChannel(session, state, sd.aid, ks, card);
   const r = channel.sc.handleInitializeUpdate(cmd);
   if (r.sw === Sw.OK) session.channel = channel;
   return r;

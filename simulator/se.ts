@@ -25,6 +25,11 @@ export interface SimulatedSeOptions {
   onCommit?: (state: CardState) => void;
   /** Random source for card challenges (tests may fix it). */
   random?: (length: number) => Uint8Array;
+  /**
+   * For tests only: SCP03 R-ENCRYPTION pads response data over at least this many blocks, like cards in the
+   * field that send 11 bytes padded to 32 (gp Scp03Card's responsePaddingBlocks).
+   */
+  scp03ResponsePaddingBlocks?: number;
 }
 
 const SM_BIT = 0x04;
@@ -40,6 +45,10 @@ export class SimulatedSe implements CardEndpoint {
     config: SimulatedSeConfig,
     private readonly opts: SimulatedSeOptions = {},
   ) {
+    const blocks = opts.scp03ResponsePaddingBlocks;
+    if (blocks !== undefined && (!Number.isInteger(blocks) || blocks < 0 || blocks > 16)) {
+      throw new RangeError(`scp03ResponsePaddingBlocks must be a whole number 0..16, got ${blocks}`);
+    }
     this.state = buildCardState(config);
     this.seId = this.state.seId;
     this.session = newSession(isdOf(this.state).aid);
@@ -135,7 +144,7 @@ export class SimulatedSe implements CardEndpoint {
   /** A command to the selected SD: secure channel commands, else unwrap → handle → wrap. */
   private securityDomain(cmd: CommandApdu): ResponseApdu {
     const gp = (cmd.cla & ~SM_BIT) === 0x80;
-    if (gp && cmd.ins === 0x50) return this.run((ctx) => initializeUpdate(ctx, cmd, this.opts.random));
+    if (gp && cmd.ins === 0x50) return this.run((ctx) => initializeUpdate(ctx, cmd, { random: this.opts.random, responsePaddingBlocks: this.opts.scp03ResponsePaddingBlocks }));
     if (gp && cmd.ins === 0x82) return this.run((ctx) => externalAuthenticate(ctx, cmd));
     const ch = this.session.channel?.sd === this.session.selected ? this.session.channel : undefined;
     let plain = cmd;

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CardChannel } from '../drivers/channel.ts';
-import { encodeCommand, findTlv, parseResponse, parseTlv, readUint, toHex, TlvError } from '../gp/index.ts';
+import { decodeExtendedCardResources, encodeCommand, parseResponse, RegistryDataError, toHex } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
 import { deleteObject, extradite, getCardResources, installInstance, installSecurityDomain, select, setOwnPersonalized } from './card-commands.ts';
 import { CentralSession, swHex } from './central-sd.ts';
@@ -21,15 +21,11 @@ export interface CardResources {
 export async function cardResources(session: CentralSession): Promise<CardResources> {
   const r = await session.send(getCardResources(), "GET DATA 'FF21' (extended card resources)");
   try {
-    const ff21 = findTlv(parseTlv(r.data), 0xff21);
-    const num = (tag: number) => {
-      const t = findTlv(ff21?.children, tag);
-      if (!t) throw TsmError.failed('4.2', `the card's extended card resources lack '${tag.toString(16).toUpperCase()}'`);
-      return readUint(t.value);
-    };
-    return { installedApplications: num(0x81), freeNonVolatile: num(0x82), freeVolatile: num(0x83) };
+    // gp's decoder reads what cards send: the 'FF21' wrapper or not, lengths in any BER form.
+    const res = decodeExtendedCardResources(r.data);
+    return { installedApplications: res.installedApplications, freeNonVolatile: res.freeNonVolatileMemory, freeVolatile: res.freeVolatileMemory };
   } catch (e) {
-    if (e instanceof TlvError) throw TsmError.failed('4.2', `the card's extended card resources are malformed: ${e.message}`);
+    if (e instanceof RegistryDataError) throw TsmError.failed('4.2', `the card's extended card resources are malformed: ${e.message}`);
     throw e;
   }
 }

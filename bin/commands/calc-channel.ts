@@ -119,7 +119,7 @@ function hex1(n: number): string {
   return n.toString(16).padStart(2, '0').toUpperCase();
 }
 
-/** Runs the calculation; the exit code is 0, or 1 when the card cryptogram or a response MAC does not verify. */
+/** Runs the calculation; the exit code is 0, or 1 when the card cryptogram or a response (R-MAC, padding) does not verify. */
 export function calculateChannel(input: ChannelCalcInput, spec: ChannelSpec): { result: ChannelCalcResult; problems: string[] } {
   const keys = spec.sessionKeys(input);
   const result: ChannelCalcResult = {
@@ -178,7 +178,7 @@ export function formatChannelText(r: ChannelCalcResult): string {
   if (r.hostCryptogram !== null) lines.push(`host cryptogram        ${r.hostCryptogram}`);
   if (r.externalAuthenticate !== null) lines.push(`EXTERNAL AUTHENTICATE  ${r.externalAuthenticate}`);
   r.wrapped.forEach((w, k) => lines.push(`wrapped #${k + 1}`.padEnd(23) + w));
-  r.unwrapped.forEach((u, k) => lines.push(`unwrapped #${k + 1}`.padEnd(23) + (u ?? 'R-MAC does not verify')));
+  r.unwrapped.forEach((u, k) => lines.push(`unwrapped #${k + 1}`.padEnd(23) + (u ?? 'does not verify (reason on stderr)')));
   return lines.join('\n');
 }
 

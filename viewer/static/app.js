@@ -314,6 +314,7 @@ function response(r, heading, extraClass = '') {
 ${r.data ? `<p class="hex">${spaced(r.data)}</p>` : ''}
 ${r.protection ? `<p class="muted">secure channel: ${esc(r.protection)}</p>` : ''}
 ${r.error ? `<p class="error">${esc(r.error)}</p>` : ''}
+${r.protection ? `<p class="muted">${esc(r.protection)}</p>` : ''}
 ${fields(r.fields)}${registry(r.registry)}${cplc(r.cplc)}${r.registry ? '' : tlvTree(r.tlv)}</div>`;
 }
 
