@@ -74,9 +74,11 @@ export class CentralSession {
     const aid = fromHex(sd.aid);
     const selected = parseResponse(await link.transmit(encodeCommand(select(sd.aid))));
     // 6283: the card is CARD_LOCKED and this SD, its Final Application, is still selected (GPCS §6.4.2.1.2).
-    if (selected.sw === SW.FUNCTION_NOT_SUPPORTED) throw TsmError.failed('3.8', `security domain ${sd.aid} cannot be selected: the card refuses selection (SW 6A81, e.g. it is CARD_LOCKED)`);
+    if (selected.sw === SW.FUNCTION_NOT_SUPPORTED) {
+      throw TsmError.cardRefused('3.8', `security domain ${sd.aid} cannot be selected: the card refuses selection (SW 6A81, e.g. it is CARD_LOCKED)`, selected.sw);
+    }
     if (selected.sw !== 0x9000 && selected.sw !== SW.CARD_LOCKED) {
-      throw TsmError.failed(selected.sw === 0x6a82 ? '3.9' : '4.2', `security domain ${sd.aid} could not be selected (SW ${swHex(selected.sw)})`);
+      throw TsmError.cardRefused(selected.sw === 0x6a82 ? '3.9' : '4.2', `security domain ${sd.aid} could not be selected (SW ${swHex(selected.sw)})`, selected.sw);
     }
     const keys: KeySet = { kvn: sd.keys.kvn, scp: sd.keys.scp, enc: fromHex(sd.keys.enc), mac: fromHex(sd.keys.mac), dek: fromHex(sd.keys.dek) };
     const i = sd.keys.i ? parseInt(sd.keys.i, 16) : sd.keys.scp === '02' ? 0x55 : 0x70;
@@ -111,7 +113,7 @@ export class CentralSession {
     } finally {
       this.sending.plain = undefined;
     }
-    if (!accept.includes(r.sw)) throw TsmError.failed(reasonForSw(r.sw), `${what} was refused by the card (SW ${swHex(r.sw)})`);
+    if (!accept.includes(r.sw)) throw TsmError.cardRefused(reasonForSw(r.sw), `${what} was refused by the card (SW ${swHex(r.sw)})`, r.sw);
     return r;
   }
 

@@ -94,5 +94,5 @@ export async function isOnCard(link: CardChannel, aid: string): Promise<boolean>
   const r = parseResponse(await link.transmit(encodeCommand(select(aid))));
   if (r.sw === 0x9000 || r.sw >> 8 === 0x62) return true;
   if (r.sw === 0x6a82) return false;
-  throw TsmError.failed('4.2', `SELECT of ${aid} answered SW ${swHex(r.sw)}`);
+  throw TsmError.cardRefused('4.2', `SELECT of ${aid} answered SW ${swHex(r.sw)}`, r.sw);
 }

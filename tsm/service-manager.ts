@@ -26,7 +26,7 @@ import { CentralSession } from './central-sd.ts';
 import { DEFAULT_INSTALL_SIZE, type Registry, type ServiceRecord } from './registry.ts';
 import { locateInstance, type SagaRecord } from './saga-recovery.ts';
 import { cardResources, checkMemory, createSpSd, deleteApplication, installService, isOnCard, temporaryKeySet } from './sagas.ts';
-import { checkTransition, type ServiceState } from './service-state.ts';
+import { checkFunction, type ServiceState } from './service-state.ts';
 import { TsmError } from './status.ts';
 
 export { DEFAULT_INSTALL_SIZE };
@@ -57,7 +57,7 @@ export class ServiceManager {
       const service = this.host.registry.service(seId, req.serviceId);
       this.host.authorizeService(ctx.serviceProvider, service);
       if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId} to activate`);
-      checkTransition(service.id, service.state, 'activated');
+      checkFunction(service.id, 'activate', service.state);
       const network = this.host.route(seId);
       const instanceAid = service.instanceAid;
       await this.host.withCentralSession(seId, network, async (session) => {
@@ -76,7 +76,7 @@ export class ServiceManager {
   async prepersonalize(ctx: RequestContext, req: PrepersonalizeRequest): Promise<PrepersonalizeResponse> {
     {
       const { seId, service, network } = this.ownService(ctx, req);
-      checkTransition(service.id, service.state, 'prepersonalizing');
+      checkFunction(service.id, 'prepersonalize', service.state);
       const central = this.host.registry.centralSdKeys(seId);
       let temporaryKeys: PrepersonalizeResponse['temporaryKeys'];
       let free = 0;
@@ -126,7 +126,7 @@ export class ServiceManager {
   async updateService(ctx: RequestContext, req: UpdateServiceRequest): Promise<UpdateServiceResponse> {
     {
       const { seId, service, network } = this.ownService(ctx, req);
-      checkTransition(service.id, service.state, 'updating');
+      checkFunction(service.id, 'update', service.state);
       if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance to update`);
       let available = 0;
       const from = service.state as ServiceState;
@@ -176,7 +176,7 @@ export class ServiceManager {
       const services = req.serviceIds.map((id) => {
         const s = this.host.registry.service(seId, id);
         this.host.authorizeService(ctx.serviceProvider, s);
-        checkTransition(s.id, s.state, 'deleting');
+        checkFunction(s.id, 'delete', s.state);
         return s;
       });
       const network = this.host.route(seId);
@@ -214,9 +214,8 @@ export class ServiceManager {
   private async lockService(ctx: RequestContext, req: SuspendServiceRequest, lock: boolean): Promise<ServiceStateResponse> {
     const { seId, service, network } = this.ownService(ctx, req);
     if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId}`);
+    checkFunction(service.id, lock ? 'suspend' : 'resume', service.state);
     const to = lock ? 'suspended' : ((service.resumeTo as ServiceState | undefined) ?? 'installed');
-    if (!lock && service.state !== 'suspended') throw TsmError.failed('3.8', `service ${service.id} is ${service.state}, not suspended`);
-    checkTransition(service.id, service.state, to);
     const instanceAid = service.instanceAid;
     await this.host.withCentralSession(seId, network, async (session) => {
       await session.send(setApplicationLock(instanceAid, lock), `SET STATUS ${lock ? 'LOCKED' : 'unlock'} of ${instanceAid}`);
