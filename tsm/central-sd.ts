@@ -67,6 +67,8 @@ export class CentralSession {
     private readonly channel: OpenedSecureChannel,
     readonly keys: KeySetSpec,
     private readonly sending: { plain?: Uint8Array },
+    /** The status word of the SD's SELECT: 6283 says the card is CARD_LOCKED. */
+    readonly selectSw: number,
   ) {}
 
   /** Selects `sd` and authenticates with `keys` over the network link (gp's openSecureChannel). */
@@ -93,7 +95,7 @@ export class CentralSession {
         hostChallenge: randomBytes(sd.keys.scp === '03' && i & Scp03Option.S16 ? 16 : 8),
         ...(sd.keys.scp === '02' ? { hostFactory: scp02Factory(i) } : {}),
       });
-      return new CentralSession(sd.aid, channel, sd.keys, sending);
+      return new CentralSession(sd.aid, channel, sd.keys, sending, selected.sw);
     } catch (e) {
       if (e instanceof SecureChannelError && e.kind === 'card-cryptogram-mismatch') {
         throw TsmError.failed('6.1', `the card cryptogram of ${sd.aid} did not verify (${e.kind}); EXTERNAL AUTHENTICATE not sent`);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { processAlive } from '../trace/index.ts';
 import type { CallRecord } from './idempotency.ts';
 import type { SeLockRecord, ServiceRecord } from './registry.ts';
-import type { SagaRecord } from './saga-recovery.ts';
+import type { JournalEntry, LegacySagaRecord } from './journal.ts';
 
 export const STORE_FORMAT = 'tsmlab.tsm-state/1';
 
@@ -21,8 +21,10 @@ export interface StoredState {
   seLocks?: SeLockRecord[];
   /** The functionCallIdentifier ledger, oldest first (bounded: see idempotency.ts). */
   operations?: CallRecord[];
-  /** Sagas under way, with the step about to reach the card (see saga-recovery.ts). */
-  sagas?: SagaRecord[];
+  /** Card-changing requests under way, with the step about to reach the card (journal.ts). */
+  journal?: JournalEntry[];
+  /** Update sagas as stores written before the journal kept them (read, never written). */
+  sagas?: LegacySagaRecord[];
 }
 
 export interface TsmStore {
