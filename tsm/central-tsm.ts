@@ -675,7 +675,7 @@ export class CentralTsm {
     const d = await network.carry(c.channel!, { commands: [encodeCommand(select(c.targetAid))], timeoutMs: this.opts.exchangeTimeoutMs });
     const sw = swOf(d.responses[0]);
     if (classifySw(sw) === 'failure') {
-      throw TsmError.cardRefused(sw === 0x6a82 ? '3.9' : '4.2', `the target ${c.targetAid} could not be selected on ${c.seId} (SW ${sw.toString(16).toUpperCase().padStart(4, '0')})`, sw);
+      throw TsmError.cardRefused(sw === 0x6a82 ? '3.9' : sw === SW.FUNCTION_NOT_SUPPORTED ? '3.8' : '4.2', `the target ${c.targetAid} could not be selected on ${c.seId} (SW ${sw.toString(16).toUpperCase().padStart(4, '0')})`, sw);
     }
   }
 
