@@ -94,8 +94,11 @@ export interface ReconcileHost {
   now(): number;
 }
 
-/** Reads the card of `entry` and decides (and does, at the card, what finishing or rolling back needs). */
-export async function reconcile(host: ReconcileHost, entry: JournalEntry): Promise<Verdict> {
+/**
+ * Reads the card of `entry` and decides (and does, at the card, what finishing or rolling back needs).
+ * `refusedSw`: the card refused the entry's recorded step with this status word, so that step did not run.
+ */
+export async function reconcile(host: ReconcileHost, entry: JournalEntry, refusedSw?: string): Promise<Verdict> {
   const svc = entry.serviceId ? host.registry.service(entry.seId, entry.serviceId) : undefined;
   const central = host.registry.centralSdKeys(entry.seId);
   let decided: Omit<Verdict, 'seLock'> | undefined;
@@ -104,7 +107,7 @@ export async function reconcile(host: ReconcileHost, entry: JournalEntry): Promi
     entry.seId,
     host.route(entry.seId),
     async (session, link) => {
-      if (svc) decided = await decideService(entry, svc, session, link, central);
+      if (svc) decided = await decideService(entry, svc, session, link, central, refusedSw);
       cardLocked = await cardIsLocked(link, central.aid);
     },
     { whileLocked: true },
@@ -153,6 +156,7 @@ async function decideService(
   session: CentralSession,
   link: CardChannel,
   central: ReturnType<Registry['centralSdKeys']>,
+  refusedSw?: string,
 ): Promise<Omit<Verdict, 'seLock'>> {
   const from = entry.from ?? (svc.state as ServiceState);
   const what = interrupted(entry);
@@ -182,6 +186,13 @@ async function decideService(
   const elsewhere = where.at === 'other' && !underSpSd ? ` under ${where.sdAid}` : where.at === 'central' ? ' under the central security domain' : '';
   const reopen = () => CentralSession.open(link, central);
   const free = async () => ({ freeNonVolatile: (await cardResources(await reopen())).freeNonVolatile });
+
+  if (refusedSw !== undefined && entry.step === 'set-status' && (entry.fn === 'suspend' || entry.fn === 'activate') && where.at !== 'absent') {
+    // The card refused the one command: it did not run. A lock the card shows anyway is someone else's (the
+    // issuer's): the central TSM could not lift it, so it does not call the service suspended.
+    const shows = locked ? `; the card shows ${instance} LOCKED by another party, which the central TSM cannot lift` : '';
+    return rolledBack(from, `${entry.fn} was refused by the card (SW ${refusedSw})${shows}; the service stays ${from}`);
+  }
 
   switch (entry.fn) {
     case 'suspend':

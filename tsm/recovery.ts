@@ -58,7 +58,7 @@ export class Recovery {
       return err;
     }
     this.host.decide('reconciliation', `${entry.fn} on ${entry.seId}${entry.serviceId ? ` for ${entry.serviceId}` : ''} failed (${err.message}): reading the card again`);
-    const v = await this.settle(entry, 'failure');
+    const v = await this.settle(entry, 'failure', err.cardSw);
     if (!v) return err;
     return new TsmError(err.status, err.reasonCode, `${err.message}; the card was read again: ${v.note}`, {
       ...(err.data ?? {}),
@@ -86,10 +86,10 @@ export class Recovery {
     this.host.decide('reconciliation', `${seId}: the card is ${lock ? 'CARD_LOCKED' : 'SECURED'}; recorded ${lock ? 'locked' : 'unlocked'}`, { seId, locked: !!lock });
   }
 
-  private async settle(entry: JournalEntry, why: 'restart' | 'later' | 'failure'): Promise<Verdict | undefined> {
+  private async settle(entry: JournalEntry, why: 'restart' | 'later' | 'failure', refusedSw?: string): Promise<Verdict | undefined> {
     let v: Verdict;
     try {
-      v = await reconcile(this.host, entry);
+      v = await reconcile(this.host, entry, refusedSw);
     } catch (e) {
       const msg = this.host.asTsmError(e).message;
       this.stale.add(entry);
