@@ -4,32 +4,11 @@
  * card answered what the recorded state cannot explain — to a state the card agrees with. What it reads: the
  * card life cycle (SELECT of the central SD, the card's Final Application: 9000 SECURED, 6283 CARD_LOCKED) and,
  * for a service, its instance (GET STATUS '40': life cycle, LOCKED bit, associated SD; SELECT when the central
- * SD cannot see it). The decision per function (docs/sp-api.md "Reconciliation" shows the same rules):
- *
- * | function       | the card shows                                  | decision                                                   |
- * |----------------|-------------------------------------------------|------------------------------------------------------------|
- * | suspend        | instance LOCKED                                 | finished: `suspended`                                      |
- * | suspend        | instance not LOCKED                             | rolled back: the state before                              |
- * | resume         | instance not LOCKED                             | finished: the state before suspension                      |
- * | resume         | instance LOCKED                                 | rolled back: `suspended`                                   |
- * | activate       | instance present, not LOCKED                    | finished: SET STATUS (contactless) sent again — it is      |
- * |                |                                                 | idempotent and not readable from the central SD — `activated` |
- * | activate       | instance LOCKED                                 | marked: `suspended` (the card has it locked; resume it)    |
- * | delete         | instance absent                                 | finished: `deleted`                                        |
- * | delete         | instance present                                | rolled back: the state before                              |
- * | update         | see the update rows below                       |                                                            |
- * | prepersonalize | SP SD created by this request                   | rolled back: the SP SD (and whatever it holds) deleted,    |
- * |                |                                                 | the state before — its temporary keys never reached the SP |
- * | prepersonalize | instance under the SP SD                        | finished: `installed`                                      |
- * | prepersonalize | instance under the central SD                   | finished: extradited to the SP SD, `installed`             |
- * | prepersonalize | instance absent                                 | rolled back: the state before                              |
- * | lock SE        | card CARD_LOCKED / SECURED                      | finished: locked for the SP / rolled back: not locked      |
- * | unlock SE      | card SECURED / CARD_LOCKED                      | finished: not locked / rolled back: the lock as it was     |
- * | any service fn | instance absent where it must be, or elsewhere  | marked: `failed` with a note; update or delete repairs it  |
- *
- * Update (patent FIG 10), from the recorded step: DELETE recorded and the instance still under its SD → rolled
- * back; the instance absent → `failed` (a new update installs it); under the central SD → finished (INSTALL [for
- * extradition]); extradition recorded and the instance under the SP SD → finished.
+ * SD cannot see it). Per function, the instance's place and LOCKED bit (or the card life cycle) say whether the
+ * card did what was asked: then the request is finished (with the one command that completes it, where one is
+ * missing: an extradition, an idempotent contactless activation); if not, it is rolled back (a pre-personalization
+ * that created the SP SD has it deleted: its temporary keys were only in the lost answer); what fits neither is
+ * marked `failed` with a note. docs/sp-api.md ("Journal and reconciliation") lists every rule as a table.
  *
  * Whatever the function, the card life cycle read is recorded too: a CARD_LOCKED card the TSM thought unlocked
  * is recorded locked (`foundOnCard`: any SP with a service there may unlock it), a SECURED card is recorded
