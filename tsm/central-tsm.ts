@@ -134,6 +134,7 @@ export class CentralTsm {
       persist: () => this.persist(),
       journal: this.journal,
       afterFailure: (entry, e) => this.recovery.afterFailure(entry, e),
+      reconcileFirst: (seId) => this.recovery.beforeUse(seId),
       decide: (decision, detail, data) => this.decide(decision, detail, data),
       asTsmError,
     });
@@ -144,6 +145,7 @@ export class CentralTsm {
       persist: () => this.persist(),
       journal: this.journal,
       afterFailure: (entry, e) => this.recovery.afterFailure(entry, e),
+      reconcileFirst: (seId) => this.recovery.beforeUse(seId),
       decide: (decision, detail, data) => this.decide(decision, detail, data),
       now: () => this.clock.now(),
     });

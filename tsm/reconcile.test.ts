@@ -10,6 +10,7 @@ import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { SpClient } from './sp-client.ts';
+import { MemoryStore } from './store.ts';
 
 const SE = 'se-1';
 const PAY = 'bankco-pay';
@@ -107,5 +108,38 @@ describe('a card refusal in the middle of an update', () => {
     svc.packageAid = realPackage;
     expect((await l.bank.updateService(PAY, { seId: SE })).body).toMatchObject({ status: 'Executed-Success', state: 'installed' });
     expect(l.instance()).toMatchObject({ lifeCycle: 'SELECTABLE' });
+  });
+});
+
+describe('a journal entry whose card cannot be read at start-up', () => {
+  it('leaves the service failed with a note, keeps the entry, and reconciles before the next request on the SE once the card answers; the repeat then answers the decision', async () => {
+    const fleet = defaultFleet();
+    const cards = new Map<string, SimulatedSe>(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
+    const store = new MemoryStore();
+    const ctx = { serviceProvider: 'BankCo', functionCallIdentifier: 'suspend-1' };
+    // A first TSM suspends; its store is then made to look as if it stopped before recording the outcome.
+    const first = new CentralTsm({ fleet, channels: inprocChannels(cards.values()), store });
+    await first.suspendService(ctx, { seId: SE, serviceId: PAY });
+    await first.close();
+    const saved = store.load()!;
+    saved.services.find((s) => s.seId === SE && s.id === PAY)!.state = 'installed';
+    saved.journal = [{ id: 'j-1', fn: 'suspend', seId: SE, serviceId: PAY, step: 'set-status', from: 'installed', serviceProvider: 'BankCo', functionCallIdentifier: 'suspend-1', at: 0 }];
+    saved.operations = saved.operations!.map((o) => ({ ...o, state: 'running', answer: undefined }));
+    store.save(saved);
+
+    let reachable = false;
+    const base = inprocChannels(cards.values());
+    tsm = new CentralTsm({ fleet, store, channels: (seId) => (reachable ? base(seId) : Promise.reject(new Error('no card in the reader'))) });
+    const down = await tsm.getServiceState({ serviceProvider: 'BankCo' }, { seId: SE, serviceId: PAY });
+    expect(down).toMatchObject({ state: 'failed', note: expect.stringMatching(/could not be inspected at restart/) });
+    expect(store.load()!.journal).toHaveLength(1);
+    await expect(tsm.suspendService(ctx, { seId: SE, serviceId: PAY })).rejects.toMatchObject({ reasonCode: '5.4', message: expect.stringMatching(/interrupted by a restart/) });
+
+    reachable = true;
+    // The next request on the SE reconciles first: the card has the instance LOCKED, so the suspend finished.
+    await expect(tsm.resumeService({ serviceProvider: 'BankCo' }, { seId: SE, serviceId: PAY })).resolves.toMatchObject({ state: 'installed' });
+    expect(store.load()!.journal).toBeUndefined();
+    await expect(tsm.suspendService(ctx, { seId: SE, serviceId: PAY })).resolves.toMatchObject({ status: 'Executed-Success', state: 'suspended' });
+    expect(cards.get(SE)!.inspect().applications.find((a) => a.aid === INSTANCE)?.lifeCycle).toBe('SELECTABLE');
   });
 });

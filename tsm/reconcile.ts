@@ -192,6 +192,8 @@ async function decideService(
       if (where.at === 'absent') return { ...finished('deleted', `${what}; the instance is no longer on the card: deleted`), answer: deleteAnswer(entry, 'deleted', `${what}; the instance is no longer on the card: deleted`) };
       return { ...rolledBack(from, `${what}; the card still holds ${instance}: nothing changed`) };
     case 'prepersonalize':
+      // Nothing that changes the card was sent: whatever is there was there before (the request would have refused it).
+      if (entry.step === 'begin') return rolledBack(from, `${what}; nothing changed`);
       if (where.at === 'absent') return rolledBack(from, `${what}; the instance is not on the card: nothing changed, pre-personalize again`);
       if (where.at === 'central') {
         await (await reopen()).send(extradite(svc.sdAid, instance), `INSTALL [for extradition] of ${instance} to ${svc.sdAid}`);

@@ -41,6 +41,8 @@ export interface SeLockHost {
   readonly journal: Journal;
   /** A journaled request failed: the card is read again and the lock reconciled; the error to answer. */
   afterFailure(entry: JournalEntry, e: unknown): Promise<TsmError>;
+  /** Reconciles what an earlier request left unreconciled on the SE, before its lock is checked. */
+  reconcileFirst(seId: string): Promise<void>;
   decide(decision: string, detail: string, data?: unknown): void;
   now(): number;
 }
@@ -50,6 +52,7 @@ export class SeLocks {
 
   async lockSe(ctx: RequestContext, req: SeLockRequest): Promise<SeLockResponse> {
     const seId = this.knownSe(req.seId);
+    await this.host.reconcileFirst(seId);
     const sp = ctx.serviceProvider;
     const present = this.present(seId, sp);
     if (!present.length) {
@@ -79,6 +82,7 @@ export class SeLocks {
 
   async unlockSe(ctx: RequestContext, req: SeUnlockRequest): Promise<SeLockResponse> {
     const seId = this.knownSe(req.seId);
+    await this.host.reconcileFirst(seId);
     const sp = ctx.serviceProvider;
     const held = this.host.registry.seLock(seId);
     if (!held) throw TsmError.failed('3.8', `SE ${seId} is not locked; nothing was sent`);

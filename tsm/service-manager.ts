@@ -45,6 +45,8 @@ export interface ManagerHost {
   readonly journal: Journal;
   /** A journaled request failed: the card is read again and the object reconciled; the error to answer. */
   afterFailure(entry: JournalEntry, e: unknown): Promise<TsmError>;
+  /** Reconciles what an earlier request left unreconciled on the SE, before its state is checked. */
+  reconcileFirst(seId: string): Promise<void>;
   decide(decision: string, detail: string, data?: unknown): void;
   asTsmError(e: unknown): TsmError;
 }
@@ -54,6 +56,7 @@ export class ServiceManager {
 
   async activateService(ctx: RequestContext, req: ActivateServiceRequest): Promise<ActivateServiceResponse> {
     const seId = this.host.resolveSe(req, 'seId', req.serviceId);
+    await this.host.reconcileFirst(seId);
     const service = this.host.registry.service(seId, req.serviceId);
     this.host.authorizeService(ctx.serviceProvider, service);
     if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId} to activate`);
@@ -77,7 +80,7 @@ export class ServiceManager {
    * instance installed from the package pre-loaded under the central SD and extradited to the SP SD.
    */
   async prepersonalize(ctx: RequestContext, req: PrepersonalizeRequest): Promise<PrepersonalizeResponse> {
-    const { seId, service, network } = this.ownService(ctx, req);
+    const { seId, service, network } = await this.ownService(ctx, req);
     checkFunction(service.id, 'prepersonalize', service.state);
     const central = this.host.registry.centralSdKeys(seId);
     let temporaryKeys: PrepersonalizeResponse['temporaryKeys'];
@@ -124,7 +127,7 @@ export class ServiceManager {
    * state "installed"; then the SP personalizes it.
    */
   async updateService(ctx: RequestContext, req: UpdateServiceRequest): Promise<UpdateServiceResponse> {
-    const { seId, service, network } = this.ownService(ctx, req);
+    const { seId, service, network } = await this.ownService(ctx, req);
     checkFunction(service.id, 'update', service.state);
     if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance to update`);
     let available = 0;
@@ -163,6 +166,7 @@ export class ServiceManager {
     if (!req.serviceIds.length) throw TsmError.failed('2.2', 'serviceIds is empty');
     if (new Set(req.serviceIds).size !== req.serviceIds.length) throw TsmError.failed('2.1', 'serviceIds lists a service twice');
     const seId = this.host.resolveSe(req, 'seId', req.serviceIds.length === 1 ? req.serviceIds[0] : undefined);
+    await this.host.reconcileFirst(seId);
     // Every service is checked before anything is sent: one refusal refuses the whole request.
     const services = req.serviceIds.map((id) => {
       const s = this.host.registry.service(seId, id);
@@ -196,8 +200,10 @@ export class ServiceManager {
       // The session itself failed: every service not done yet fails with it.
       for (const [i, entry] of entries.entries()) if (!results[i] && !failures.some((f) => f.index === i)) failures.push({ index: i, entry, e });
     }
+    const errors: TsmError[] = [];
     for (const f of failures) {
       const err = await this.host.afterFailure(f.entry, f.e);
+      errors.push(err);
       const state = this.host.registry.service(seId, services[f.index].id).state;
       results[f.index] = { serviceId: services[f.index].id, status: 'Failed', reasonCode: err.reasonCode, message: err.message, state };
     }
@@ -206,7 +212,7 @@ export class ServiceManager {
     if (failed.length === results.length) {
       // Nothing done and nothing sent (busy, locked, network down): a plain refusal, as before any card command.
       const first = failures[0];
-      if (failures.every((f) => f.e === first.e) && first.entry.step === 'begin') throw this.host.asTsmError(first.e);
+      if (failures.every((f) => f.e === first.e) && first.entry.step === 'begin') throw errors[0];
       return { status: 'Failed', reasonCode: failed[0].reasonCode, message: failed[0].message, seId, results };
     }
     return { status: 'Executed-WithWarning', message: `${failed.length} of ${results.length} services could not be deleted`, seId, results };
@@ -222,7 +228,7 @@ export class ServiceManager {
   }
 
   private async lockService(ctx: RequestContext, req: SuspendServiceRequest, lock: boolean): Promise<ServiceStateResponse> {
-    const { seId, service, network } = this.ownService(ctx, req);
+    const { seId, service, network } = await this.ownService(ctx, req);
     if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId}`);
     checkFunction(service.id, lock ? 'suspend' : 'resume', service.state);
     const to: ServiceState = lock ? 'suspended' : ((service.resumeTo as ServiceState | undefined) ?? 'installed');
@@ -279,8 +285,9 @@ export class ServiceManager {
   }
 
   /** The caller's service named by a request, its SE and the network reaching it (authorized, routed). */
-  private ownService(ctx: RequestContext, req: { serviceId: string; seId?: string; msisdn?: string; mno?: string }) {
+  private async ownService(ctx: RequestContext, req: { serviceId: string; seId?: string; msisdn?: string; mno?: string }) {
     const seId = this.host.resolveSe(req, 'seId', req.serviceId);
+    await this.host.reconcileFirst(seId);
     const service = this.host.registry.service(seId, req.serviceId);
     this.host.authorizeService(ctx.serviceProvider, service);
     const network = this.host.route(seId);
