@@ -1,6 +1,6 @@
 /**
  * Card-side steps of the central TSM's service management (pre-personalization, update, delete), each one a
- * command or two under a CentralSession. The state bookkeeping around them lives in central-tsm.ts.
+ * command or two under a CentralSession. The state bookkeeping around them lives in service-manager.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { CardChannel } from '../drivers/channel.ts';

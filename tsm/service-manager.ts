@@ -2,6 +2,8 @@
  * Service management by the central TSM under its own keys: activation, pre-personalization, the update saga of
  * patent FIG 10, deletion, suspend/resume. Each function checks ownership and the service state machine, holds
  * the SE in a central session (CentralTsm.withCentralSession) and records every state change through the host.
+ * Each writes its intent to the journal before its first card command and each changing step before it is
+ * sent (journal.ts); a failure is reconciled with the card before it is answered (recovery.ts).
  * CentralTsm wraps these in its common request frame (trace, idempotency, validity).
  */
 import type { CardChannel } from '../drivers/channel.ts';

@@ -1,6 +1,6 @@
 /**
- * Where the central TSM keeps what must survive a restart: service states, SE locks, sagas under way and the
- * functionCallIdentifier ledger.
+ * Where the central TSM keeps what must survive a restart: service states, SE locks, the journal of
+ * card-changing requests under way and the functionCallIdentifier ledger.
  * FileStore writes one JSON document in a data directory atomically (temporary file, fsync, rename, fsync of
  * the directory), so a crash leaves either the previous document or the new one, never a torn one; a lock
  * file keeps two TSM processes off one directory.
