@@ -143,3 +143,42 @@ describe('a journal entry whose card cannot be read at start-up', () => {
     expect(cards.get(SE)!.inspect().applications.find((a) => a.aid === INSTANCE)?.lifeCycle).toBe('SELECTABLE');
   });
 });
+
+describe('a journaled request that fails before it changed the card', () => {
+  it('ends its journal entry and puts a running state shown already back to the state before (pre-personalization losing the card after its checks)', async () => {
+    const fleet = defaultFleet();
+    const cards = new Map<string, SimulatedSe>(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
+    const base = inprocChannels(cards.values());
+    const central = fleet.ses.find((s) => s.seId === 'se-3')!.centralSd.aid;
+    let centralSelects = 0;
+    const store = new MemoryStore();
+    tsm = new CentralTsm({
+      fleet,
+      store,
+      channels: async (seId) => {
+        const ch = await base(seId);
+        return {
+          name: ch.name,
+          // The reader loses the card when the central SD is selected the second time (after the eligibility checks).
+          transmit: async (c, o) => {
+            if (c[1] === 0xa4 && Buffer.from(c.subarray(5, 5 + c[4])).toString('hex').toUpperCase() === central && ++centralSelects === 2) {
+              throw new Error('the card was removed');
+            }
+            return ch.transmit(c, o);
+          },
+          atr: (o) => ch.atr(o),
+          reset: (c, o) => ch.reset(c, o),
+          close: () => ch.close(),
+        };
+      },
+    });
+    const err = await tsm.prepersonalize({ serviceProvider: 'BankCo' }, { seId: 'se-3', serviceId: 'bankco-pay3' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 'Failed' });
+    expect(centralSelects).toBe(2);
+    const svc = tsm.registry.service('se-3', 'bankco-pay3');
+    expect(svc.state).toBe('available');
+    expect(svc.note).toMatch(/^prepersonalize stopped before it changed the card/);
+    expect(store.load()!.journal).toBeUndefined();
+    expect(cards.get('se-3')!.inspect().securityDomains.map((d) => d.aid)).not.toContain(fleet.ses.find((s) => s.seId === 'se-3')!.services![0].sdAid);
+  });
+});

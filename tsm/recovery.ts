@@ -10,7 +10,7 @@ import type { Answer } from './api-types.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import { FOUND_ON_CARD, readCardLocked, reconcile, type ReconcileHost, type Verdict } from './reconcile.ts';
 import type { SeLockRecord } from './registry.ts';
-import type { ServiceState } from './service-state.ts';
+import { TRANSIENT_STATES, type ServiceState } from './service-state.ts';
 import { TsmError } from './status.ts';
 
 /** What recovery uses of the central TSM. */
@@ -54,6 +54,11 @@ export class Recovery {
     const err = this.host.asTsmError(e);
     if (entry.step === 'begin' && err.cardSw === undefined) {
       this.host.journal.end(entry);
+      // Nothing that changes the card was sent: a running state shown already goes back to the state before.
+      const svc = entry.serviceId ? this.host.registry.service(entry.seId, entry.serviceId) : undefined;
+      if (svc && entry.from && svc.state !== entry.from && (TRANSIENT_STATES as readonly string[]).includes(svc.state)) {
+        this.host.recordServiceState(entry.seId, svc.id, entry.from, `${entry.fn} stopped before it changed the card (${err.message})`);
+      }
       this.host.persist();
       return err;
     }

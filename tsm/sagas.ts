@@ -24,12 +24,13 @@ export async function cardResources(session: CentralSession): Promise<CardResour
     const ff21 = findTlv(parseTlv(r.data), 0xff21);
     const num = (tag: number) => {
       const t = findTlv(ff21?.children, tag);
-      if (!t) throw TsmError.failed('4.2', `the card's extended card resources lack '${tag.toString(16).toUpperCase()}'`);
+      if (!t) throw TsmError.cardRefused('4.2', `the card's extended card resources lack '${tag.toString(16).toUpperCase()}'`, r.sw);
       return readUint(t.value);
     };
     return { installedApplications: num(0x81), freeNonVolatile: num(0x82), freeVolatile: num(0x83) };
   } catch (e) {
-    if (e instanceof TlvError) throw TsmError.failed('4.2', `the card's extended card resources are malformed: ${e.message}`);
+    // The card's answer, not the TSM's failure: it carries the status word the card sent with it.
+    if (e instanceof TlvError) throw TsmError.cardRefused('4.2', `the card's extended card resources are malformed: ${e.message}`, r.sw);
     throw e;
   }
 }
