@@ -98,6 +98,12 @@ export class Recovery {
     } catch (e) {
       const msg = this.host.asTsmError(e).message;
       this.stale.add(entry);
+      if (this.host.asTsmError(e).reasonCode === '3.7') {
+        // Another request holds the SE: it is not the card that is unreadable. The next request reconciles first.
+        this.host.persist();
+        this.host.decide('reconciliation', `${entry.fn} on ${entry.seId}: the SE is busy; reconciled before the next request on it`);
+        return undefined;
+      }
       if (entry.serviceId) {
         const when = why === 'failure' ? 'after the failure' : 'at restart';
         const note =
