@@ -65,6 +65,8 @@ export class CentralSession {
     readonly sdAid: string,
     private readonly channel: OpenedSecureChannel,
     readonly keys: KeySetSpec,
+    /** The status word of the SD's SELECT: 6283 says the card is CARD_LOCKED. */
+    readonly selectSw: number,
   ) {}
 
   /** Selects `sd` and authenticates with `keys` over the network link (gp's openSecureChannel). */
@@ -72,9 +74,11 @@ export class CentralSession {
     const aid = fromHex(sd.aid);
     const selected = parseResponse(await link.transmit(encodeCommand(select(sd.aid))));
     // 6283: the card is CARD_LOCKED and this SD, its Final Application, is still selected (GPCS §6.4.2.1.2).
-    if (selected.sw === SW.FUNCTION_NOT_SUPPORTED) throw TsmError.failed('3.8', `security domain ${sd.aid} cannot be selected: the card refuses selection (SW 6A81, e.g. it is CARD_LOCKED)`);
+    if (selected.sw === SW.FUNCTION_NOT_SUPPORTED) {
+      throw TsmError.cardRefused('3.8', `security domain ${sd.aid} cannot be selected: the card refuses selection (SW 6A81, e.g. it is CARD_LOCKED)`, selected.sw);
+    }
     if (selected.sw !== 0x9000 && selected.sw !== SW.CARD_LOCKED) {
-      throw TsmError.failed(selected.sw === 0x6a82 ? '3.9' : '4.2', `security domain ${sd.aid} could not be selected (SW ${swHex(selected.sw)})`);
+      throw TsmError.cardRefused(selected.sw === 0x6a82 ? '3.9' : '4.2', `security domain ${sd.aid} could not be selected (SW ${swHex(selected.sw)})`, selected.sw);
     }
     const keys: KeySet = { kvn: sd.keys.kvn, scp: sd.keys.scp, enc: fromHex(sd.keys.enc), mac: fromHex(sd.keys.mac), dek: fromHex(sd.keys.dek) };
     const i = sd.keys.i ? parseInt(sd.keys.i, 16) : sd.keys.scp === '02' ? 0x55 : 0x70;
@@ -88,7 +92,7 @@ export class CentralSession {
         hostChallenge: randomBytes(sd.keys.scp === '03' && i & Scp03Option.S16 ? 16 : 8),
         ...(sd.keys.scp === '02' ? { hostFactory: scp02Factory(i) } : {}),
       });
-      return new CentralSession(sd.aid, channel, sd.keys);
+      return new CentralSession(sd.aid, channel, sd.keys, selected.sw);
     } catch (e) {
       if (e instanceof SecureChannelError && e.kind === 'card-cryptogram-mismatch') {
         throw TsmError.failed('6.1', `the card cryptogram of ${sd.aid} did not verify (${e.kind}); EXTERNAL AUTHENTICATE not sent`);
@@ -102,7 +106,7 @@ export class CentralSession {
   /** Sends one command under the secure channel; a status other than 9000 (or `accept`) throws TsmError. */
   async send(command: CommandApdu, what: string, accept: readonly number[] = [0x9000]): Promise<ResponseApdu> {
     const r = await this.channel.transmitSecure(command);
-    if (!accept.includes(r.sw)) throw TsmError.failed(reasonForSw(r.sw), `${what} was refused by the card (SW ${swHex(r.sw)})`);
+    if (!accept.includes(r.sw)) throw TsmError.cardRefused(reasonForSw(r.sw), `${what} was refused by the card (SW ${swHex(r.sw)})`, r.sw);
     return r;
   }
 

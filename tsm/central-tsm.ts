@@ -5,7 +5,7 @@
  * executed functions resolve, possibly with status Failed when a command failed on the card.
  */
 import type { CardChannel } from '../drivers/channel.ts';
-import { encodeCommand, SecureChannelError, toHex } from '../gp/index.ts';
+import { encodeCommand, SecureChannelError, SW, toHex } from '../gp/index.ts';
 import type { Fleet } from '../profiles/fleet-types.ts';
 import { MnoError, MnoNetworks, scriptSize, type MnoNetwork } from '../simulator/mno-network.ts';
 import { emit, withCorrelation } from '../trace/index.ts';
@@ -48,14 +48,15 @@ import { SeLocks } from './se-lock.ts';
 import { ServiceManager } from './service-manager.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { ConversationStore, type Conversation } from './conversation.ts';
-import { CallLedger, fingerprint } from './idempotency.ts';
+import { CallLedger, fingerprint, type CallRecord } from './idempotency.ts';
 import { validityEnd, validityEndIfValid } from './timestamp.ts';
 import { Registry, type ServiceRecord } from './registry.ts';
 import { authorizeScript, classifySw, parseScript, reasonForSw, swOf } from './script.ts';
 import { checkTransition, TRANSIENT_STATES, type ServiceState } from './service-state.ts';
 import { errorFields, TsmError } from './status.ts';
 import { MemoryStore, STORE_FORMAT, type TsmStore } from './store.ts';
-import { recoverUpdate, type Recovered, type SagaRecord } from './saga-recovery.ts';
+import { Journal } from './journal.ts';
+import { Recovery } from './recovery.ts';
 
 /** Opens a channel to an SE (in-process simulator, WebSocket simulator, PC/SC): the TSM never picks a driver. */
 export type ChannelFactory = (seId: string) => Promise<CardChannel>;
@@ -103,9 +104,11 @@ export class CentralTsm {
     sanitize: (answer) => redactKeys(answer),
     now: () => this.clock.now(),
   });
-  /** Update sagas under way, by `seId\0serviceId` (persisted: saga-recovery.ts). */
-  private readonly sagas = new Map<string, SagaRecord>();
-  /** Start-up recovery of interrupted sagas at the card; SP functions wait for it. */
+  /** Card-changing requests under way (persisted: journal.ts). */
+  private readonly journal = new Journal(() => this.persist());
+  /** Reconciliation of journaled requests with the card (recovery.ts, reconcile.ts). */
+  private readonly recovery: Recovery;
+  /** Start-up reconciliation of interrupted requests at the card; SP functions wait for it. */
   private recovering?: Promise<void>;
   private readonly opts: Required<Pick<CentralTsmOptions, 'defaultTimeToLive' | 'maxTimeToLive' | 'warningsStopScripts'>> &
     CentralTsmOptions;
@@ -130,11 +133,9 @@ export class CentralTsm {
       withCentralSession: (seId, network, fn) => this.withCentralSession(seId, network, fn),
       setState: (seId, serviceId, to, note) => this.setState(seId, serviceId, to, note),
       persist: () => this.persist(),
-      recordSaga: (saga) => {
-        this.sagas.set(sagaKey(saga.seId, saga.serviceId), saga);
-        this.persist();
-      },
-      clearSaga: (seId, serviceId) => void this.sagas.delete(sagaKey(seId, serviceId)),
+      journal: this.journal,
+      afterFailure: (entry, e) => this.recovery.afterFailure(entry, e),
+      reconcileFirst: (seId) => this.recovery.beforeUse(seId),
       decide: (decision, detail, data) => this.decide(decision, detail, data),
       asTsmError,
     });
@@ -143,8 +144,24 @@ export class CentralTsm {
       route: (seId) => this.route(seId),
       withCentralSession: (seId, network, fn, o) => this.withCentralSession(seId, network, fn, o),
       persist: () => this.persist(),
+      journal: this.journal,
+      afterFailure: (entry, e) => this.recovery.afterFailure(entry, e),
+      reconcileFirst: (seId) => this.recovery.beforeUse(seId),
       decide: (decision, detail, data) => this.decide(decision, detail, data),
       now: () => this.clock.now(),
+    });
+    this.recovery = new Recovery({
+      registry: this.registry,
+      journal: this.journal,
+      route: (seId) => this.route(seId),
+      withCentralSession: (seId, network, fn) => this.withCentralSession(seId, network, fn, { whileLocked: true, reconciling: true }),
+      now: () => this.clock.now(),
+      recordServiceState: (seId, serviceId, to, note) => this.recordCardState(seId, serviceId, to, note),
+      setSeLock: (seId, lock) => this.registry.setSeLock(seId, lock),
+      persist: () => this.persist(),
+      decide: (decision, detail, data) => this.decide(decision, detail, data),
+      settleCall: (sp, fci, outcome) => this.settleCall(sp, fci, outcome),
+      asTsmError,
     });
     this.recover();
   }
@@ -244,6 +261,7 @@ export class CentralTsm {
       if (req.scriptFormat && req.scriptFormat !== 'apdu-hex') throw TsmError.failed('3.1', `script format "${req.scriptFormat}" is not supported (apdu-hex is)`);
       const targetAid = (req.targetAid ?? service.sdAid).toUpperCase();
       this.authorizeTarget(ctx.serviceProvider, service, targetAid);
+      await this.recovery.beforeUse(seId);
       this.refuseIfLocked(seId);
 
       const network = this.route(seId);
@@ -288,6 +306,8 @@ export class CentralTsm {
       } catch (e) {
         const ch = this.conversations.finish(conv, 'ended', this.clock.now());
         await ch?.close().catch(() => undefined);
+        // A refusal the recorded state cannot explain (e.g. 6A81: the card is locked): read the card again.
+        if (e instanceof TsmError && e.cardSw !== undefined) await this.recovery.recheckSe(seId);
         throw e;
       }
       this.decide('conversation', `${id}: ${ctx.serviceProvider} on ${seId} for ${service.id} (${req.requestedOperation}), ttl ${ttl}s`, {
@@ -397,8 +417,9 @@ export class CentralTsm {
     seId: string,
     network: MnoNetwork,
     fn: (session: CentralSession, link: CardChannel) => Promise<void>,
-    opts: { whileLocked?: boolean } = {},
+    opts: { whileLocked?: boolean; reconciling?: boolean } = {},
   ): Promise<void> {
+    if (!opts.reconciling) await this.recovery.beforeUse(seId);
     if (!opts.whileLocked) this.refuseIfLocked(seId);
     this.expireStale();
     if (this.busy.has(seId) || this.conversations.openOn(seId)) {
@@ -412,6 +433,11 @@ export class CentralTsm {
       const central = this.registry.centralSdKeys(seId);
       this.decide('central-session', `central TSM opens its own secure channel to ${central.aid} on ${seId}`);
       const session = await CentralSession.open(link, central);
+      if (session.selectSw === SW.CARD_LOCKED && !opts.whileLocked) {
+        // The card is locked though the central TSM has no lock recorded: the caller reconciles (recovery.ts).
+        this.decide('se-lock', `${seId} answered 6283: CARD_LOCKED on the card, not in the central TSM's records`);
+        throw TsmError.cardRefused('3.8', `SE ${seId} is CARD_LOCKED on the card though the central TSM had not recorded a lock; nothing was sent`, SW.CARD_LOCKED);
+      }
       await fn(session, link);
     } finally {
       this.busy.delete(seId);
@@ -444,13 +470,13 @@ export class CentralTsm {
   private persist(): void {
     const seLocks = this.registry.allSeLocks();
     const operations = this.ledger.records();
-    const sagas = [...this.sagas.values()];
+    const journal = this.journal.all();
     this.store.save({
       format: STORE_FORMAT,
       services: this.registry.allServices(),
       ...(seLocks.length ? { seLocks } : {}),
       ...(operations.length ? { operations } : {}),
-      ...(sagas.length ? { sagas } : {}),
+      ...(journal.length ? { journal } : {}),
     });
   }
 
@@ -465,70 +491,51 @@ export class CentralTsm {
 
   /**
    * Loads stored states, SE locks and the functionCallIdentifier ledger (requests still running become
-   * interrupted). An update saga with a recorded step is finished or undone at the card in the background
-   * (saga-recovery.ts; SP functions wait for it); any other saga found half-way is marked failed.
+   * interrupted). Every card-changing request left in the journal is reconciled with its card in the
+   * background (recovery.ts; SP functions wait for it); a service found in a running state without a journal
+   * entry is marked failed.
    */
   private recover(): void {
     const saved = this.store.load();
     if (saved) this.registry.restore(saved.services);
     for (const lock of saved?.seLocks ?? []) if (this.registry.hasSe(lock.seId)) this.registry.setSeLock(lock.seId, lock);
     const interrupted = this.ledger.restore(saved?.operations ?? []);
-    if (interrupted) this.decide('idempotency', `${interrupted} request(s) were running when the central TSM stopped: their identifiers answer "interrupted" (5.4)`);
-    const resumable: SagaRecord[] = [];
-    for (const saga of saved?.sagas ?? []) {
-      if (!this.registry.hasSe(saga.seId)) continue;
-      const s = this.registry.services(saga.seId).find((x) => x.id === saga.serviceId);
-      if (s?.state === 'updating' && saga.saga === 'update' && s.instanceAid) {
-        this.sagas.set(sagaKey(saga.seId, saga.serviceId), saga);
-        resumable.push(saga);
-      }
-    }
+    if (interrupted) this.decide('idempotency', `${interrupted} request(s) were running when the central TSM stopped: their identifiers answer "interrupted" (5.4) until reconciled`);
+    const known = (e: { seId: string; serviceId?: string }) =>
+      this.registry.hasSe(e.seId) && (e.serviceId === undefined || this.registry.services(e.seId).some((x) => x.id === e.serviceId));
+    const pending = this.journal.restore((saved?.journal ?? []).filter(known), (saved?.sagas ?? []).filter(known));
     for (const s of this.registry.allServices()) {
-      if ((TRANSIENT_STATES as readonly string[]).includes(s.state) && !this.sagas.has(sagaKey(s.seId, s.id))) {
+      if ((TRANSIENT_STATES as readonly string[]).includes(s.state) && !pending.some((e) => e.seId === s.seId && e.serviceId === s.id)) {
         this.registry.setServiceState(s.seId, s.id, 'failed', this.clock.now(), `interrupted while ${s.state}; the card may hold part of it`);
       }
     }
     this.persist();
-    if (resumable.length) {
-      this.recovering = this.recoverSagas(resumable).finally(() => {
+    if (pending.length) {
+      this.recovering = this.recovery.startUp(pending).finally(() => {
         this.recovering = undefined;
       });
     }
   }
 
-  /** Looks at each card with an interrupted update and finishes or undoes it; an unreachable card leaves it failed. */
-  private async recoverSagas(sagas: SagaRecord[]): Promise<void> {
-    for (const saga of sagas) {
-      const svc = this.registry.service(saga.seId, saga.serviceId);
-      let outcome: Recovered;
-      try {
-        const network = this.route(saga.seId);
-        let found: Recovered | undefined;
-        await this.withCentralSession(saga.seId, network, async (session, link) => {
-          found = await recoverUpdate(session, link, svc, saga);
-        });
-        outcome = found!;
-      } catch (e) {
-        outcome = {
-          state: 'failed',
-          note: `interrupted while updating at the ${saga.step} step; the card could not be inspected at restart (${asTsmError(e).message}): it may hold part of it`,
-        };
-      }
-      this.sagas.delete(sagaKey(saga.seId, saga.serviceId));
-      this.registry.setServiceState(saga.seId, saga.serviceId, outcome.state, this.clock.now(), outcome.note);
-      this.persist();
-      this.decide('recovery', `${saga.serviceId} on ${saga.seId}: updating → ${outcome.state} (${outcome.note ?? ''})`, { seId: saga.seId, serviceId: saga.serviceId, to: outcome.state });
-      this.events.publish({
-        type: 'service-state',
-        serviceProvider: svc.serviceProvider,
-        seId: saga.seId,
-        serviceId: saga.serviceId,
-        from: 'updating',
-        to: outcome.state,
-        ...(outcome.note ? { note: outcome.note } : {}),
-        at: new Date(this.clock.now()).toISOString(),
-      });
-    }
+  /** Records a state the card shows (reconciliation), bypassing the request state machine, with its event. */
+  private recordCardState(seId: string, serviceId: string, to: ServiceState, note: string): void {
+    const s = this.registry.service(seId, serviceId);
+    const from = s.state;
+    this.registry.setServiceState(seId, serviceId, to, this.clock.now(), note);
+    this.decide('service-state', `${serviceId} on ${seId}: ${from} → ${to} (${note})`, { seId, serviceId, from, to });
+    this.events.publish({ type: 'service-state', serviceProvider: s.serviceProvider, seId, serviceId, from, to, note, at: new Date(this.clock.now()).toISOString() });
+  }
+
+  /** An interrupted request's identifier answers what reconciliation decided (the ledger's stored outcome). */
+  private settleCall(sp: string, fci: string, outcome: { answer: Answer } | { error: TsmError }): void {
+    const rec = this.ledger.records().find((r) => r.serviceProvider === sp && r.functionCallIdentifier === fci);
+    if (!rec || rec.state !== 'interrupted') return;
+    const settled: CallRecord =
+      'answer' in outcome
+        ? { ...rec, state: 'done', answer: redactKeys(outcome.answer) }
+        : { ...rec, state: 'done', error: { status: outcome.error.status, reasonCode: outcome.error.reasonCode, message: outcome.error.message, ...(outcome.error.data ? { data: outcome.error.data } : {}) } };
+    this.ledger.restore([settled]);
+    this.persistQuietly();
   }
 
   // ---- inspection (steps, tests) ----------------------------------------------------------------------
@@ -671,7 +678,7 @@ export class CentralTsm {
     const d = await network.carry(c.channel!, { commands: [encodeCommand(select(c.targetAid))], timeoutMs: this.opts.exchangeTimeoutMs });
     const sw = swOf(d.responses[0]);
     if (classifySw(sw) === 'failure') {
-      throw TsmError.failed(sw === 0x6a82 ? '3.9' : '4.2', `the target ${c.targetAid} could not be selected on ${c.seId} (SW ${sw.toString(16).toUpperCase().padStart(4, '0')})`);
+      throw TsmError.cardRefused(sw === 0x6a82 ? '3.9' : sw === SW.FUNCTION_NOT_SUPPORTED ? '3.8' : '4.2', `the target ${c.targetAid} could not be selected on ${c.seId} (SW ${sw.toString(16).toUpperCase().padStart(4, '0')})`, sw);
     }
   }
 
@@ -771,8 +778,6 @@ export function asTsmError(e: unknown): TsmError {
   if (e instanceof SecureChannelError) return TsmError.failed('6.1', `secure channel: ${e.kind}: ${e.message}`);
   return TsmError.failed('4.2', `internal error: ${(e as Error)?.message ?? String(e)}`);
 }
-
-const sagaKey = (seId: string, serviceId: string) => `${seId}\u0000${serviceId}`;
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

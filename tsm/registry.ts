@@ -54,6 +54,11 @@ export interface SeLockRecord {
   /** ISO 8601. */
   lockedAt: string;
   reason?: string;
+  /**
+   * The central TSM found the card CARD_LOCKED without a record of who asked (reconcile.ts): any SP with a
+   * service on the SE may unlock it, so the SE is never lost to the API.
+   */
+  foundOnCard?: true;
 }
 
 /** Who a security domain (or application) on an SE belongs to. */

@@ -1,6 +1,6 @@
 /**
  * Card-side steps of the central TSM's service management (pre-personalization, update, delete), each one a
- * command or two under a CentralSession. The state bookkeeping around them lives in central-tsm.ts.
+ * command or two under a CentralSession. The state bookkeeping around them lives in service-manager.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { CardChannel } from '../drivers/channel.ts';
@@ -25,7 +25,8 @@ export async function cardResources(session: CentralSession): Promise<CardResour
     const res = decodeExtendedCardResources(r.data);
     return { installedApplications: res.installedApplications, freeNonVolatile: res.freeNonVolatileMemory, freeVolatile: res.freeVolatileMemory };
   } catch (e) {
-    if (e instanceof RegistryDataError) throw TsmError.failed('4.2', `the card's extended card resources are malformed: ${e.message}`);
+    // The card's answer, not the TSM's failure: it carries the status word the card sent with it.
+    if (e instanceof RegistryDataError) throw TsmError.cardRefused('4.2', `the card's extended card resources are malformed: ${e.message}`, r.sw);
     throw e;
   }
 }
@@ -90,5 +91,5 @@ export async function isOnCard(link: CardChannel, aid: string): Promise<boolean>
   const r = parseResponse(await link.transmit(encodeCommand(select(aid))));
   if (r.sw === 0x9000 || r.sw >> 8 === 0x62) return true;
   if (r.sw === 0x6a82) return false;
-  throw TsmError.failed('4.2', `SELECT of ${aid} answered SW ${swHex(r.sw)}`);
+  throw TsmError.cardRefused('4.2', `SELECT of ${aid} answered SW ${swHex(r.sw)}`, r.sw);
 }

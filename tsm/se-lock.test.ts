@@ -168,7 +168,9 @@ describe('LockSE and UnlockSE', () => {
     central.privileges = central.privileges!.filter((p) => p !== 'CardLock' && p !== 'FinalApplication');
     const { bank } = await start(fleet);
     const r = checked('lockSe', await bank.lockSe('se-1'));
-    expect(r.body).toMatchObject({ status: 'Failed', reasonCode: '4.2' });
+    // A card refusal is the card's answer, not the TSM's failure: 422 with the status word, never 500.
+    expect(r.httpStatus).toBe(422);
+    expect(r.body).toMatchObject({ status: 'Failed', reasonCode: '4.2', sw: '6985' });
     expect(r.body.message).toContain('6985');
     expect(lifeCycle('se-1')).toBe('SECURED');
     expect((await bank.getSeData('se-1')).body).toMatchObject({ locked: false });

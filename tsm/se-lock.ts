@@ -9,7 +9,8 @@
  *   whose customer reports the device stolen must be able to stop it at once, without waiting for anyone;
  *   an SP with nothing on the SE has no standing to disable other SPs' services on it (1.2).
  * - unlock: only the SP that asked for the lock (1.2 for any other): a lock set against fraud must not be
- *   lifted by a party that did not set it.
+ *   lifted by a party that did not set it. A lock the central TSM found on the card without a record of who
+ *   asked (reconcile.ts, `foundOnCard`) may be lifted by any SP that could have locked the SE.
  * While the SE is locked the central TSM allows no conversation and no service management on it (3.8, nothing
  * sent); GetSEData still answers and says `locked`.
  */
@@ -19,6 +20,7 @@ import type { RequestContext, SeLockRequest, SeLockResponse, SeUnlockRequest } f
 import { setCardLock } from './card-commands.ts';
 import type { CentralSession } from './central-sd.ts';
 import type { Registry, SeLockRecord } from './registry.ts';
+import type { Journal, JournalEntry } from './journal.ts';
 import { TsmError } from './status.ts';
 
 /** Service states in which a service is on the card, giving its SP standing to lock the SE. */
@@ -35,6 +37,12 @@ export interface SeLockHost {
     opts?: { whileLocked?: boolean },
   ): Promise<void>;
   persist(): void;
+  /** Intent before the first card command, step before the changing one, end with the outcome (journal.ts). */
+  readonly journal: Journal;
+  /** A journaled request failed: the card is read again and the lock reconciled; the error to answer. */
+  afterFailure(entry: JournalEntry, e: unknown): Promise<TsmError>;
+  /** Reconciles what an earlier request left unreconciled on the SE, before its lock is checked. */
+  reconcileFirst(seId: string): Promise<void>;
   decide(decision: string, detail: string, data?: unknown): void;
   now(): number;
 }
@@ -44,8 +52,9 @@ export class SeLocks {
 
   async lockSe(ctx: RequestContext, req: SeLockRequest): Promise<SeLockResponse> {
     const seId = this.knownSe(req.seId);
+    await this.host.reconcileFirst(seId);
     const sp = ctx.serviceProvider;
-    const present = this.host.registry.services(seId).filter((s) => s.serviceProvider === sp && !ABSENT_STATES.includes(s.state));
+    const present = this.present(seId, sp);
     if (!present.length) {
       this.host.decide('authorization', `refused: ${sp} asked to lock ${seId}, where it has no service`);
       throw TsmError.failed('1.2', `${sp} may not lock SE ${seId}: it has no service on it`);
@@ -54,11 +63,18 @@ export class SeLocks {
     const held = this.host.registry.seLock(seId);
     if (held) throw TsmError.failed('3.8', `SE ${seId} is already locked (since ${held.lockedAt}); nothing was sent`);
     const network = this.host.route(seId);
-    await this.host.withCentralSession(seId, network, async (session) => {
-      this.host.decide('se-lock', `locking ${seId} (card life cycle CARD_LOCKED) for ${sp}${req.reason ? `: ${req.reason}` : ''}`);
-      await session.send(setCardLock(true), `SET STATUS CARD_LOCKED of SE ${seId}`);
-    });
+    const entry = this.begin(ctx, { fn: 'lock-se', seId, ...(req.reason ? { reason: req.reason } : {}) });
+    try {
+      await this.host.withCentralSession(seId, network, async (session) => {
+        this.host.decide('se-lock', `locking ${seId} (card life cycle CARD_LOCKED) for ${sp}${req.reason ? `: ${req.reason}` : ''}`);
+        this.host.journal.step(entry, 'set-status');
+        await session.send(setCardLock(true), `SET STATUS CARD_LOCKED of SE ${seId}`);
+      });
+    } catch (e) {
+      throw await this.host.afterFailure(entry, e);
+    }
     const lock: SeLockRecord = { seId, lockedBy: sp, lockedAt: new Date(this.host.now()).toISOString(), ...(req.reason ? { reason: req.reason } : {}) };
+    this.host.journal.end(entry);
     this.host.registry.setSeLock(seId, lock);
     this.host.persist();
     return { status: 'Executed-Success', seId, locked: true, cardLifeCycle: 'CARD_LOCKED', lockedBy: lock.lockedBy, lockedAt: lock.lockedAt };
@@ -66,26 +82,52 @@ export class SeLocks {
 
   async unlockSe(ctx: RequestContext, req: SeUnlockRequest): Promise<SeLockResponse> {
     const seId = this.knownSe(req.seId);
+    await this.host.reconcileFirst(seId);
     const sp = ctx.serviceProvider;
     const held = this.host.registry.seLock(seId);
     if (!held) throw TsmError.failed('3.8', `SE ${seId} is not locked; nothing was sent`);
-    if (held.lockedBy !== sp) {
+    if (held.foundOnCard) {
+      // Nobody's lock on record: any SP with standing to lock the SE may lift it (never a dead end).
+      if (!this.present(seId, sp).length) {
+        this.host.decide('authorization', `refused: ${sp} asked to unlock ${seId}, where it has no service`);
+        throw TsmError.failed('1.2', `${sp} may not unlock SE ${seId}: it has no service on it`);
+      }
+    } else if (held.lockedBy !== sp) {
       this.host.decide('authorization', `refused: ${sp} asked to unlock ${seId}, locked for ${held.lockedBy}`);
       throw TsmError.failed('1.2', `${sp} may not unlock SE ${seId}: ${held.lockedBy} asked for the lock, and only it may lift it`);
     }
     const network = this.host.route(seId);
-    await this.host.withCentralSession(
-      seId,
-      network,
-      async (session) => {
-        this.host.decide('se-lock', `unlocking ${seId} (card life cycle back to SECURED) for ${sp}`);
-        await session.send(setCardLock(false), `SET STATUS SECURED of SE ${seId}`);
-      },
-      { whileLocked: true },
-    );
+    const entry = this.begin(ctx, { fn: 'unlock-se', seId, lock: held });
+    try {
+      await this.host.withCentralSession(
+        seId,
+        network,
+        async (session) => {
+          this.host.decide('se-lock', `unlocking ${seId} (card life cycle back to SECURED) for ${sp}`);
+          this.host.journal.step(entry, 'set-status');
+          await session.send(setCardLock(false), `SET STATUS SECURED of SE ${seId}`);
+        },
+        { whileLocked: true },
+      );
+    } catch (e) {
+      throw await this.host.afterFailure(entry, e);
+    }
+    this.host.journal.end(entry);
     this.host.registry.setSeLock(seId, undefined);
     this.host.persist();
     return { status: 'Executed-Success', seId, locked: false, cardLifeCycle: 'SECURED' };
+  }
+
+  private present(seId: string, sp: string) {
+    return this.host.registry.services(seId).filter((s) => s.serviceProvider === sp && !ABSENT_STATES.includes(s.state));
+  }
+
+  private begin(ctx: RequestContext, what: Pick<JournalEntry, 'fn' | 'seId' | 'reason' | 'lock'>): JournalEntry {
+    return this.host.journal.begin({
+      ...what,
+      serviceProvider: ctx.serviceProvider,
+      ...(ctx.functionCallIdentifier !== undefined ? { functionCallIdentifier: ctx.functionCallIdentifier } : {}),
+    });
   }
 
   private knownSe(seId: string): string {

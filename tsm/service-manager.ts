@@ -2,6 +2,8 @@
  * Service management by the central TSM under its own keys: activation, pre-personalization, the update saga of
  * patent FIG 10, deletion, suspend/resume. Each function checks ownership and the service state machine, holds
  * the SE in a central session (CentralTsm.withCentralSession) and records every state change through the host.
+ * Each writes its intent to the journal before its first card command and each changing step before it is
+ * sent (journal.ts); a failure is reconciled with the card before it is answered (recovery.ts).
  * CentralTsm wraps these in its common request frame (trace, idempotency, validity).
  */
 import type { CardChannel } from '../drivers/channel.ts';
@@ -24,9 +26,10 @@ import type {
 import { setApplicationLock, setContactlessAvailability } from './card-commands.ts';
 import { CentralSession } from './central-sd.ts';
 import { DEFAULT_INSTALL_SIZE, type Registry, type ServiceRecord } from './registry.ts';
-import { locateInstance, type SagaRecord } from './saga-recovery.ts';
+import type { Journal, JournalEntry } from './journal.ts';
+import { locateInstance } from './reconcile.ts';
 import { cardResources, checkMemory, createSpSd, deleteApplication, installService, isOnCard, temporaryKeySet } from './sagas.ts';
-import { checkTransition, type ServiceState } from './service-state.ts';
+import { checkFunction, type ServiceState } from './service-state.ts';
 import { TsmError } from './status.ts';
 
 export { DEFAULT_INSTALL_SIZE };
@@ -40,10 +43,12 @@ export interface ManagerHost {
   withCentralSession(seId: string, network: MnoNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>): Promise<void>;
   setState(seId: string, serviceId: string, to: ServiceState, note?: string): void;
   persist(): void;
-  /** Records (and persists) the step an update saga is about to send to the card. */
-  recordSaga(saga: SagaRecord): void;
-  /** Forgets a saga's record (persisted with the next state change). */
-  clearSaga(seId: string, serviceId: string): void;
+  /** Intent before the first card command, step before each changing one, end with the outcome (journal.ts). */
+  readonly journal: Journal;
+  /** A journaled request failed: the card is read again and the object reconciled; the error to answer. */
+  afterFailure(entry: JournalEntry, e: unknown): Promise<TsmError>;
+  /** Reconciles what an earlier request left unreconciled on the SE, before its state is checked. */
+  reconcileFirst(seId: string): Promise<void>;
   decide(decision: string, detail: string, data?: unknown): void;
   asTsmError(e: unknown): TsmError;
 }
@@ -52,21 +57,24 @@ export class ServiceManager {
   constructor(private readonly host: ManagerHost) {}
 
   async activateService(ctx: RequestContext, req: ActivateServiceRequest): Promise<ActivateServiceResponse> {
-    {
-      const seId = this.host.resolveSe(req, 'seId', req.serviceId);
-      const service = this.host.registry.service(seId, req.serviceId);
-      this.host.authorizeService(ctx.serviceProvider, service);
-      if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId} to activate`);
-      checkTransition(service.id, service.state, 'activated');
-      const network = this.host.route(seId);
-      const instanceAid = service.instanceAid;
+    const seId = this.host.resolveSe(req, 'seId', req.serviceId);
+    await this.host.reconcileFirst(seId);
+    const service = this.host.registry.service(seId, req.serviceId);
+    this.host.authorizeService(ctx.serviceProvider, service);
+    if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId} to activate`);
+    checkFunction(service.id, 'activate', service.state);
+    const network = this.host.route(seId);
+    const instanceAid = service.instanceAid;
+    await this.journaled(ctx, { fn: 'activate', seId, serviceId: service.id, from: service.state as ServiceState }, async (entry) => {
       await this.host.withCentralSession(seId, network, async (session) => {
         this.host.decide('activation', `activating ${instanceAid} of ${service.id} on ${seId} under the central SD`);
+        this.host.journal.step(entry, 'set-status');
         await session.send(setContactlessAvailability(instanceAid, true), `activating ${instanceAid} on the contactless interface (SET STATUS '01')`);
       });
+      this.host.journal.end(entry);
       this.host.setState(seId, service.id, 'activated');
-      return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'activated' };
-    }
+    });
+    return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid, state: 'activated' };
   }
 
   /**
@@ -74,47 +82,44 @@ export class ServiceManager {
    * instance installed from the package pre-loaded under the central SD and extradited to the SP SD.
    */
   async prepersonalize(ctx: RequestContext, req: PrepersonalizeRequest): Promise<PrepersonalizeResponse> {
-    {
-      const { seId, service, network } = this.ownService(ctx, req);
-      checkTransition(service.id, service.state, 'prepersonalizing');
-      const central = this.host.registry.centralSdKeys(seId);
-      let temporaryKeys: PrepersonalizeResponse['temporaryKeys'];
-      let free = 0;
+    const { seId, service, network } = await this.ownService(ctx, req);
+    checkFunction(service.id, 'prepersonalize', service.state);
+    const central = this.host.registry.centralSdKeys(seId);
+    let temporaryKeys: PrepersonalizeResponse['temporaryKeys'];
+    let free = 0;
+    await this.journaled(ctx, { fn: 'prepersonalize', seId, serviceId: service.id, from: service.state as ServiceState }, async (entry) => {
       await this.host.withCentralSession(seId, network, async (session, link) => {
         const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
         free = (await checkMemory(session, needed, `service ${service.id}`)).freeNonVolatile;
         this.host.decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
         await this.refuseExistingInstance(session, link, seId, service);
         this.host.setState(seId, service.id, 'prepersonalizing');
-        try {
-          let sess = session;
-          if (!(await isOnCard(link, service.sdAid))) {
-            // isOnCard's SELECT ended the central session; open it again after creating the SD.
-            sess = await CentralSession.open(link, central);
-            temporaryKeys = temporaryKeySet(central.keys.kvn);
-            await createSpSd(link, sess, central, service.sdAid, temporaryKeys);
-            this.host.decide('prepersonalization', `${service.sdAid} created for ${service.serviceProvider} with temporary keys`);
-          }
+        let sess = session;
+        if (!(await isOnCard(link, service.sdAid))) {
+          // isOnCard's SELECT ended the central session; open it again after creating the SD.
           sess = await CentralSession.open(link, central);
-          await installService(sess, service);
-        } catch (e) {
-          this.host.setState(seId, service.id, 'failed', `pre-personalization stopped: ${this.host.asTsmError(e).message}`);
-          throw e;
+          temporaryKeys = temporaryKeySet(central.keys.kvn);
+          this.host.journal.step(entry, 'create-sd', { createdSd: true });
+          await createSpSd(link, sess, central, service.sdAid, temporaryKeys);
+          this.host.decide('prepersonalization', `${service.sdAid} created for ${service.serviceProvider} with temporary keys`);
         }
-        delete service.instanceSize;
-        this.host.setState(seId, service.id, 'installed');
+        sess = await CentralSession.open(link, central);
+        await installService(sess, service, undefined, (step) => this.host.journal.step(entry, step));
       });
-      return {
-        status: 'Executed-Success',
-        serviceId: service.id,
-        seId,
-        sdAid: service.sdAid,
-        instanceAid: service.instanceAid!,
-        state: 'installed',
-        ...(temporaryKeys ? { temporaryKeys } : {}),
-        freeNonVolatile: free,
-      };
-    }
+      delete service.instanceSize;
+      this.host.journal.end(entry);
+      this.host.setState(seId, service.id, 'installed');
+    });
+    return {
+      status: 'Executed-Success',
+      serviceId: service.id,
+      seId,
+      sdAid: service.sdAid,
+      instanceAid: service.instanceAid!,
+      state: 'installed',
+      ...(temporaryKeys ? { temporaryKeys } : {}),
+      freeNonVolatile: free,
+    };
   }
 
   /**
@@ -124,15 +129,14 @@ export class ServiceManager {
    * state "installed"; then the SP personalizes it.
    */
   async updateService(ctx: RequestContext, req: UpdateServiceRequest): Promise<UpdateServiceResponse> {
-    {
-      const { seId, service, network } = this.ownService(ctx, req);
-      checkTransition(service.id, service.state, 'updating');
-      if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance to update`);
-      let available = 0;
-      const from = service.state as ServiceState;
-      const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
-      // At least what the instance was installed with: its personalization data only frees more.
-      const freed = service.instanceSize ?? needed;
+    const { seId, service, network } = await this.ownService(ctx, req);
+    checkFunction(service.id, 'update', service.state);
+    if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance to update`);
+    let available = 0;
+    const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
+    // At least what the instance was installed with: its personalization data only frees more.
+    const freed = service.instanceSize ?? needed;
+    await this.journaled(ctx, { fn: 'update', seId, serviceId: service.id, from: service.state as ServiceState }, async (entry) => {
       await this.host.withCentralSession(seId, network, async (session) => {
         const free = (await cardResources(session)).freeNonVolatile;
         available = free + freed;
@@ -144,62 +148,76 @@ export class ServiceManager {
           );
         }
         this.host.decide('eligibility', `${seId} has ${free} bytes free and ${freed} once ${service.instanceAid} is removed; ${service.id} needs ${needed}`);
-        // The saga's step reaches the store before each card step, so a restart can finish or undo it
-        // (saga-recovery.ts); the record goes with the "updating" state in one write.
-        const reach = (step: SagaRecord['step']) => this.host.recordSaga({ saga: 'update', seId, serviceId: service.id, step, from, at: Date.now() });
-        reach('delete');
+        // Each step reaches the store before it is sent, so a restart can finish or undo it (reconcile.ts).
+        this.host.journal.step(entry, 'delete');
         this.host.setState(seId, service.id, 'updating');
-        try {
-          const gone = await deleteApplication(session, service.instanceAid!);
-          this.host.decide('update', `${service.instanceAid} ${gone === 'deleted' ? 'deleted with its data' : 'was not on the card'}`);
-          await installService(session, service, req.installParameters, reach);
-        } catch (e) {
-          this.host.clearSaga(seId, service.id);
-          this.host.setState(seId, service.id, 'failed', `update stopped: ${this.host.asTsmError(e).message}`);
-          throw e;
-        }
-        this.host.clearSaga(seId, service.id);
-        delete service.instanceSize;
-        this.host.setState(seId, service.id, 'installed');
+        const gone = await deleteApplication(session, service.instanceAid!);
+        this.host.decide('update', `${service.instanceAid} ${gone === 'deleted' ? 'deleted with its data' : 'was not on the card'}`);
+        await installService(session, service, req.installParameters, (step) => this.host.journal.step(entry, step));
       });
-      return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'installed', freeNonVolatile: available };
-    }
+      delete service.instanceSize;
+      delete service.resumeTo;
+      this.host.journal.end(entry);
+      this.host.setState(seId, service.id, 'installed');
+    });
+    return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'installed', freeNonVolatile: available };
   }
 
   /** Deletes one or more of the SP's services on one SE (their instances and data); one outcome per service. */
   async deleteServices(ctx: RequestContext, req: DeleteServicesRequest): Promise<DeleteServicesResponse> {
-    {
-      if (!req.serviceIds.length) throw TsmError.failed('2.2', 'serviceIds is empty');
-      if (new Set(req.serviceIds).size !== req.serviceIds.length) throw TsmError.failed('2.1', 'serviceIds lists a service twice');
-      const seId = this.host.resolveSe(req, 'seId', req.serviceIds.length === 1 ? req.serviceIds[0] : undefined);
-      // Every service is checked before anything is sent: one refusal refuses the whole request.
-      const services = req.serviceIds.map((id) => {
-        const s = this.host.registry.service(seId, id);
-        this.host.authorizeService(ctx.serviceProvider, s);
-        checkTransition(s.id, s.state, 'deleting');
-        return s;
-      });
-      const network = this.host.route(seId);
-      const results: ServiceOutcome[] = [];
+    if (!req.serviceIds.length) throw TsmError.failed('2.2', 'serviceIds is empty');
+    if (new Set(req.serviceIds).size !== req.serviceIds.length) throw TsmError.failed('2.1', 'serviceIds lists a service twice');
+    const seId = this.host.resolveSe(req, 'seId', req.serviceIds.length === 1 ? req.serviceIds[0] : undefined);
+    await this.host.reconcileFirst(seId);
+    // Every service is checked before anything is sent: one refusal refuses the whole request.
+    const services = req.serviceIds.map((id) => {
+      const s = this.host.registry.service(seId, id);
+      this.host.authorizeService(ctx.serviceProvider, s);
+      checkFunction(s.id, 'delete', s.state);
+      return s;
+    });
+    const network = this.host.route(seId);
+    const results: ServiceOutcome[] = [];
+    const entries = services.map((s) => this.begin(ctx, { fn: 'delete', seId, serviceId: s.id, from: s.state as ServiceState }));
+    const failures: { index: number; entry: JournalEntry; e: unknown }[] = [];
+    try {
       await this.host.withCentralSession(seId, network, async (session) => {
-        for (const s of services) {
-          this.host.setState(seId, s.id, 'deleting');
+        for (const [i, s] of services.entries()) {
+          const entry = entries[i];
           try {
+            this.host.journal.step(entry, 'delete');
+            this.host.setState(seId, s.id, 'deleting');
             const r = s.instanceAid ? await deleteApplication(session, s.instanceAid) : 'absent';
+            this.host.journal.end(entry);
+            delete s.resumeTo;
             this.host.setState(seId, s.id, 'deleted', r === 'absent' ? 'the instance was not on the card' : undefined);
-            results.push({ serviceId: s.id, status: 'Executed-Success', state: 'deleted' });
+            results[i] = { serviceId: s.id, status: 'Executed-Success', state: 'deleted' };
           } catch (e) {
-            const err = this.host.asTsmError(e);
-            this.host.setState(seId, s.id, 'failed', `deletion stopped: ${err.message}`);
-            results.push({ serviceId: s.id, status: 'Failed', reasonCode: err.reasonCode, message: err.message, state: 'failed' });
+            // Reconciled once the session is closed (it needs a session of its own).
+            failures.push({ index: i, entry, e });
           }
         }
       });
-      const failed = results.filter((r) => r.status === 'Failed');
-      if (!failed.length) return { status: 'Executed-Success', seId, results };
-      if (failed.length === results.length) return { status: 'Failed', reasonCode: failed[0].reasonCode, message: failed[0].message, seId, results };
-      return { status: 'Executed-WithWarning', message: `${failed.length} of ${results.length} services could not be deleted`, seId, results };
+    } catch (e) {
+      // The session itself failed: every service not done yet fails with it.
+      for (const [i, entry] of entries.entries()) if (!results[i] && !failures.some((f) => f.index === i)) failures.push({ index: i, entry, e });
     }
+    const errors: TsmError[] = [];
+    for (const f of failures) {
+      const err = await this.host.afterFailure(f.entry, f.e);
+      errors.push(err);
+      const state = this.host.registry.service(seId, services[f.index].id).state;
+      results[f.index] = { serviceId: services[f.index].id, status: 'Failed', reasonCode: err.reasonCode, message: err.message, state };
+    }
+    const failed = results.filter((r) => r.status === 'Failed');
+    if (!failed.length) return { status: 'Executed-Success', seId, results };
+    if (failed.length === results.length) {
+      // Nothing done and nothing sent (busy, locked, network down): a plain refusal, as before any card command.
+      const first = failures[0];
+      if (failures.every((f) => f.e === first.e) && first.entry.step === 'begin') throw errors[0];
+      return { status: 'Failed', reasonCode: failed[0].reasonCode, message: failed[0].message, seId, results };
+    }
+    return { status: 'Executed-WithWarning', message: `${failed.length} of ${results.length} services could not be deleted`, seId, results };
   }
 
   /** Suspend (lock) a service: its instance LOCKED on the card by the central SD; resume returns it. */
@@ -212,21 +230,42 @@ export class ServiceManager {
   }
 
   private async lockService(ctx: RequestContext, req: SuspendServiceRequest, lock: boolean): Promise<ServiceStateResponse> {
-    const { seId, service, network } = this.ownService(ctx, req);
+    const { seId, service, network } = await this.ownService(ctx, req);
     if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId}`);
-    const to = lock ? 'suspended' : ((service.resumeTo as ServiceState | undefined) ?? 'installed');
-    if (!lock && service.state !== 'suspended') throw TsmError.failed('3.8', `service ${service.id} is ${service.state}, not suspended`);
-    checkTransition(service.id, service.state, to);
+    checkFunction(service.id, lock ? 'suspend' : 'resume', service.state);
+    const to: ServiceState = lock ? 'suspended' : ((service.resumeTo as ServiceState | undefined) ?? 'installed');
     const instanceAid = service.instanceAid;
-    await this.host.withCentralSession(seId, network, async (session) => {
-      await session.send(setApplicationLock(instanceAid, lock), `SET STATUS ${lock ? 'LOCKED' : 'unlock'} of ${instanceAid}`);
+    const from = service.state as ServiceState;
+    await this.journaled(ctx, { fn: lock ? 'suspend' : 'resume', seId, serviceId: service.id, from, to }, async (entry) => {
+      await this.host.withCentralSession(seId, network, async (session) => {
+        this.host.journal.step(entry, 'set-status');
+        await session.send(setApplicationLock(instanceAid, lock), `SET STATUS ${lock ? 'LOCKED' : 'unlock'} of ${instanceAid}`);
+      });
+      this.host.journal.end(entry);
+      if (lock) service.resumeTo = from;
+      else delete service.resumeTo;
+      this.host.setState(seId, service.id, to);
     });
-    const from = service.state;
-    this.host.setState(seId, service.id, to);
-    if (lock) service.resumeTo = from;
-    else delete service.resumeTo;
-    this.host.persist();
     return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid, state: to };
+  }
+
+  /** Records the intent of a request (journal.ts) before anything reaches the card. */
+  private begin(ctx: RequestContext, what: Pick<JournalEntry, 'fn' | 'seId' | 'serviceId' | 'from' | 'to'>): JournalEntry {
+    return this.host.journal.begin({
+      ...what,
+      serviceProvider: ctx.serviceProvider,
+      ...(ctx.functionCallIdentifier !== undefined ? { functionCallIdentifier: ctx.functionCallIdentifier } : {}),
+    });
+  }
+
+  /** Runs `work` under a journal entry; a failure is reconciled with the card before it is answered. */
+  private async journaled(ctx: RequestContext, what: Pick<JournalEntry, 'fn' | 'seId' | 'serviceId' | 'from' | 'to'>, work: (entry: JournalEntry) => Promise<void>): Promise<void> {
+    const entry = this.begin(ctx, what);
+    try {
+      await work(entry);
+    } catch (e) {
+      throw await this.host.afterFailure(entry, e);
+    }
   }
 
   /**
@@ -248,8 +287,9 @@ export class ServiceManager {
   }
 
   /** The caller's service named by a request, its SE and the network reaching it (authorized, routed). */
-  private ownService(ctx: RequestContext, req: { serviceId: string; seId?: string; msisdn?: string; mno?: string }) {
+  private async ownService(ctx: RequestContext, req: { serviceId: string; seId?: string; msisdn?: string; mno?: string }) {
     const seId = this.host.resolveSe(req, 'seId', req.serviceId);
+    await this.host.reconcileFirst(seId);
     const service = this.host.registry.service(seId, req.serviceId);
     this.host.authorizeService(ctx.serviceProvider, service);
     const network = this.host.route(seId);

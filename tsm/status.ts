@@ -30,7 +30,7 @@ export const REASONS = {
   '3.8': { name: 'Refused', meaning: 'the request is refused in the current state (e.g. the conversation has ended)' },
   '3.9': { name: 'Unknown', meaning: 'the MSI, SE, service or conversation is unknown' },
   '3.10': { name: 'Invalid Association', meaning: 'the identifiers given do not belong together (e.g. MSI and SE)' },
-  '4.2': { name: 'Execution Error', meaning: 'a command of the script failed on the SE, or an internal error' },
+  '4.2': { name: 'Execution Error', meaning: 'a command failed on the SE (the answer carries its status word in `sw`), or an internal error' },
   '4.3': { name: 'Stopped on Warning', meaning: 'a command answered a warning and warnings are configured to stop the script' },
   '4.8': { name: 'Insufficient Memory', meaning: 'the SE has not enough memory for the operation' },
   '4.10': { name: 'Time to Live Expired', meaning: 'the conversation was used after its time to live' },
@@ -66,6 +66,19 @@ export class TsmError extends Error {
   static expired(reasonCode: '4.10' | '5.3', message: string): TsmError {
     return new TsmError('Expired', reasonCode, message);
   }
+
+  /**
+   * A card's refusal of a command the central TSM sent under its own keys: Failed with the reason the status
+   * word gives (4.x) and the status word itself in `sw` (hex), so the SP sees what the card said.
+   */
+  static cardRefused(reasonCode: ReasonCode, message: string, sw: number, data?: Record<string, unknown>): TsmError {
+    return new TsmError('Failed', reasonCode, message, { ...data, sw: sw.toString(16).toUpperCase().padStart(4, '0') });
+  }
+
+  /** The card's status word (hex) when the card refused: the error came from the card, not from the TSM. */
+  get cardSw(): string | undefined {
+    return typeof this.data?.sw === 'string' ? this.data.sw : undefined;
+  }
 }
 
 /** The envelope every answer shares. */
@@ -80,7 +93,7 @@ export function errorFields(e: TsmError): StatusFields & Record<string, unknown>
 }
 
 /** HTTP status for a refusal; the body carries the GP status, the HTTP code only helps generic clients. */
-export function httpStatusOf(e: Pick<TsmError, 'status' | 'reasonCode'>): number {
+export function httpStatusOf(e: Pick<TsmError, 'status' | 'reasonCode'> & { data?: Record<string, unknown> }): number {
   if (e.status === 'Expired') return 410;
   const family = e.reasonCode.split('.')[0];
   if (e.reasonCode === '1.1') return 401;
@@ -92,7 +105,8 @@ export function httpStatusOf(e: Pick<TsmError, 'status' | 'reasonCode'>): number
     case '3':
       return 409;
     case '4':
-      return e.reasonCode === '4.2' ? 500 : 422;
+      // 4.2 with the card's status word is the card's refusal; without one, the central TSM's own failure.
+      return e.reasonCode === '4.2' && e.data?.sw === undefined ? 500 : 422;
     case '5':
       return e.reasonCode === '5.1' ? 503 : 504;
     case '6':

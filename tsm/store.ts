@@ -1,6 +1,6 @@
 /**
- * Where the central TSM keeps what must survive a restart: service states, SE locks, sagas under way and the
- * functionCallIdentifier ledger.
+ * Where the central TSM keeps what must survive a restart: service states, SE locks, the journal of
+ * card-changing requests under way and the functionCallIdentifier ledger.
  * FileStore writes one JSON document in a data directory atomically (temporary file, fsync, rename, fsync of
  * the directory), so a crash leaves either the previous document or the new one, never a torn one; an flock on
  * the directory keeps two TSM processes off it (dir-lock.ts).
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { DirLockError, lockDirectory, type DirLock } from './dir-lock.ts';
 import type { CallRecord } from './idempotency.ts';
 import type { SeLockRecord, ServiceRecord } from './registry.ts';
-import type { SagaRecord } from './saga-recovery.ts';
+import type { JournalEntry, LegacySagaRecord } from './journal.ts';
 
 export const STORE_FORMAT = 'tsmlab.tsm-state/1';
 
@@ -21,8 +21,10 @@ export interface StoredState {
   seLocks?: SeLockRecord[];
   /** The functionCallIdentifier ledger, oldest first (bounded: see idempotency.ts). */
   operations?: CallRecord[];
-  /** Sagas under way, with the step about to reach the card (see saga-recovery.ts). */
-  sagas?: SagaRecord[];
+  /** Card-changing requests under way, with the step about to reach the card (journal.ts). */
+  journal?: JournalEntry[];
+  /** Update sagas as stores written before the journal kept them (read, never written). */
+  sagas?: LegacySagaRecord[];
 }
 
 export interface TsmStore {

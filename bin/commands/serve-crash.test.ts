@@ -187,7 +187,7 @@ describe('tsmlab serve killed in the middle of an update (patent FIG 10)', () =>
 
   // docs/sp-api.md: "A repeat of the same request with the same identifier answers the first result and executes
   // nothing again", also across a restart: an SP retrying late must not wipe the instance a later update made.
-  it("after the restart, repeating the interrupted request's functionCallIdentifier answers 'interrupted' and executes nothing on the card", async () => {
+  it("after the restart, repeating the interrupted request's functionCallIdentifier answers what reconciliation decided and executes nothing on the card", async () => {
     const l = await lab();
     const bank = await crashUpdate(l, 'crash-repeat', afterDelete);
     const repair = await bank.updateService(SERVICE, { seId: SE, functionCallIdentifier: 'repair-repeat' });
@@ -198,8 +198,9 @@ describe('tsmlab serve killed in the middle of an update (patent FIG 10)', () =>
       (e: unknown) => e,
     );
     expect(l.sent() - sentBefore, 'commands sent for the repeated identifier').toBe(0);
-    expect(JSON.stringify(repeat)).toMatch(/5\.4/);
-    expect(JSON.stringify(repeat)).toMatch(/interrupted by a restart/);
+    // Reconciliation found the instance deleted and not installed again: the service was marked failed.
+    expect(repeat).toMatchObject({ status: 'Failed', reasonCode: '5.4', state: 'failed' });
+    expect((repeat as { message: string }).message).toMatch(/^interrupted while updating at the delete step: the instance was deleted .*; the request is not executed again$/);
     expect((await reported(bank)).state).toBe('installed');
   });
 

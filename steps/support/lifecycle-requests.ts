@@ -3,7 +3,7 @@
  * and the way to bring a service into a given state with them: a path through the central TSM's own service
  * state machine (tsm/service-state.ts), so a Given step never sets a state the TSM would not reach itself.
  */
-import { canTransition, type Answer, type ServiceState, type SpClient, type SpResult } from '../../tsm/index.ts';
+import { allows, TRANSITIONS, type Answer, type ServiceFunction, type ServiceState, type SpClient, type SpResult } from '../../tsm/index.ts';
 
 /** Requests of the SP about one service, by the verb the features use. */
 export const SERVICE_ACTIONS = ['pre-personalizes', 'updates', 'activates', 'suspends', 'resumes', 'deletes'] as const;
@@ -48,24 +48,25 @@ export function sendServiceRequest(client: SpClient, action: ServiceAction, serv
   }
 }
 
-/**
- * The states each request passes through and ends in, when it succeeds. `resumes` ends where the service was
- * before it was suspended; planning assumes `installed`, which is where the paths below suspend from.
- */
-const EFFECT: Record<ServiceAction, { via?: ServiceState; to: ServiceState }> = {
-  'pre-personalizes': { via: 'prepersonalizing', to: 'installed' },
-  updates: { via: 'updating', to: 'installed' },
-  activates: { to: 'activated' },
-  suspends: { to: 'suspended' },
-  resumes: { to: 'installed' },
-  deletes: { via: 'deleting', to: 'deleted' },
+/** The central TSM's service function behind each request (its transition table decides what each may do). */
+const FUNCTION_OF: Record<ServiceAction, ServiceFunction> = {
+  'pre-personalizes': 'prepersonalize',
+  updates: 'update',
+  activates: 'activate',
+  suspends: 'suspend',
+  resumes: 'resume',
+  deletes: 'delete',
 };
 
+/**
+ * Where a request that succeeds leads from `from`. `resumes` ends where the service was before it was
+ * suspended; planning assumes `installed`, which is where the paths below suspend from.
+ */
 function allowed(from: ServiceState, action: ServiceAction): ServiceState | undefined {
-  const e = EFFECT[action];
-  if (action === 'resumes' && from !== 'suspended') return undefined;
-  if (e.via) return canTransition(from, e.via) && canTransition(e.via, e.to) ? e.to : undefined;
-  return canTransition(from, e.to) ? e.to : undefined;
+  const fn = FUNCTION_OF[action];
+  if (!allows(fn, from)) return undefined;
+  const to = TRANSITIONS[fn].to;
+  return to === 'before-suspension' ? 'installed' : to;
 }
 
 /** The shortest list of SP requests that takes a service from `from` to `to` (throws when none does). */
