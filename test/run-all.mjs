@@ -72,6 +72,8 @@ if (want('unit')) {
 
 if (want('features')) {
   step('features (simulator over WebSocket)', 'node', ['bin/tsmlab.js', 'run', '--quiet', '--out', `${out}`], () => readJson(`${out}/summary.json`));
+  // The harness holds every session key on simulated cards: each wrapped exchange of the run must have its plain forms.
+  step('trace: plain forms of wrapped exchanges', 'npx', ['tsx', 'test/check-plain-forms.ts', out], () => undefined);
 }
 
 if (want('pcsc')) {
