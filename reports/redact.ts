@@ -2,18 +2,13 @@
  * Keeps key values out of traces and reports: key-named fields become `[key kcv=XXXXXX]` (with the key
  * reference when one is given), and any known key value found inside a string is replaced the same way.
  */
-import { createCipheriv } from 'node:crypto';
-import { desKeyCheckValue } from '../gp/index.ts';
+import { keyCheckValue as gpKeyCheckValue, toHex } from '../gp/index.ts';
 
 export type KeyAlgorithm = 'aes' | 'des';
 
-/** GP key check value: AES-ECB(key, 16 × '01') or 3DES-ECB(key, 8 × '00'), first 3 bytes, upper-case hex. */
+/** gp's key check value (3 bytes), as upper-case hex for a report. */
 export function keyCheckValue(key: Uint8Array, algorithm: KeyAlgorithm = 'aes'): string {
-  if (algorithm === 'des') return Buffer.from(desKeyCheckValue(key, 3)).toString('hex').toUpperCase();
-  if (![16, 24, 32].includes(key.length)) throw new RangeError(`AES key of ${key.length} bytes`);
-  const c = createCipheriv(`aes-${key.length * 8}-ecb`, key, null);
-  c.setAutoPadding(false);
-  return Buffer.concat([c.update(Buffer.alloc(16, 0x01)), c.final()]).subarray(0, 3).toString('hex').toUpperCase();
+  return toHex(gpKeyCheckValue(key, algorithm)).toUpperCase();
 }
 
 export interface KnownKey {
