@@ -28,6 +28,13 @@ module.exports = {
     layer('viewer', ['gp', 'trace', 'decode']),
     layer('reports', ['gp', 'trace', 'decode']),
     {
+      name: 'step-files-do-not-import-each-other',
+      comment: 'helpers shared by step files live in a module of their own (steps/*.ts) or in steps/support',
+      severity: 'error',
+      from: { path: '^steps/[^/]+\\.steps\\.ts$' },
+      to: { path: '^steps/[^/]+\\.steps\\.ts$' },
+    },
+    {
       name: 'no-circular',
       comment: 'a cycle between modules makes the layers meaningless',
       severity: 'error',

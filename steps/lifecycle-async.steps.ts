@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import type { Answer, OperationAccepted, TsmEvent } from '../tsm/index.ts';
-import { markRequest, sendRequest } from './lifecycle.steps.ts';
+import { markRequest, sendRequest } from './lifecycle-marks.ts';
 import { CallbackReceiver } from './support/lifecycle-callback.ts';
 import { actionOfVerb, type RequestExtras, type ServiceAction } from './support/lifecycle-requests.ts';
 import { INS, lifecycleOf, tsmCommandsTo } from './support/lifecycle-scenario.ts';

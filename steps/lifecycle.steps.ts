@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { After, Before, defineParameterType, Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import type { CardView } from '../gp/index.ts';
 import { subscribe } from '../trace/index.ts';
-import type { DeleteServicesResponse, PrepersonalizeResponse, ServiceRecord } from '../tsm/index.ts';
+import type { DeleteServicesResponse, ServiceRecord } from '../tsm/index.ts';
 import { describeContent, entryOf, fillMemory, installAsIssuer, keyProof, keySetOf, keysHeldBy, lockAsIssuer, removeFiller } from './support/lifecycle-card.ts';
 import { externalAuthenticatesSince } from './support/wire.ts';
-import { requestsToReach, sendServiceRequest, type RequestExtras, type ServiceAction } from './support/lifecycle-requests.ts';
+import { requestsToReach, type ServiceAction } from './support/lifecycle-requests.ts';
 import { lifecycleOf } from './support/lifecycle-scenario.ts';
 import { cardholderData, personalizeInOneConversation, secondService } from './support/lifecycle-sp.ts';
+import { markRequest, sendRequest } from './lifecycle-marks.ts';
 import type { TsmWorld } from './world.ts';
 
 // "activates" has its own step (sp-tsm.steps.ts); these are the other management requests.
@@ -28,35 +29,6 @@ After(async function (this: TsmWorld) {
   await s.close();
   if (s.restartable && this.tsm) await s.restartable.dispose(this);
 });
-
-/** Marks the point the checks of a request count from: commands, trace, the SP's keys. */
-export function markRequest(world: TsmWorld, serviceId: string): void {
-  const s = lifecycleOf(world);
-  s.serviceId = serviceId;
-  s.mark();
-  s.repeated = false;
-  world.commandsAtEnd = world.commandsSent.length;
-  try {
-    s.keysBefore = world.keysFor(serviceId);
-  } catch {
-    s.keysBefore = undefined;
-  }
-}
-
-/** Marks the point the checks of a request count from, then sends it. */
-export async function sendRequest(world: TsmWorld, sp: string, action: ServiceAction, serviceId: string, extras: RequestExtras = {}) {
-  const s = lifecycleOf(world);
-  markRequest(world, serviceId);
-  s.lastRequest = { sp, action, serviceId, extras: { ...extras } };
-  const r = world.remember(await sendServiceRequest(world.sp(sp), action, serviceId, extras));
-  const body = r.body as Partial<PrepersonalizeResponse>;
-  if (action === 'pre-personalizes' && body.status === 'Executed-Success' && body.temporaryKeys && body.sdAid) {
-    s.temporaryKeys.set(serviceId, body.temporaryKeys);
-    // From here on the SP holds these keys for its SD (until it rotates them).
-    world.spKeys.set(body.sdAid, keySetOf(body.temporaryKeys));
-  }
-  return r;
-}
 
 /** The service the last lifecycle step named. */
 function currentService(world: TsmWorld): ServiceRecord {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { SpClientError } from '../tsm/index.ts';
-import { markRequest } from './lifecycle.steps.ts';
+import { markRequest } from './lifecycle-marks.ts';
 import { RestartableTsm } from './support/lifecycle-restart.ts';
 import { INS, lifecycleOf } from './support/lifecycle-scenario.ts';
 import { sendServiceRequest } from './support/lifecycle-requests.ts';
