@@ -1,15 +1,16 @@
 /**
  * OTA bearers of the MNO network model: how a script of command APDUs travels from the central TSM to the SE
- * and its responses back. Every bearer executes the commands one after another on a CardChannel and stops when
- * the caller's predicate says so (the card-side agent's "stop on error" of an OTA script). The bearers differ in
- * limits, segment size, latency and loss; none of them ever executes a command twice.
+ * and its responses back. Every bearer executes the commands one after another over the link it is handed and
+ * stops when the caller's predicate says so (the card-side agent's "stop on error" of an OTA script). The bearers
+ * differ in limits, segment size, latency and loss; none of them ever executes a command twice.
+ *
+ * The types here are the simulator's own, shaped to fit the central TSM's MnoGateway contract without importing
+ * it: failures come back as values, and the link is anything that transmits (the TSM hands its card channel).
  */
-import type { CardChannel, TransmitOptions } from '../drivers/channel.ts';
-import type { AnnotatedTransmitOptions, TraceAnnotation } from '../drivers/extensions.ts';
-import { DriverError } from '../drivers/channel.ts';
+import type { Bearer as BearerKind } from '../profiles/fleet-types.ts';
 import { emit } from '../trace/index.ts';
 
-export type BearerKind = 'sms' | 'http-admin' | 'local';
+export type { BearerKind };
 
 export interface BearerLimits {
   /** Most command APDUs one script may carry. */
@@ -32,10 +33,19 @@ export interface BearerOptions {
   seed?: number;
 }
 
-export interface Script {
+/**
+ * Where a bearer's commands reach the card. N is whatever the sender attaches to a command (the TSM: its trace
+ * annotation); the bearer hands it on as `annotate` without reading it. A rejection whose `kind` is 'no-response'
+ * or 'unreachable' says which; any other rejection counts as unreachable.
+ */
+export interface BearerLink<N = unknown> {
+  transmit(command: Uint8Array, opts?: { signal?: AbortSignal; timeoutMs?: number; annotate?: N }): Promise<Uint8Array>;
+}
+
+export interface BearerScript<N = unknown> {
   commands: Uint8Array[];
-  /** What the sender knows of each command (the plain command under secure messaging), for the trace and a card's guard. */
-  annotations?: (TraceAnnotation | undefined)[];
+  /** One note per command, handed to the link with it. */
+  annotations?: (N | undefined)[];
   /** Asked after each response; true stops the script there (later commands never reach the card). */
   shouldStop?: (response: Uint8Array, index: number) => boolean;
   signal?: AbortSignal;
@@ -44,9 +54,10 @@ export interface Script {
 }
 
 export interface Delivery {
+  ok: true;
   /** One response per command that reached the card, in order. */
   responses: Uint8Array[];
-  /** Index of the command after which the script stopped, if it stopped early or on its last command. */
+  /** Index of the command after which the script stopped, if the caller's predicate stopped it. */
   stoppedAt?: number;
   /** Segments sent towards the SE and back, counting retransmissions. */
   segmentsUp: number;
@@ -56,28 +67,30 @@ export interface Delivery {
   networkMs: number;
 }
 
-export type MnoErrorKind = 'down' | 'limit' | 'lost' | 'unreachable' | 'no-response';
+export type MnoFailureKind = 'down' | 'limit' | 'lost' | 'unreachable' | 'no-response';
 
-/** A failure of the network, not of the card: the TSM maps it to a 5.x (or 2.5 for limits) reason. */
-export class MnoError extends Error {
-  constructor(
-    readonly kind: MnoErrorKind,
-    message: string,
-    /** Responses received before the failure (their commands did execute on the card). */
-    readonly partial: Uint8Array[] = [],
-  ) {
-    super(message);
-    this.name = 'MnoError';
-  }
+/** A failure of the network, not of the card. */
+export interface MnoFailure {
+  ok: false;
+  kind: MnoFailureKind;
+  message: string;
+  /** Responses received before the failure (their commands did execute on the card). */
+  partial: Uint8Array[];
+}
+
+export type Carried = Delivery | MnoFailure;
+
+export function mnoFailure(kind: MnoFailureKind, message: string, partial: Uint8Array[] = []): MnoFailure {
+  return { ok: false, kind, message, partial: [...partial] };
 }
 
 export interface Bearer {
   readonly kind: BearerKind;
   readonly mno: string;
   readonly limits: BearerLimits;
-  /** Throws MnoError('limit') when the script exceeds the limits, before anything is sent. */
-  checkLimits(commands: Uint8Array[]): void;
-  deliver(channel: CardChannel, script: Script): Promise<Delivery>;
+  /** The 'limit' failure when the commands exceed the limits, before anything is sent. */
+  checkLimits(commands: Uint8Array[]): MnoFailure | undefined;
+  deliver<N>(link: BearerLink<N>, script: BearerScript<N>): Promise<Carried>;
 }
 
 export const DEFAULT_LIMITS: Record<BearerKind, BearerLimits> = {
@@ -128,31 +141,33 @@ class SegmentingBearer implements Bearer {
     this.random = prng(opts.seed ?? 1);
   }
 
-  checkLimits(commands: Uint8Array[]): void {
+  checkLimits(commands: Uint8Array[]): MnoFailure | undefined {
     const size = scriptSize(commands);
     if (commands.length > this.limits.maxApduCount) {
-      throw new MnoError('limit', `${commands.length} APDUs exceed the ${this.kind} bearer's maximum of ${this.limits.maxApduCount}`);
+      return mnoFailure('limit', `${commands.length} APDUs exceed the ${this.kind} bearer's maximum of ${this.limits.maxApduCount}`);
     }
     if (size > this.limits.maxScriptSize) {
-      throw new MnoError('limit', `${size} bytes exceed the ${this.kind} bearer's maximum script size of ${this.limits.maxScriptSize}`);
+      return mnoFailure('limit', `${size} bytes exceed the ${this.kind} bearer's maximum script size of ${this.limits.maxScriptSize}`);
     }
+    return undefined;
   }
 
-  async deliver(channel: CardChannel, script: Script): Promise<Delivery> {
-    this.checkLimits(script.commands);
-    const out: Delivery = { responses: [], segmentsUp: 0, segmentsDown: 0, retransmissions: 0, networkMs: 0 };
+  async deliver<N>(link: BearerLink<N>, script: BearerScript<N>): Promise<Carried> {
+    const refused = this.checkLimits(script.commands);
+    if (refused) return refused;
+    const out: Delivery = { ok: true, responses: [], segmentsUp: 0, segmentsDown: 0, retransmissions: 0, networkMs: 0 };
     const upBytes = scriptSize(script.commands);
-    this.travel('up', upBytes, out);
+    const lostUp = this.travel('up', upBytes, out);
+    if (lostUp) return lostUp;
     this.hop('tsm', 'mno', `script of ${script.commands.length} APDU(s), ${upBytes} bytes over ${this.kind}`);
-    const opts: TransmitOptions = { signal: script.signal, timeoutMs: script.timeoutMs };
     for (let i = 0; i < script.commands.length; i++) {
       let response: Uint8Array;
       try {
         const annotate = script.annotations?.[i];
-        const withNote: AnnotatedTransmitOptions = annotate ? { ...opts, annotate } : opts;
-        response = await channel.transmit(script.commands[i], withNote);
+        const opts = { signal: script.signal, timeoutMs: script.timeoutMs };
+        response = await link.transmit(script.commands[i], annotate ? { ...opts, annotate } : opts);
       } catch (e) {
-        throw asMnoError(e, this.mno, out.responses);
+        return linkFailed(e, this.mno, out.responses);
       }
       out.responses.push(response);
       if (script.shouldStop?.(response, i)) {
@@ -161,13 +176,17 @@ class SegmentingBearer implements Bearer {
       }
     }
     const downBytes = out.responses.reduce((n, r) => n + r.length, 0);
-    this.travel('down', downBytes, out);
+    const lostDown = this.travel('down', downBytes, out);
+    if (lostDown) return lostDown;
     this.hop('mno', 'tsm', `${out.responses.length} response(s), ${downBytes} bytes; ${out.retransmissions} retransmission(s), ~${out.networkMs} ms`);
     return out;
   }
 
-  /** Accounts one direction of the exchange in segments, losing (and resending) some on lossy bearers. */
-  private travel(direction: 'up' | 'down', bytes: number, out: Delivery): void {
+  /**
+   * Accounts one direction of the exchange in segments, losing (and resending) some on lossy bearers; the
+   * 'lost' failure when one segment is lost too often.
+   */
+  private travel(direction: 'up' | 'down', bytes: number, out: Delivery): MnoFailure | undefined {
     const segments = Math.max(1, Math.ceil(bytes / this.segmentSize));
     for (let s = 0; s < segments; s++) {
       let attempts = 0;
@@ -176,13 +195,14 @@ class SegmentingBearer implements Bearer {
         out.retransmissions++;
         this.hop('mno', 'mno', `segment ${s + 1}/${segments} ${direction} lost, retransmitting (${attempts})`);
         if (attempts >= MAX_RETRANSMISSIONS) {
-          throw new MnoError('lost', `segment ${s + 1}/${segments} ${direction} lost ${attempts} times on ${this.mno}`, out.responses);
+          return mnoFailure('lost', `segment ${s + 1}/${segments} ${direction} lost ${attempts} times on ${this.mno}`, out.responses);
         }
       }
       if (direction === 'up') out.segmentsUp += attempts + 1;
       else out.segmentsDown += attempts + 1;
       out.networkMs += (attempts + 1) * this.latencyMs;
     }
+    return undefined;
   }
 
   private hop(from: 'tsm' | 'mno', to: 'mno' | 'tsm', detail: string): void {
@@ -198,13 +218,11 @@ export function scriptSize(commands: Uint8Array[]): number {
   return commands.reduce((n, c) => n + c.length, 0);
 }
 
-function asMnoError(e: unknown, mno: string, partial: Uint8Array[]): MnoError {
-  if (e instanceof MnoError) return e;
-  if (e instanceof DriverError) {
-    const kind = e.kind === 'timeout' || e.kind === 'aborted' ? 'no-response' : 'unreachable';
-    return new MnoError(kind, `${mno}: the SE did not answer (${e.kind}: ${e.message})`, [...partial]);
-  }
-  return new MnoError('unreachable', `${mno}: ${(e as Error).message ?? String(e)}`, [...partial]);
+/** A link's rejection as the network's failure: its own kind when it names one, else unreachable. */
+function linkFailed(e: unknown, mno: string, partial: Uint8Array[]): MnoFailure {
+  const kind = (e as { kind?: unknown } | undefined)?.kind;
+  const message = (e as Error | undefined)?.message ?? String(e);
+  return mnoFailure(kind === 'no-response' || kind === 'unreachable' ? kind : 'unreachable', `${mno}: ${message}`, partial);
 }
 
 export function createBearer(kind: BearerKind, opts: BearerOptions): Bearer {

@@ -3,12 +3,12 @@ import type { CardChannel } from '../drivers/channel.ts';
 import type { CardEndpoint } from '../gp/index.ts';
 import { InProcessChannel } from '../drivers/inproc.ts';
 import { defaultFleet } from '../profiles/fleet.ts';
-import { bearerConformance, type BearerFixture } from './mno-bearer.conformance.ts';
-import { createBearer, DEFAULT_LIMITS, MnoError, MnoNetworks, type BearerKind } from './mno-network.ts';
+import { mnoGatewayConformance, type CardFixture } from '../tsm/mno-gateway.conformance.ts';
+import { createBearer, DEFAULT_LIMITS, MAX_RETRANSMISSIONS, MnoNetworks, type BearerKind, type Carried, type Delivery } from './mno-network.ts';
 import { SimulatedSe } from './se.ts';
 
 /** A channel to a fresh simulated SE of the built-in fleet that counts what reached the card. */
-async function fixture(): Promise<BearerFixture> {
+async function fixture(): Promise<CardFixture> {
   const se = new SimulatedSe(defaultFleet().ses[0]);
   let count = 0;
   const counting: CardEndpoint = {
@@ -30,10 +30,23 @@ async function fixture(): Promise<BearerFixture> {
 }
 
 for (const kind of ['sms', 'http-admin', 'local'] as BearerKind[]) {
-  bearerConformance(kind, (opts) => createBearer(kind, opts), fixture);
+  mnoGatewayConformance(
+    'simulated networks',
+    kind,
+    (mnos) => {
+      const networks = new MnoNetworks(mnos);
+      return { gateway: networks, setUp: (mno, up) => networks.setUp(mno, up) };
+    },
+    fixture,
+  );
 }
 
 const GET_CPLC = Uint8Array.from(Buffer.from('80CA9F7F00', 'hex'));
+
+function delivered(c: Carried): Delivery {
+  if (!c.ok) throw new Error(`the network failed: ${c.kind}: ${c.message}`);
+  return c;
+}
 
 describe('bearer kinds', () => {
   it('give sms the smallest limits and http-admin larger ones', () => {
@@ -44,12 +57,40 @@ describe('bearer kinds', () => {
   it('sms loses and retransmits segments; http-admin does not', async () => {
     const f = await fixture();
     const commands = Array.from({ length: 8 }, () => GET_CPLC);
-    const sms = await createBearer('sms', { mno: 'M', seed: 3, lossPercent: 50, segmentSize: 16 }).deliver(f.channel, { commands });
-    const http = await createBearer('http-admin', { mno: 'M', seed: 3, lossPercent: 50, segmentSize: 16 }).deliver(f.channel, { commands });
+    const sms = delivered(await createBearer('sms', { mno: 'M', seed: 3, lossPercent: 50, segmentSize: 16 }).deliver(f.channel, { commands }));
+    const http = delivered(await createBearer('http-admin', { mno: 'M', seed: 3, lossPercent: 50, segmentSize: 16 }).deliver(f.channel, { commands }));
     expect(sms.retransmissions).toBeGreaterThan(0);
     expect(http.retransmissions).toBe(0);
     expect(sms.networkMs).toBeGreaterThan(http.networkMs);
     expect(f.seen()).toBe(16);
+    await f.dispose();
+  });
+
+  it('is deterministic: the same seed gives the same deliveries, and loss never repeats a command', async () => {
+    const f = await fixture();
+    const run = async (kind: BearerKind) => {
+      const b = createBearer(kind, { mno: 'MNO-T', seed: 7, lossPercent: 40, segmentSize: 16 });
+      const d = delivered(await b.deliver(f.channel, { commands: [GET_CPLC, GET_CPLC, GET_CPLC, GET_CPLC] }));
+      return { up: d.segmentsUp, down: d.segmentsDown, re: d.retransmissions, ms: d.networkMs, n: d.responses.length };
+    };
+    for (const kind of ['sms', 'http-admin', 'local'] as BearerKind[]) {
+      const before = f.seen();
+      const first = await run(kind);
+      const second = await run(kind);
+      expect(second).toEqual(first);
+      expect(first.n).toBe(4);
+      expect(f.seen() - before).toBe(8);
+    }
+    await f.dispose();
+  });
+
+  it('gives up on a segment lost too often: the lost failure, nothing sent when it was on the way up', async () => {
+    const f = await fixture();
+    const b = createBearer('sms', { mno: 'M', seed: 1, lossPercent: 90, segmentSize: 1 });
+    const c = await b.deliver(f.channel, { commands: [GET_CPLC, GET_CPLC] });
+    expect(c).toMatchObject({ ok: false, kind: 'lost', partial: [] });
+    expect(c.ok ? '' : c.message).toMatch(new RegExp(`lost ${MAX_RETRANSMISSIONS} times on M`));
+    expect(f.seen()).toBe(0);
     await f.dispose();
   });
 });
@@ -57,26 +98,13 @@ describe('bearer kinds', () => {
 describe('MnoNetworks', () => {
   it('builds one network per MNO of the fleet with its bearer and limits', () => {
     const nets = new MnoNetworks(defaultFleet().mnos);
-    expect(nets.get('MNO-A')!.bearer.kind).toBe('http-admin');
-    expect(nets.get('MNO-B')!.bearer.kind).toBe('sms');
-    expect(nets.get('MNO-B')!.limits).toEqual({ maxApduCount: 8, maxScriptSize: 1024 });
+    expect(nets.network('MNO-A')!.bearer).toBe('http-admin');
+    expect(nets.network('MNO-B')!.bearer).toBe('sms');
+    expect(nets.network('MNO-B')!.limits).toEqual({ maxApduCount: 8, maxScriptSize: 1024 });
   });
 
-  it('a network that is down refuses everything and sends nothing; the other one still carries', async () => {
+  it('refuses to switch an operator the fleet does not have, naming the ones it has', () => {
     const nets = new MnoNetworks(defaultFleet().mnos);
-    const a = await fixture();
-    const b = await fixture();
-    nets.setUp('MNO-B', false);
-    const err = await nets.get('MNO-B')!.carry(b.channel, { commands: [GET_CPLC] }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(MnoError);
-    expect((err as MnoError).kind).toBe('down');
-    expect(b.seen()).toBe(0);
-    const ok = await nets.get('MNO-A')!.carry(a.channel, { commands: [GET_CPLC] });
-    expect(ok.responses).toHaveLength(1);
-    nets.setUp('MNO-B', true);
-    expect((await nets.get('MNO-B')!.carry(b.channel, { commands: [GET_CPLC] })).responses).toHaveLength(1);
-    expect(() => nets.setUp('MNO-Z', false)).toThrow(/unknown MNO/);
-    await a.dispose();
-    await b.dispose();
+    expect(() => nets.setUp('MNO-Z', false)).toThrow(/unknown MNO "MNO-Z".*MNO-A, MNO-B/);
   });
 });

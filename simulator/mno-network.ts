@@ -1,23 +1,23 @@
 /**
- * The mobile networks between the central TSM and the SEs: one MnoNetwork per operator, each with its bearer
- * and an up/down state. A network that is down refuses everything (MnoError 'down') and touches no card; the
- * other networks are unaffected.
+ * The simulated mobile networks between the central TSM and the SEs: one MnoNetwork per operator, each with its
+ * bearer and an up/down state. A network that is down refuses everything (the 'down' failure) and touches no
+ * card; the other networks are unaffected. MnoNetworks is the simulated MNO gateway the central TSM is given
+ * (its contract: tsm/mno-gateway.ts, checked by its conformance suite).
  */
-import type { CardChannel } from '../drivers/channel.ts';
 import type { MnoSpec } from '../profiles/fleet-types.ts';
 import { emit } from '../trace/index.ts';
-import { createBearer, MnoError, type Bearer, type BearerLimits, type Delivery, type Script } from './mno-bearer.ts';
+import { createBearer, mnoFailure, type Bearer, type BearerKind, type BearerLimits, type BearerLink, type BearerScript, type Carried } from './mno-bearer.ts';
 
 export * from './mno-bearer.ts';
 
 export class MnoNetwork {
   readonly name: string;
-  readonly bearer: Bearer;
+  private readonly carrier: Bearer;
   private isUp: boolean;
 
   constructor(spec: MnoSpec) {
     this.name = spec.name;
-    this.bearer = createBearer(spec.bearer, {
+    this.carrier = createBearer(spec.bearer, {
       mno: spec.name,
       limits: { maxApduCount: spec.maxApduCount, maxScriptSize: spec.maxScriptSize },
       latencyMs: spec.latencyMs,
@@ -28,29 +28,28 @@ export class MnoNetwork {
     this.isUp = spec.up ?? true;
   }
 
+  get bearer(): BearerKind {
+    return this.carrier.kind;
+  }
+
   get up(): boolean {
     return this.isUp;
   }
 
   get limits(): BearerLimits {
-    return this.bearer.limits;
+    return this.carrier.limits;
   }
 
   setUp(up: boolean): void {
     if (up === this.isUp) return;
     this.isUp = up;
-    emit({ kind: 'mno.hop', from: 'mno', to: 'mno', mno: this.name, bearer: this.bearer.kind, detail: up ? 'network up' : 'network down' });
+    emit({ kind: 'mno.hop', from: 'mno', to: 'mno', mno: this.name, bearer: this.carrier.kind, detail: up ? 'network up' : 'network down' });
   }
 
-  /** Throws MnoError('down') when the network is down. */
-  ensureUp(): void {
-    if (!this.isUp) throw new MnoError('down', `${this.name} is down: the SE cannot be reached`);
-  }
-
-  /** Carries one script to the SE behind `channel`; refuses it whole when down or over the limits. */
-  async carry(channel: CardChannel, script: Script): Promise<Delivery> {
-    this.ensureUp();
-    return this.bearer.deliver(channel, script);
+  /** Carries one script to the SE behind `link`; refuses it whole when down or over the limits. */
+  async carry<N>(link: BearerLink<N>, script: BearerScript<N>): Promise<Carried> {
+    if (!this.isUp) return mnoFailure('down', `${this.name} is down: the SE cannot be reached`);
+    return this.carrier.deliver(link, script);
   }
 }
 
@@ -62,18 +61,18 @@ export class MnoNetworks {
     for (const s of specs) this.byName.set(s.name, new MnoNetwork(s));
   }
 
-  get(name: string): MnoNetwork | undefined {
+  network(name: string): MnoNetwork | undefined {
     return this.byName.get(name);
   }
 
-  all(): MnoNetwork[] {
+  networks(): MnoNetwork[] {
     return [...this.byName.values()];
   }
 
-  /** Switches a network up or down; throws for an unknown operator. */
+  /** Switches a network up or down (the lab's control, not the TSM's); throws for an unknown operator. */
   setUp(name: string, up: boolean): void {
     const n = this.byName.get(name);
-    if (!n) throw new Error(`unknown MNO "${name}"`);
+    if (!n) throw new Error(`unknown MNO "${name}" (the fleet has ${this.networks().map((x) => x.name).join(', ')})`);
     n.setUp(up);
   }
 }

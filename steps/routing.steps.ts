@@ -5,8 +5,9 @@ import { lifecycleOf } from './support/lifecycle-scenario.ts';
 import type { TsmWorld } from './world.ts';
 
 function setNetwork(world: TsmWorld, mno: string, up: boolean): void {
-  assert.ok(world.tsm.networks.get(mno), `no network ${mno} (${world.tsm.networks.all().map((n) => n.name).join(', ')})`);
-  world.tsm.networks.setUp(mno, up);
+  const gateway = world.tsm.gateway;
+  assert.ok(gateway.network(mno), `no network ${mno} (${gateway.networks().map((n) => n.name).join(', ')})`);
+  gateway.setUp(mno, up);
   lifecycleOf(world).mark();
   world.commandsAtEnd = world.commandsSent.length;
 }

@@ -7,6 +7,7 @@ import { defaultFleet, loadFleet, type Fleet } from '../profiles/fleet.ts';
 import { CentralTsm, ManualClock, SpClient, SpTsm, startSpApi, type Answer, type BeginConversationResponse, type ServiceRecord, type SpApiServer, type SpResult } from '../tsm/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import type { CardChannel } from '../drivers/index.ts';
+import { MnoNetworks } from '../simulator/index.ts';
 import { fromHex, type CardView, type KeySet, type OpenedSecureChannel } from '../gp/index.ts';
 import type { Issuer } from './support/lifecycle-card.ts';
 import { CardTrouble } from './support/card-trouble.ts';
@@ -15,7 +16,8 @@ import { openCardAccess, type CardAccess } from './support/targets.ts';
 export class TsmWorld extends World {
   fleet!: Fleet;
   cards!: CardAccess;
-  tsm!: CentralTsm;
+  /** The central TSM, given simulated operator networks (gateway) the routing steps switch up and down. */
+  tsm!: CentralTsm<MnoNetworks>;
   clock = new ManualClock(Date.now());
   api!: SpApiServer;
   private clients = new Map<string, SpClient>();
@@ -54,7 +56,12 @@ export class TsmWorld extends World {
     const file = process.env.TSMLAB_FLEET;
     this.fleet = file ? loadFleet(file) : defaultFleet();
     this.cards = await openCardAccess(process.env.TSMLAB_TARGET ?? 'sim', this.fleet);
-    this.tsm = new CentralTsm({ fleet: this.fleet, channels: (seId) => this.trouble.open(() => this.cards.channel(seId)), clock: this.clock });
+    this.tsm = new CentralTsm({
+      fleet: this.fleet,
+      channels: (seId) => this.trouble.open(() => this.cards.channel(seId)),
+      gateway: new MnoNetworks(this.fleet.mnos),
+      clock: this.clock,
+    });
     this.api = await startSpApi(this.tsm, { port: 0 });
   }
 

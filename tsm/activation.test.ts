@@ -7,17 +7,17 @@ import { defaultFleet } from '../profiles/fleet.ts';
 import type { Fleet, KeySetSpec } from '../profiles/fleet-types.ts';
 import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { SpClient } from './sp-client.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 const CENTRAL_SD = 'F043454E5452414C2E5344';
 const BANKCO_INSTANCE = 'F042414E4B434F2E5041592E31';
 const CENTRAL_SCP02: KeySetSpec = { kvn: 0x21, scp: '02', i: '55', enc: '5A'.repeat(16), mac: '5B'.repeat(16), dek: '5C'.repeat(16) };
 
 let api: SpApiServer | undefined;
-let tsm: CentralTsm | undefined;
+let tsm: SimulatedTsm | undefined;
 let stop: (() => void) | undefined;
 
 afterEach(async () => {
@@ -41,7 +41,7 @@ function fleetWithCentralKeys(cardKeys: KeySetSpec, tsmKeys: KeySetSpec = cardKe
 
 async function start(cardFleet: Fleet, tsmFleet: Fleet) {
   const cards = new Map<string, SimulatedSe>(cardFleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
-  tsm = new CentralTsm({ fleet: tsmFleet, channels: inprocChannels(cards.values()) });
+  tsm = simulatedTsm({ fleet: tsmFleet, channels: inprocChannels(cards.values()) });
   api = await startSpApi(tsm);
   const events: TraceEvent[] = [];
   stop = subscribe((e) => events.push(e));
@@ -102,7 +102,7 @@ describe('ActivateService', () => {
     expect(c.body.status).toBe('Executed-Success');
     const busy = await bank.activateService('bankco-pay2');
     expect(busy.body).toMatchObject({ status: 'Failed', reasonCode: '3.7' });
-    tsm!.networks.setUp('MNO-B', false);
+    tsm!.gateway.setUp('MNO-B', false);
     const down = await bank.activateService('bankco-pay2');
     expect(down.body).toMatchObject({ status: 'Failed', reasonCode: '5.1' });
     expect(events.some((e) => e.kind === 'tsm.decision' && e.decision === 'activation')).toBe(false);

@@ -7,18 +7,18 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultFleet } from '../profiles/fleet.ts';
 import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import type { TsmEvent } from './events.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { responseValidator } from './openapi.ts';
 import { SpClient, SpClientError, type SpEventStream } from './sp-client.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 const BANKCO_SD = 'F042414E4B434F2E5344';
 const checkResponse = responseValidator();
 
 let cards: Map<string, SimulatedSe>;
-let tsm: CentralTsm;
+let tsm: SimulatedTsm;
 let api: SpApiServer;
 let bank: SpClient;
 let transit: SpClient;
@@ -32,7 +32,7 @@ const streams: SpEventStream[] = [];
 beforeEach(async () => {
   const fleet = defaultFleet();
   cards = new Map(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
-  tsm = new CentralTsm({ fleet, channels: inprocChannels(cards.values()), callbackRetryDelaysMs: [1, 1, 1] });
+  tsm = simulatedTsm({ fleet, channels: inprocChannels(cards.values()), callbackRetryDelaysMs: [1, 1, 1] });
   api = await startSpApi(tsm);
   bank = new SpClient({ baseUrl: api.url, serviceProvider: 'BankCo' });
   transit = new SpClient({ baseUrl: api.url, serviceProvider: 'TransitCo' });

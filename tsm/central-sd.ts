@@ -25,18 +25,18 @@ import {
   type ResponseApdu,
 } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
-import type { MnoNetwork } from '../simulator/mno-network.ts';
+import { carryOver, type OperatorNetwork } from './mno-gateway.ts';
 import { putAesKeySet, select } from './card-commands.ts';
 import { reasonForSw } from './script.ts';
 import { TsmError } from './status.ts';
 
 /** A CardChannel whose every exchange travels over the MNO network (one-command scripts). */
-export function overNetwork(network: MnoNetwork, channel: CardChannel, timeoutMs?: number): CardChannel {
+export function overNetwork(network: OperatorNetwork, channel: CardChannel, timeoutMs?: number): CardChannel {
   return {
     name: `${network.name}/${channel.name}`,
     async transmit(command: Uint8Array, opts?: AnnotatedTransmitOptions) {
       const annotations = opts?.annotate ? [opts.annotate] : undefined;
-      const d = await network.carry(channel, { commands: [command], annotations, timeoutMs: opts?.timeoutMs ?? timeoutMs, signal: opts?.signal });
+      const d = await carryOver(network, channel, { commands: [command], annotations, timeoutMs: opts?.timeoutMs ?? timeoutMs, signal: opts?.signal });
       return d.responses[0];
     },
     atr: (opts) => channel.atr(opts),

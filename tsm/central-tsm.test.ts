@@ -7,12 +7,12 @@ import { defaultFleet } from '../profiles/fleet.ts';
 import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import type { BeginConversationResponse, SendScriptResponse } from './api-types.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { ManualClock } from './clock.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { responseValidator } from './openapi.ts';
 import { SpClient } from './sp-client.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 const checkResponse = responseValidator();
 /** Every answer of these tests, checked against tsm/openapi.json after each test. */
@@ -48,7 +48,7 @@ const ISD = 'A000000151000000';
 const BANKCO_SD = 'F042414E4B434F2E5344';
 
 let cards: Map<string, SimulatedSe>;
-let tsm: CentralTsm;
+let tsm: SimulatedTsm;
 let api: SpApiServer;
 let bank: SpClient;
 let transit: SpClient;
@@ -60,7 +60,7 @@ beforeEach(async () => {
   const fleet = defaultFleet();
   cards = new Map(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
   clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
-  tsm = new CentralTsm({ fleet, channels: inprocChannels(cards.values()), clock });
+  tsm = simulatedTsm({ fleet, channels: inprocChannels(cards.values()), clock });
   api = await startSpApi(tsm);
   bank = new SpClient({ baseUrl: api.url, serviceProvider: 'BankCo', fetch: recordingFetch });
   transit = new SpClient({ baseUrl: api.url, serviceProvider: 'TransitCo', fetch: recordingFetch });
@@ -212,7 +212,7 @@ describe('conversation life', () => {
 
 describe('MNO down', () => {
   it('answers 5.1 for the SEs behind it, sends nothing, and leaves the other SEs alone', async () => {
-    tsm.networks.setUp('MNO-B', false);
+    tsm.gateway.setUp('MNO-B', false);
     const mark = events.length;
     const down = await bank.beginConversation({ seId: 'se-2', serviceId: 'bankco-pay2', requestedOperation: 'personalize' });
     expect(down.httpStatus).toBe(503);
@@ -221,17 +221,17 @@ describe('MNO down', () => {
     expect(commandsTo('se-2', mark)).toHaveLength(0);
     const a = await begin(bank, 'se-1', 'bankco-pay');
     expect((await bank.sendScript(a.conversationId, [GET_CPLC])).body.status).toBe('Executed-Success');
-    tsm.networks.setUp('MNO-B', true);
+    tsm.gateway.setUp('MNO-B', true);
     await begin(bank, 'se-2', 'bankco-pay2');
   });
 
   it('refuses a script with 5.1 when the network goes down mid-conversation, and carries it once it is back', async () => {
     const c = await begin(bank, 'se-2', 'bankco-pay2');
-    tsm.networks.setUp('MNO-B', false);
+    tsm.gateway.setUp('MNO-B', false);
     const mark = events.length;
     expect((await bank.sendScript(c.conversationId, [GET_CPLC])).body).toMatchObject({ status: 'Failed', reasonCode: '5.1' });
     expect(commandsTo('se-2', mark)).toHaveLength(0);
-    tsm.networks.setUp('MNO-B', true);
+    tsm.gateway.setUp('MNO-B', true);
     expect((await bank.sendScript(c.conversationId, [GET_CPLC])).body.status).toBe('Executed-Success');
   });
 });

@@ -7,7 +7,6 @@
 import type { CardChannel } from '../drivers/channel.ts';
 import { encodeCommand, SecureChannelError, SW, toHex } from '../gp/index.ts';
 import type { Fleet } from '../profiles/fleet-types.ts';
-import { MnoError, MnoNetworks, scriptSize, type MnoNetwork } from '../simulator/mno-network.ts';
 import { emit, withCorrelation } from '../trace/index.ts';
 import type {
   ActivateServiceRequest,
@@ -56,16 +55,17 @@ import { checkTransition, TRANSIENT_STATES, type ServiceState } from './service-
 import { errorFields, TsmError } from './status.ts';
 import { MemoryStore, STORE_FORMAT, type TsmStore } from './store.ts';
 import { Journal } from './journal.ts';
+import { carryOver, MnoGatewayError, scriptSize, type MnoGateway, type OperatorNetwork } from './mno-gateway.ts';
 import { Recovery } from './recovery.ts';
 
 /** Opens a channel to an SE (in-process simulator, WebSocket simulator, PC/SC): the TSM never picks a driver. */
 export type ChannelFactory = (seId: string) => Promise<CardChannel>;
 
-export interface CentralTsmOptions {
+export interface CentralTsmOptions<G extends MnoGateway = MnoGateway> {
   fleet: Fleet;
   channels: ChannelFactory;
-  /** The MNO networks (default: built from fleet.mnos); pass one to share it with the steps. */
-  networks?: MnoNetworks;
+  /** The operator networks that reach the SEs (simulated, or real OTA bearers): the composer picks them. */
+  gateway: G;
   clock?: Clock;
   /** Time to live of a conversation when the SP asks for none, seconds (default 300). */
   defaultTimeToLive?: number;
@@ -90,9 +90,10 @@ export type AsyncOperation = (typeof ASYNC_OPERATIONS)[number];
 /** Service states in which an SP may hold a conversation with its service. */
 const CONVERSATION_STATES: readonly string[] = ['installed', 'activated'];
 
-export class CentralTsm {
+/** G is the gateway's own type, so whoever composed the TSM can still work its controls (a simulated network's up/down). */
+export class CentralTsm<G extends MnoGateway = MnoGateway> {
   readonly registry: Registry;
-  readonly networks: MnoNetworks;
+  readonly gateway: G;
   readonly clock: Clock;
   /** Service state changes and operation progress, for the SP event stream. */
   readonly events = new TsmEvents();
@@ -111,17 +112,17 @@ export class CentralTsm {
   /** Start-up reconciliation of interrupted requests at the card; SP functions wait for it. */
   private recovering?: Promise<void>;
   private readonly opts: Required<Pick<CentralTsmOptions, 'defaultTimeToLive' | 'maxTimeToLive' | 'warningsStopScripts'>> &
-    CentralTsmOptions;
+    CentralTsmOptions<G>;
   /** SEs the central TSM is working on itself (activation): SP conversations wait their turn (3.7). */
   private readonly busy = new Set<string>();
   private readonly store: TsmStore;
   private readonly services: ServiceManager;
   private readonly seLocks: SeLocks;
 
-  constructor(opts: CentralTsmOptions) {
+  constructor(opts: CentralTsmOptions<G>) {
     this.opts = { defaultTimeToLive: 300, maxTimeToLive: 3600, warningsStopScripts: false, ...opts };
     this.registry = new Registry(opts.fleet);
-    this.networks = opts.networks ?? new MnoNetworks(opts.fleet.mnos);
+    this.gateway = opts.gateway;
     this.clock = opts.clock ?? systemClock;
     this.store = opts.store ?? new MemoryStore();
     this.operations = new Operations({ events: this.events, clock: this.clock, callbackRetryDelaysMs: opts.callbackRetryDelaysMs, fetch: opts.callbackFetch });
@@ -283,7 +284,7 @@ export class CentralTsm {
         serviceProvider: ctx.serviceProvider,
         seId,
         mno: network.name,
-        bearer: network.bearer.kind,
+        bearer: network.bearer,
         serviceId: service.id,
         targetAid,
         requestedOperation: req.requestedOperation,
@@ -319,7 +320,7 @@ export class CentralTsm {
         conversationId: id,
         seId,
         mno: network.name,
-        bearer: network.bearer.kind,
+        bearer: network.bearer,
         maxApduCount: limits.maxApduCount,
         maxScriptSize: limits.maxScriptSize,
         scriptFormat: 'apdu-hex',
@@ -415,7 +416,7 @@ export class CentralTsm {
    */
   private async withCentralSession(
     seId: string,
-    network: MnoNetwork,
+    network: OperatorNetwork,
     fn: (session: CentralSession, link: CardChannel) => Promise<void>,
     opts: { whileLocked?: boolean; reconciling?: boolean } = {},
   ): Promise<void> {
@@ -653,15 +654,15 @@ export class CentralTsm {
   }
 
   /** Picks the network that reaches the SE; a network that is down answers 5.1 and nothing is sent. */
-  private route(seId: string): MnoNetwork {
+  private route(seId: string): OperatorNetwork {
     const mno = this.registry.mnoOf(seId);
-    const network = this.networks.get(mno);
+    const network = this.gateway.network(mno);
     if (!network) throw TsmError.failed('5.1', `no network is configured for ${mno}`);
     if (!network.up) {
       this.decide('routing', `${seId} is reached through ${mno}, which is down`);
       throw TsmError.failed('5.1', `SE ${seId} is inaccessible: ${mno} is down`);
     }
-    this.decide('routing', `${seId} through ${mno} over ${network.bearer.kind}`, { mno, bearer: network.bearer.kind });
+    this.decide('routing', `${seId} through ${mno} over ${network.bearer}`, { mno, bearer: network.bearer });
     return network;
   }
 
@@ -674,8 +675,8 @@ export class CentralTsm {
   }
 
   /** Makes the conversation's target the selected application, so the SP's first command reaches it. */
-  private async selectTarget(c: Conversation, network: MnoNetwork): Promise<void> {
-    const d = await network.carry(c.channel!, { commands: [encodeCommand(select(c.targetAid))], timeoutMs: this.opts.exchangeTimeoutMs });
+  private async selectTarget(c: Conversation, network: OperatorNetwork): Promise<void> {
+    const d = await carryOver(network, c.channel!, { commands: [encodeCommand(select(c.targetAid))], timeoutMs: this.opts.exchangeTimeoutMs });
     const sw = swOf(d.responses[0]);
     if (classifySw(sw) === 'failure') {
       throw TsmError.cardRefused(sw === 0x6a82 ? '3.9' : sw === SW.FUNCTION_NOT_SUPPORTED ? '3.8' : '4.2', `the target ${c.targetAid} could not be selected on ${c.seId} (SW ${sw.toString(16).toUpperCase().padStart(4, '0')})`, sw);
@@ -709,7 +710,7 @@ export class CentralTsm {
 
   private async execute(c: Conversation, commands: Uint8Array[]): Promise<SendScriptResponse> {
     if (c.state !== 'open' || !c.channel) throw TsmError.failed('3.8', `conversation ${c.id} has ended; nothing was sent`);
-    const network = this.networks.get(c.mno)!;
+    const network = this.gateway.network(c.mno)!;
     if (!network.up) {
       this.decide('routing', `${c.seId} is reached through ${c.mno}, which is down`);
       throw TsmError.failed('5.1', `SE ${c.seId} is inaccessible: ${c.mno} is down; nothing was sent`);
@@ -717,7 +718,7 @@ export class CentralTsm {
     const stopOnWarning = this.opts.warningsStopScripts;
     let delivery;
     try {
-      delivery = await network.carry(c.channel, {
+      delivery = await carryOver(network, c.channel, {
         commands,
         timeoutMs: this.opts.exchangeTimeoutMs,
         shouldStop: (r) => {
@@ -726,7 +727,7 @@ export class CentralTsm {
         },
       });
     } catch (e) {
-      if (e instanceof MnoError) c.apdusExecuted += e.partial.length;
+      if (e instanceof MnoGatewayError) c.apdusExecuted += e.partial.length;
       throw asTsmError(e);
     }
     c.scriptsExecuted++;
@@ -764,7 +765,7 @@ export class CentralTsm {
 /** Maps anything thrown below the core to the one TSM error family. */
 export function asTsmError(e: unknown): TsmError {
   if (e instanceof TsmError) return e;
-  if (e instanceof MnoError) {
+  if (e instanceof MnoGatewayError) {
     switch (e.kind) {
       case 'limit':
         return TsmError.failed('2.5', e.message);

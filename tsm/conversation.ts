@@ -4,7 +4,7 @@
  * so the SP's secure channel survives between its scripts.
  */
 import type { CardChannel } from '../drivers/channel.ts';
-import type { BearerLimits } from '../simulator/mno-network.ts';
+import type { BearerLimits } from './mno-gateway.ts';
 import type { Bearer } from '../profiles/fleet-types.ts';
 import type { RequestedOperation, ScriptFormat } from './api-types.ts';
 import type { ExecutionStatus } from './status.ts';

@@ -6,11 +6,11 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultFleet } from '../profiles/fleet.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { ManualClock } from './clock.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { SpClient } from './sp-client.ts';
 import { MAX_CLOCK_SKEW_SECONDS } from './timestamp.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 /** Every test here must be refused or answered without a card: opening one is a failure. */
 const opened: string[] = [];
@@ -20,12 +20,12 @@ const noCard = async (seId: string): Promise<never> => {
 };
 
 let server: SpApiServer;
-let tsm: CentralTsm;
+let tsm: SimulatedTsm;
 let bank: SpClient;
 const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
 
 beforeAll(async () => {
-  tsm = new CentralTsm({ fleet: defaultFleet(), channels: noCard, clock });
+  tsm = simulatedTsm({ fleet: defaultFleet(), channels: noCard, clock });
   server = await startSpApi(tsm);
   bank = new SpClient({ baseUrl: server.url, serviceProvider: 'BankCo' });
 });

@@ -7,13 +7,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultFleet } from '../profiles/fleet.ts';
 import { createSimulatedSe } from '../simulator/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { ManualClock } from './clock.ts';
 import { IDENTIFIER_RETENTION_MS } from './idempotency.ts';
 import { MemoryStore } from './store.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
-let tsm: CentralTsm | undefined;
+let tsm: SimulatedTsm | undefined;
 afterEach(async () => {
   await tsm?.close();
   tsm = undefined;
@@ -21,7 +21,7 @@ afterEach(async () => {
 
 function start(clock = new ManualClock(), store = new MemoryStore()) {
   const fleet = defaultFleet();
-  tsm = new CentralTsm({ fleet, clock, store, channels: inprocChannels(fleet.ses.map((s) => createSimulatedSe(s))) });
+  tsm = simulatedTsm({ fleet, clock, store, channels: inprocChannels(fleet.ses.map((s) => createSimulatedSe(s))) });
   return tsm;
 }
 

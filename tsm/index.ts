@@ -4,6 +4,7 @@ export * from './api-types.ts';
 export * from './registry.ts';
 export * from './script.ts';
 export * from './central-tsm.ts';
+export * from './mno-gateway.ts';
 export * from './channels.ts';
 export * from './http.ts';
 export * from './openapi.ts';

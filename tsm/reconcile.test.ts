@@ -6,18 +6,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultFleet } from '../profiles/fleet.ts';
 import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { SpClient } from './sp-client.ts';
 import { MemoryStore } from './store.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 const SE = 'se-1';
 const PAY = 'bankco-pay';
 const INSTANCE = 'F042414E4B434F2E5041592E31';
 
 let api: SpApiServer | undefined;
-let tsm: CentralTsm | undefined;
+let tsm: SimulatedTsm | undefined;
 afterEach(async () => {
   await tsm?.close();
   await api?.close();
@@ -28,7 +28,7 @@ afterEach(async () => {
 async function start() {
   const fleet = defaultFleet();
   const cards = new Map<string, SimulatedSe>(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
-  tsm = new CentralTsm({ fleet, channels: inprocChannels(cards.values()) });
+  tsm = simulatedTsm({ fleet, channels: inprocChannels(cards.values()) });
   api = await startSpApi(tsm);
   const card = () => cards.get(SE)!.inspect();
   return {
@@ -118,7 +118,7 @@ describe('a journal entry whose card cannot be read at start-up', () => {
     const store = new MemoryStore();
     const ctx = { serviceProvider: 'BankCo', functionCallIdentifier: 'suspend-1' };
     // A first TSM suspends; its store is then made to look as if it stopped before recording the outcome.
-    const first = new CentralTsm({ fleet, channels: inprocChannels(cards.values()), store });
+    const first = simulatedTsm({ fleet, channels: inprocChannels(cards.values()), store });
     await first.suspendService(ctx, { seId: SE, serviceId: PAY });
     await first.close();
     const saved = store.load()!;
@@ -129,7 +129,7 @@ describe('a journal entry whose card cannot be read at start-up', () => {
 
     let reachable = false;
     const base = inprocChannels(cards.values());
-    tsm = new CentralTsm({ fleet, store, channels: (seId) => (reachable ? base(seId) : Promise.reject(new Error('no card in the reader'))) });
+    tsm = simulatedTsm({ fleet, store, channels: (seId) => (reachable ? base(seId) : Promise.reject(new Error('no card in the reader'))) });
     const down = await tsm.getServiceState({ serviceProvider: 'BankCo' }, { seId: SE, serviceId: PAY });
     expect(down).toMatchObject({ state: 'failed', note: expect.stringMatching(/could not be inspected at restart/) });
     expect(store.load()!.journal).toHaveLength(1);
@@ -152,7 +152,7 @@ describe('a journaled request that fails before it changed the card', () => {
     const central = fleet.ses.find((s) => s.seId === 'se-3')!.centralSd.aid;
     let centralSelects = 0;
     const store = new MemoryStore();
-    tsm = new CentralTsm({
+    tsm = simulatedTsm({
       fleet,
       store,
       channels: async (seId) => {

@@ -17,7 +17,7 @@
  */
 import type { CardChannel } from '../drivers/channel.ts';
 import { decodeGetStatusResponse, encodeCommand, fromHex, getStatus, isLocked, parseResponse, SW, toHex } from '../gp/index.ts';
-import type { MnoNetwork } from '../simulator/mno-network.ts';
+import type { OperatorNetwork } from './mno-gateway.ts';
 import type { Answer } from './api-types.ts';
 import { deleteObject, extradite, select, setContactlessAvailability } from './card-commands.ts';
 import { CentralSession } from './central-sd.ts';
@@ -67,9 +67,9 @@ export async function locateInstance(session: CentralSession, link: CardChannel,
 /** What reconciliation uses of the central TSM. */
 export interface ReconcileHost {
   readonly registry: Registry;
-  route(seId: string): MnoNetwork;
+  route(seId: string): OperatorNetwork;
   /** The central session, allowed on a locked SE (reconciliation must read a CARD_LOCKED card too). */
-  withCentralSession(seId: string, network: MnoNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>, opts: { whileLocked: true }): Promise<void>;
+  withCentralSession(seId: string, network: OperatorNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>, opts: { whileLocked: true }): Promise<void>;
   now(): number;
 }
 

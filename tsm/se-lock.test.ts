@@ -9,18 +9,18 @@ import type { Fleet } from '../profiles/fleet-types.ts';
 import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import type { Answer, OperationRecord, SpResult } from './index.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { responseValidator } from './openapi.ts';
 import { SpClient } from './sp-client.ts';
 import { MemoryStore, type TsmStore } from './store.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 const CENTRAL_SD = 'F043454E5452414C2E5344';
 const checkResponse = responseValidator();
 
 let cards: Map<string, SimulatedSe>;
-let tsm: CentralTsm | undefined;
+let tsm: SimulatedTsm | undefined;
 let api: SpApiServer | undefined;
 let events: TraceEvent[];
 let stop: (() => void) | undefined;
@@ -35,7 +35,7 @@ afterEach(async () => {
 
 async function start(fleet: Fleet = defaultFleet(), store?: TsmStore, keepCards = false) {
   if (!keepCards) cards = new Map(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
-  tsm = new CentralTsm({ fleet, channels: inprocChannels(cards.values()), ...(store ? { store } : {}) });
+  tsm = simulatedTsm({ fleet, channels: inprocChannels(cards.values()), ...(store ? { store } : {}) });
   api = await startSpApi(tsm);
   events = [];
   stop?.();
@@ -181,7 +181,7 @@ describe('LockSE and UnlockSE', () => {
     const c = await transit.beginConversation({ seId: 'se-1', serviceId: 'transitco-ticket', requestedOperation: 'read' });
     expect(c.body.status).toBe('Executed-Success');
     expect((await bank.lockSe('se-1')).body).toMatchObject({ status: 'Failed', reasonCode: '3.7' });
-    tsm!.networks.setUp('MNO-A', false);
+    tsm!.gateway.setUp('MNO-A', false);
     expect((await bank.lockSe('se-1')).body).toMatchObject({ status: 'Failed', reasonCode: '5.1' });
     expect(lifeCycle('se-1')).toBe('SECURED');
   });

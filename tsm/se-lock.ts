@@ -15,7 +15,7 @@
  * sent); GetSEData still answers and says `locked`.
  */
 import type { CardChannel } from '../drivers/channel.ts';
-import type { MnoNetwork } from '../simulator/mno-network.ts';
+import type { OperatorNetwork } from './mno-gateway.ts';
 import type { RequestContext, SeLockRequest, SeLockResponse, SeUnlockRequest } from './api-types.ts';
 import { setCardLock } from './card-commands.ts';
 import type { CentralSession } from './central-sd.ts';
@@ -29,10 +29,10 @@ const ABSENT_STATES: readonly string[] = ['available', 'deleted'];
 /** What SE locking uses of the central TSM. */
 export interface SeLockHost {
   readonly registry: Registry;
-  route(seId: string): MnoNetwork;
+  route(seId: string): OperatorNetwork;
   withCentralSession(
     seId: string,
-    network: MnoNetwork,
+    network: OperatorNetwork,
     fn: (session: CentralSession, link: CardChannel) => Promise<void>,
     opts?: { whileLocked?: boolean },
   ): Promise<void>;

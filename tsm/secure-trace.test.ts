@@ -11,24 +11,24 @@ import { createSimulatedSe } from '../simulator/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import { protectionOf, readableCommandHex } from '../decode/index.ts';
 import type { BeginConversationResponse } from './api-types.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { SpClient } from './sp-client.ts';
 import { SpTsm } from './sp-tsm.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 type Command = Extract<TraceEvent, { kind: 'apdu.command' }>;
 type Response = Extract<TraceEvent, { kind: 'apdu.response' }>;
 
 let fleet: Fleet;
-let tsm: CentralTsm;
+let tsm: SimulatedTsm;
 let api: SpApiServer;
 let events: TraceEvent[];
 let stop: () => void;
 
 beforeEach(async () => {
   fleet = defaultFleet();
-  tsm = new CentralTsm({ fleet, channels: inprocChannels(fleet.ses.map((s) => createSimulatedSe(s))) });
+  tsm = simulatedTsm({ fleet, channels: inprocChannels(fleet.ses.map((s) => createSimulatedSe(s))) });
   api = await startSpApi(tsm);
   events = [];
   stop = subscribe((e) => events.push(e));

@@ -10,9 +10,9 @@ import type { Fleet, KeySetSpec } from '../profiles/fleet-types.ts';
 import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import type { PrepersonalizeResponse, SendScriptResponse } from './api-types.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { TsmError } from './status.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 const BANKCO_SD = 'F042414E4B434F2E5344';
 const BANKCO_INSTANCE = 'F042414E4B434F2E5041592E31';
@@ -21,13 +21,13 @@ const bank = { serviceProvider: 'BankCo' };
 const transit = { serviceProvider: 'TransitCo' };
 
 let cards: Map<string, SimulatedSe>;
-let tsm: CentralTsm;
+let tsm: SimulatedTsm;
 let events: TraceEvent[];
 let stop: () => void;
 
 function start(fleet: Fleet = defaultFleet()): void {
   cards = new Map(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
-  tsm = new CentralTsm({ fleet, channels: inprocChannels(cards.values()) });
+  tsm = simulatedTsm({ fleet, channels: inprocChannels(cards.values()) });
 }
 
 beforeEach(() => {

@@ -7,7 +7,7 @@
  * CentralTsm wraps these in its common request frame (trace, idempotency, validity).
  */
 import type { CardChannel } from '../drivers/channel.ts';
-import type { MnoNetwork } from '../simulator/mno-network.ts';
+import type { OperatorNetwork } from './mno-gateway.ts';
 import type {
   ActivateServiceRequest,
   ActivateServiceResponse,
@@ -39,8 +39,8 @@ export interface ManagerHost {
   readonly registry: Registry;
   resolveSe(req: { seId?: string; msisdn?: string; mno?: string }, field: string, serviceId?: string): string;
   authorizeService(sp: string, service: ServiceRecord): void;
-  route(seId: string): MnoNetwork;
-  withCentralSession(seId: string, network: MnoNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>): Promise<void>;
+  route(seId: string): OperatorNetwork;
+  withCentralSession(seId: string, network: OperatorNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>): Promise<void>;
   setState(seId: string, serviceId: string, to: ServiceState, note?: string): void;
   persist(): void;
   /** Intent before the first card command, step before each changing one, end with the outcome (journal.ts). */

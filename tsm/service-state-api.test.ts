@@ -6,24 +6,24 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultFleet } from '../profiles/fleet.ts';
 import { createSimulatedSe } from '../simulator/index.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { responseValidator } from './openapi.ts';
 import { SpClient, type SpResult } from './sp-client.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 const checkResponse = responseValidator();
 const BANKCO_SD = 'F042414E4B434F2E5344';
 const BANKCO_INSTANCE = 'F042414E4B434F2E5041592E31';
 
-let tsm: CentralTsm;
+let tsm: SimulatedTsm;
 let api: SpApiServer;
 let bank: SpClient;
 let transit: SpClient;
 
 beforeEach(async () => {
   const fleet = defaultFleet();
-  tsm = new CentralTsm({ fleet, channels: inprocChannels(fleet.ses.map((s) => createSimulatedSe(s))) });
+  tsm = simulatedTsm({ fleet, channels: inprocChannels(fleet.ses.map((s) => createSimulatedSe(s))) });
   api = await startSpApi(tsm);
   bank = new SpClient({ baseUrl: api.url, serviceProvider: 'BankCo' });
   transit = new SpClient({ baseUrl: api.url, serviceProvider: 'TransitCo' });

@@ -13,13 +13,14 @@ import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { allows, SERVICE_FUNCTIONS, SERVICE_STATES, transitionTableMarkdown, type ServiceFunction } from './service-state.ts';
 import { TsmError } from './status.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 const SE = 'se-1';
 const SERVICE = 'bankco-pay';
 const INSTANCE = 'F042414E4B434F2E5041592E31';
 const bank: RequestContext = { serviceProvider: 'BankCo' };
 
-let tsm: CentralTsm | undefined;
+let tsm: SimulatedTsm | undefined;
 afterEach(async () => {
   await tsm?.close();
   tsm = undefined;
@@ -31,7 +32,7 @@ function start() {
   const cards = new Map<string, SimulatedSe>(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
   const base = inprocChannels(cards.values());
   const sent = { n: 0 };
-  tsm = new CentralTsm({
+  tsm = simulatedTsm({
     fleet,
     channels: async (seId): Promise<CardChannel> => {
       const ch = await base(seId);

@@ -9,17 +9,17 @@ import { defaultFleet } from '../profiles/fleet.ts';
 import type { KeySetSpec } from '../profiles/fleet-types.ts';
 import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
 import type { BeginConversationResponse, SendScriptResponse } from './api-types.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { SpClient } from './sp-client.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 const BANKCO_SD = 'F042414E4B434F2E5344';
 const BANKCO_INSTANCE = 'F042414E4B434F2E5041592E31';
 const SP_KEYS: KeySetSpec = { kvn: 0x20, scp: '02', i: '55', enc: '4B'.repeat(16), mac: '4C'.repeat(16), dek: '4D'.repeat(16) };
 
 let cards: Map<string, SimulatedSe>;
-let tsm: CentralTsm;
+let tsm: SimulatedTsm;
 let api: SpApiServer;
 let bank: SpClient;
 
@@ -29,7 +29,7 @@ beforeEach(async () => {
   se1.card.securityDomains!.find((sd) => sd.aid === BANKCO_SD)!.keys = SP_KEYS;
   se1.services!.find((s) => s.id === 'bankco-pay')!.spKeys = SP_KEYS;
   cards = new Map(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
-  tsm = new CentralTsm({ fleet, channels: inprocChannels(cards.values()) });
+  tsm = simulatedTsm({ fleet, channels: inprocChannels(cards.values()) });
   api = await startSpApi(tsm);
   bank = new SpClient({ baseUrl: api.url, serviceProvider: 'BankCo' });
 });

@@ -7,16 +7,16 @@ import { fromHex, SecureChannelError, SecurityLevel, type KeySet } from '../gp/i
 import { defaultFleet, type Fleet } from '../profiles/fleet.ts';
 import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
 import type { BeginConversationResponse } from './api-types.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { inprocChannels } from './channels.ts';
 import { startSpApi, type SpApiServer } from './http.ts';
 import { SpClient } from './sp-client.ts';
 import { installForPersonalization } from '../gp/index.ts';
 import { personalizationBlocks, SpTsm } from './sp-tsm.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 let fleet: Fleet;
 let cards: Map<string, SimulatedSe>;
-let tsm: CentralTsm;
+let tsm: SimulatedTsm;
 let api: SpApiServer;
 let bank: SpTsm;
 
@@ -33,7 +33,7 @@ const FULL = SecurityLevel.CMAC | SecurityLevel.CDEC | SecurityLevel.RMAC | Secu
 beforeEach(async () => {
   fleet = defaultFleet();
   cards = new Map(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
-  tsm = new CentralTsm({ fleet, channels: inprocChannels(cards.values()) });
+  tsm = simulatedTsm({ fleet, channels: inprocChannels(cards.values()) });
   api = await startSpApi(tsm);
   bank = new SpTsm(new SpClient({ baseUrl: api.url, serviceProvider: 'BankCo' }));
 });

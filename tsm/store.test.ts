@@ -5,11 +5,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fleetSchema } from '../profiles/fleet-schema.ts';
 import { defaultFleet } from '../profiles/fleet.ts';
-import { CentralTsm } from './central-tsm.ts';
 import { canTransition, SERVICE_STATES } from './service-state.ts';
 import { FileStore, MemoryStore, STORE_FORMAT, StoreError } from './store.ts';
 import { inprocChannels } from './channels.ts';
 import { createSimulatedSe } from '../simulator/index.ts';
+import { simulatedTsm } from '../test/simulated-tsm.ts';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -116,7 +116,7 @@ describe('FileStore', () => {
 describe('central TSM restart', () => {
   it('keeps service states across a restart and marks a saga it finds half-way as failed', async () => {
     const dir = tmp();
-    const first = new CentralTsm({ fleet: defaultFleet(), channels: noCard, store: open(dir) });
+    const first = simulatedTsm({ fleet: defaultFleet(), channels: noCard, store: open(dir) });
     const saved = first.registry.allServices();
     await first.close();
     // What a crash in the middle of an update would leave behind.
@@ -126,7 +126,7 @@ describe('central TSM restart', () => {
     state.services.find((s: { id: string }) => s.id === 'transitco-ticket').state = 'activated';
     writeFileSync(path.join(dir, 'tsm-state.json'), JSON.stringify(state));
 
-    const second = new CentralTsm({ fleet: defaultFleet(), channels: noCard, store: open(dir) });
+    const second = simulatedTsm({ fleet: defaultFleet(), channels: noCard, store: open(dir) });
     const bank = second.registry.service('se-1', 'bankco-pay');
     expect(bank.state).toBe('failed');
     expect(bank.note).toMatch(/interrupted while updating/);
@@ -146,7 +146,7 @@ describe('central TSM restart with a recorded update saga', () => {
   function stoppedBeforeDelete() {
     const store = new MemoryStore();
     // A first TSM writes the fleet's states to the store.
-    new CentralTsm({ fleet: defaultFleet(), channels: noCard, store });
+    simulatedTsm({ fleet: defaultFleet(), channels: noCard, store });
     const saved = store.load()!;
     const svc = saved.services.find((s) => s.seId === 'se-1' && s.id === 'bankco-pay')!;
     const before = svc.state;
@@ -160,7 +160,7 @@ describe('central TSM restart with a recorded update saga', () => {
     const { store, before } = stoppedBeforeDelete();
     const fleet = defaultFleet();
     const card = createSimulatedSe(fleet.ses.find((s) => s.seId === 'se-1')!);
-    const tsm = new CentralTsm({ fleet, channels: inprocChannels([card]), store });
+    const tsm = simulatedTsm({ fleet, channels: inprocChannels([card]), store });
     const answer = await tsm.getSeData({ serviceProvider: 'BankCo' }, { seId: 'se-1' });
     const svc = answer.services.find((s) => s.id === 'bankco-pay')!;
     expect(svc.state).toBe(before);
@@ -171,7 +171,7 @@ describe('central TSM restart with a recorded update saga', () => {
 
   it('marks the service failed when the card cannot be inspected at start-up', async () => {
     const { store } = stoppedBeforeDelete();
-    const tsm = new CentralTsm({ fleet: defaultFleet(), channels: noCard, store });
+    const tsm = simulatedTsm({ fleet: defaultFleet(), channels: noCard, store });
     const answer = await tsm.getSeData({ serviceProvider: 'BankCo' }, { seId: 'se-1' });
     const svc = answer.services.find((s) => s.id === 'bankco-pay')!;
     expect(svc.state).toBe('failed');

@@ -1,6 +1,6 @@
 /** `tsmlab serve`: the central TSM's SP API alone, for a real SP TSM to connect to. */
 import { loadFleet, defaultFleet, FleetError } from '../../profiles/fleet.ts';
-import { createSimulatedSe } from '../../simulator/index.ts';
+import { createSimulatedSe, MnoNetworks } from '../../simulator/index.ts';
 import { CentralTsm, FileStore, inprocChannels, startSpApi, StoreError, wsChannels, type ChannelFactory } from '../../tsm/index.ts';
 import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
@@ -51,17 +51,19 @@ export async function run(args: string[]): Promise<number> {
     if (e instanceof StoreError) throw new CliError(e.message);
     throw e;
   }
-  let tsm: CentralTsm;
+  // The operator networks are simulated whatever the target: the cards may be real, their OTA path is not.
+  const gateway = new MnoNetworks(fleet.mnos);
+  let tsm: CentralTsm<MnoNetworks>;
   try {
-    tsm = new CentralTsm({ fleet, channels, ...(ttl ? { defaultTimeToLive: ttl } : {}), ...(store ? { store } : {}) });
+    tsm = new CentralTsm({ fleet, channels, gateway, ...(ttl ? { defaultTimeToLive: ttl } : {}), ...(store ? { store } : {}) });
   } catch (e) {
     store?.close();
     if (e instanceof StoreError) throw new CliError(e.message);
     throw e;
   }
   for (const mno of a.lists['mno-down']) {
-    if (!tsm.networks.get(mno)) throw new CliError(`--mno-down: "${mno}" is not an MNO of the fleet (${tsm.networks.all().map((n) => n.name).join(', ')})`);
-    tsm.networks.setUp(mno, false);
+    if (!gateway.network(mno)) throw new CliError(`--mno-down: "${mno}" is not an MNO of the fleet (${gateway.networks().map((n) => n.name).join(', ')})`);
+    gateway.setUp(mno, false);
   }
   let api;
   try {
@@ -70,7 +72,7 @@ export async function run(args: string[]): Promise<number> {
     throw new CliError(`cannot listen on ${a.values.host ?? '127.0.0.1'}:${port}: ${(e as Error).message}`);
   }
   console.log(`central TSM SP API: ${api.url}`);
-  console.log(`  ${where}; MNOs: ${tsm.networks.all().map((n) => `${n.name} (${n.bearer.kind}${n.up ? '' : ', down'})`).join(', ')}`);
+  console.log(`  ${where}; MNOs: ${gateway.networks().map((n) => `${n.name} (${n.bearer}${n.up ? '' : ', down'})`).join(', ')}`);
   console.log(`  contract: ${api.url}/openapi.json; SPs: ${fleet.serviceProviders.map((s) => s.name).join(', ')} (X-SP-Name header)`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultFleet } from '../../profiles/fleet.ts';
 import { createSimulatedSe } from '../../simulator/index.ts';
-import { CentralTsm, inprocChannels, SpClient, startSpApi, type SpApiServer } from '../../tsm/index.ts';
+import { inprocChannels, SpClient, startSpApi, type SpApiServer } from '../../tsm/index.ts';
 import { actionOfVerb, isServiceAction, requestsToReach, sendServiceRequest, SERVICE_ACTIONS } from './lifecycle-requests.ts';
+import { simulatedTsm, type SimulatedTsm } from '../../test/simulated-tsm.ts';
 
 describe('requestsToReach', () => {
   it('finds the shortest path of SP requests through the state machine', () => {
@@ -32,10 +33,10 @@ describe('requestsToReach', () => {
 
 describe('sendServiceRequest', () => {
   let api: SpApiServer;
-  let tsm: CentralTsm;
+  let tsm: SimulatedTsm;
   beforeAll(async () => {
     const fleet = defaultFleet();
-    tsm = new CentralTsm({ fleet, channels: inprocChannels(fleet.ses.map((s) => createSimulatedSe(s))) });
+    tsm = simulatedTsm({ fleet, channels: inprocChannels(fleet.ses.map((s) => createSimulatedSe(s))) });
     api = await startSpApi(tsm, { port: 0 });
   });
   afterAll(async () => {

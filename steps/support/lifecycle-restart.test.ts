@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CardChannel } from '../../drivers/index.ts';
 import { defaultFleet } from '../../profiles/fleet.ts';
 import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
-import { CentralTsm, inprocChannels, ManualClock, SpClient, SpClientError, startSpApi } from '../../tsm/index.ts';
+import { inprocChannels, ManualClock, SpClient, SpClientError, startSpApi } from '../../tsm/index.ts';
 import { Freezer, RestartableTsm, type TsmHost } from './lifecycle-restart.ts';
+import { simulatedTsm } from '../../test/simulated-tsm.ts';
 
 const INSTANCE = 'F042414E4B434F2E5041592E31';
 const DELETE = 0xe4;
@@ -23,7 +24,7 @@ async function startHost(): Promise<{ host: TsmHost; cards: Map<string, Simulate
   const cards = new Map(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
   const channels = inprocChannels(cards.values());
   const clock = new ManualClock();
-  const tsm = new CentralTsm({ fleet, channels, clock });
+  const tsm = simulatedTsm({ fleet, channels, clock });
   const api = await startSpApi(tsm, { port: 0 });
   return { host: { fleet, cards: { channel: channels }, clock, tsm, api }, cards };
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CardChannel } from '../../drivers/index.ts';
 import type { Fleet } from '../../profiles/fleet-types.ts';
+import { MnoNetworks } from '../../simulator/index.ts';
 import { CentralTsm, FileStore, startSpApi, type ChannelFactory, type Clock, type SpApiServer } from '../../tsm/index.ts';
 
 /** The parts of the World a restart replaces or reuses. */
@@ -15,7 +16,7 @@ export interface TsmHost {
   fleet: Fleet;
   cards: { channel(seId: string): Promise<CardChannel> };
   clock: Clock;
-  tsm: CentralTsm;
+  tsm: CentralTsm<MnoNetworks>;
   api: SpApiServer;
 }
 
@@ -170,7 +171,9 @@ export class RestartableTsm {
     else this.store?.abandon();
     this.store = new FileStore(this.dir);
     this.freezer = new Freezer((seId) => host.cards.channel(seId));
-    host.tsm = new CentralTsm({ fleet: host.fleet, channels: this.freezer.channels, clock: host.clock, store: this.store });
+    // A new process starts its simulated operator networks afresh, as the fleet describes them.
+    const gateway = new MnoNetworks(host.fleet.mnos);
+    host.tsm = new CentralTsm({ fleet: host.fleet, channels: this.freezer.channels, gateway, clock: host.clock, store: this.store });
     host.api = await startSpApi(host.tsm, { port });
   }
 }

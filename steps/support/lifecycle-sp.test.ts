@@ -2,12 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../gp/index.ts';
 import { defaultFleet } from '../../profiles/fleet.ts';
 import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
-import { CentralTsm, inprocChannels, SpClient, startSpApi, type ServiceRecord, type SpApiServer } from '../../tsm/index.ts';
+import { inprocChannels, SpClient, startSpApi, type ServiceRecord, type SpApiServer } from '../../tsm/index.ts';
 import { keySetOf } from './lifecycle-card.ts';
 import { cardholderData, personalizeInOneConversation, secondService, SpActionError } from './lifecycle-sp.ts';
+import { simulatedTsm, type SimulatedTsm } from '../../test/simulated-tsm.ts';
 
 let api: SpApiServer | undefined;
-let tsm: CentralTsm | undefined;
+let tsm: SimulatedTsm | undefined;
 afterEach(async () => {
   await api?.close();
   await tsm?.close();
@@ -17,7 +18,7 @@ afterEach(async () => {
 async function start(): Promise<{ cards: Map<string, SimulatedSe>; bank: SpClient }> {
   const fleet = defaultFleet();
   const cards = new Map(fleet.ses.map((s) => [s.seId, createSimulatedSe(s)]));
-  tsm = new CentralTsm({ fleet, channels: inprocChannels(cards.values()) });
+  tsm = simulatedTsm({ fleet, channels: inprocChannels(cards.values()) });
   api = await startSpApi(tsm, { port: 0 });
   return { cards, bank: new SpClient({ baseUrl: api.url, serviceProvider: 'BankCo' }) };
 }
