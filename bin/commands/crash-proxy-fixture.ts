@@ -4,30 +4,16 @@
  * hold the card's answer to a chosen one: the card has executed it, the answer never reaches the TSM, and the
  * test kills the TSM at that moment. Listens on 127.0.0.1 only.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
+import { startTsmlab } from './child-fixture.ts';
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'tsmlab.js');
 
 /** Starts `tsmlab sim --port 0 --fleet FILE`; resolves with its ws://127.0.0.1:PORT base once it says ready. */
-export function startSim(fleetFile: string, children: ChildProcess[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [bin, 'sim', '--port', '0', '--fleet', fleetFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /(ws:\/\/127\.0\.0\.1:\d+)\/se\//.exec(out);
-      if (m && /^ready$/m.test(out)) resolve({ url: m[1], child });
-    });
-    child.once('exit', (code, signal) => reject(new Error(`tsmlab sim exited (${code ?? signal}) before it was ready: ${err.trim()}`)));
-    child.once('error', reject);
-  });
+export async function startSim(fleetFile: string, children: ChildProcess[]): Promise<{ url: string; child: ChildProcess }> {
+  const { child, match } = await startTsmlab(['sim', '--port', '0', '--fleet', fleetFile], children, /(ws:\/\/127\.0\.0\.1:\d+)\/se\//, /^ready$/m);
+  return { url: match[1], child };
 }
 
 interface Hold {

@@ -3,14 +3,12 @@
  * the central TSM's process right after the card has executed a chosen one (before its answer leaves), and a
  * `tsmlab serve` child process with its printed URL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CardEndpoint } from '../../gp/index.ts';
 import type { SimulatedSe } from '../../simulator/index.ts';
+import { startTsmlab } from './child-fixture.ts';
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'tsmlab.js');
 
 /** A command the trap waits for, and what to do once the card has executed it. */
 interface Trap {
@@ -114,19 +112,7 @@ export interface Served {
 }
 
 /** Starts `tsmlab serve --port 0 ...args`; resolves with the URL it prints, rejects if it exits first. */
-export function startServe(args: string[], children: ChildProcess[]): Promise<Served> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /central TSM SP API: (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1], child, stderr: () => err });
-    });
-    child.once('exit', (code, signal) => reject(new Error(`tsmlab serve exited (${code ?? signal}) before serving: ${err.trim()}`)));
-    child.once('error', reject);
-  });
+export async function startServe(args: string[], children: ChildProcess[]): Promise<Served> {
+  const { child, match, stderr } = await startTsmlab(['serve', '--port', '0', ...args], children, /central TSM SP API: (http:\/\/\S+)/);
+  return { url: match[1], child, stderr };
 }

@@ -20,6 +20,7 @@ import type { KeySetSpec } from '../../profiles/fleet-types.ts';
 import { SpClient, SpClientError, type Answer, type SpResult } from '../../tsm/index.ts';
 import { CrashProxy, startSim } from './crash-proxy-fixture.ts';
 import { ins, INS_DELETE, INS_INSTALL, killNow, startServe } from './serve-crash-fixture.ts';
+import { killChildren } from './child-fixture.ts';
 
 const INS_SET_STATUS = 0xf0;
 const P1_CARD = 0x80;
@@ -32,12 +33,7 @@ const dirs: string[] = [];
 const proxies: CrashProxy[] = [];
 
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    if (c.exitCode !== null || c.signalCode !== null) continue;
-    const gone = once(c, 'exit');
-    c.kill('SIGKILL');
-    await gone;
-  }
+  await killChildren(children);
   for (const p of proxies.splice(0)) await p.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });

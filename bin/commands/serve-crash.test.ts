@@ -15,6 +15,7 @@ import { defaultFleet } from '../../profiles/fleet.ts';
 import { createSimulatedSe, startSimulator, type RunningSimulator } from '../../simulator/index.ts';
 import { SpClient, SpClientError } from '../../tsm/index.ts';
 import { ins, INS_DELETE, INS_INSTALL, killNow, P1_FOR_INSTALL, startServe, WatchedSe } from './serve-crash-fixture.ts';
+import { killChildren } from './child-fixture.ts';
 
 const SE = 'se-1';
 const SERVICE = 'bankco-pay';
@@ -26,12 +27,7 @@ const dirs: string[] = [];
 let sim: RunningSimulator | undefined;
 
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    if (c.exitCode !== null || c.signalCode !== null) continue;
-    const gone = once(c, 'exit');
-    c.kill('SIGKILL');
-    await gone;
-  }
+  await killChildren(children);
   await sim?.close();
   sim = undefined;
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });

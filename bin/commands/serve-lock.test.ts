@@ -12,18 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpClient } from '../../tsm/index.ts';
 import { startServe } from './serve-crash-fixture.ts';
+import { killChildren, TSMLAB_BIN } from './child-fixture.ts';
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'tsmlab.js');
+const bin = TSMLAB_BIN;
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    if (c.exitCode !== null || c.signalCode !== null) continue;
-    const gone = once(c, 'exit');
-    c.kill('SIGKILL');
-    await gone;
-  }
+  await killChildren(children);
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
