@@ -28,6 +28,17 @@ module.exports = {
     layer('viewer', ['gp', 'trace', 'decode']),
     layer('reports', ['gp', 'trace', 'decode']),
     {
+      name: 'other-folders-through-index',
+      comment:
+        "a folder is reached through its index.ts (its public surface); drivers' PC/SC modules are a second, optional surface loaded on demand so that pcsclite stays optional",
+      severity: 'error',
+      from: { path: '^(gp|trace|decode|simulator|tsm|drivers|viewer|reports|profiles|steps|bin)/', pathNot: '\\.(test|conformance)\\.ts$' },
+      to: {
+        path: '^(gp|trace|decode|simulator|tsm|drivers|viewer|reports|profiles)/',
+        pathNot: ['^$1/', '/index\\.ts$', '^drivers/pcsc[.-]'],
+      },
+    },
+    {
       name: 'step-files-do-not-import-each-other',
       comment: 'helpers shared by step files live in a module of their own (steps/*.ts) or in steps/support',
       severity: 'error',

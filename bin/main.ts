@@ -1,5 +1,5 @@
 /** Dispatches `tsmlab <command>` to bin/commands/<command>.ts; each exports `run(args): Promise<number>`. */
-import { toolCommit, toolVersion } from '../reports/run-meta.ts';
+import { toolCommit, toolVersion } from '../reports/index.ts';
 import { CliError } from './cli-error.ts';
 
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };

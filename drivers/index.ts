@@ -5,3 +5,4 @@ export * from './inproc.ts';
 export * from './websocket.ts';
 export * from './traced.ts';
 export * from './open.ts';
+export * from './safety.ts';

@@ -3,7 +3,7 @@
  * the SE identity). Configuration mistakes raise SimulatorError with the offending path.
  */
 import { fromHex, toHex, type Privilege, PrivilegeError, encodePrivileges, parsePrivilegeName } from '../gp/index.ts';
-import type { CardSpec, KeySetSpec, SeType } from '../profiles/fleet-types.ts';
+import type { CardSpec, KeySetSpec, SeType } from '../profiles/index.ts';
 import { buildAtr, checkAtr } from './atr.ts';
 import { buildCplc, CPLC_LENGTH } from './cplc.ts';
 import { SimulatorError } from './errors.ts';

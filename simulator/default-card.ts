@@ -2,7 +2,7 @@
  * Quick builders of card descriptions for fleets and tests: GP default keys, 64 KiB non-volatile and 4 KiB
  * volatile memory, a few pre-loaded packages (associated with the central SD when the SE has one).
  */
-import type { CardSpec, InstanceSpec, KeySetSpec, PackageSpec, SecurityDomainSpec, SeSpec } from '../profiles/fleet-types.ts';
+import type { CardSpec, InstanceSpec, KeySetSpec, PackageSpec, SecurityDomainSpec, SeSpec } from '../profiles/index.ts';
 
 /** The GlobalPlatform test key 40..4F. */
 export const DEFAULT_KEY = '404142434445464748494A4B4C4D4E4F';

@@ -7,7 +7,7 @@
  * The types here are the simulator's own, shaped to fit the central TSM's MnoGateway contract without importing
  * it: failures come back as values, and the link is anything that transmits (the TSM hands its card channel).
  */
-import type { Bearer as BearerKind } from '../profiles/fleet-types.ts';
+import type { Bearer as BearerKind } from '../profiles/index.ts';
 import { emit } from '../trace/index.ts';
 
 export type { BearerKind };

@@ -4,7 +4,7 @@
  * card; the other networks are unaffected. MnoNetworks is the simulated MNO gateway the central TSM is given
  * (its contract: tsm/mno-gateway.ts, checked by its conformance suite).
  */
-import type { MnoSpec } from '../profiles/fleet-types.ts';
+import type { MnoSpec } from '../profiles/index.ts';
 import { emit } from '../trace/index.ts';
 import { createBearer, mnoFailure, type Bearer, type BearerKind, type BearerLimits, type BearerLink, type BearerScript, type Carried } from './mno-bearer.ts';
 

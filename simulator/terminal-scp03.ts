@@ -1,6 +1,6 @@
 /** SCP03 handshake of Terminal with gp's Scp03Host (card cryptogram and pseudo-random challenge verified first). */
 import { encodeCommand, fromHex, parseResponse, type HostSecureChannel, Scp03Host } from '../gp/index.ts';
-import type { KeySetSpec } from '../profiles/fleet-types.ts';
+import type { KeySetSpec } from '../profiles/index.ts';
 import type { CardEndpoint } from '../gp/index.ts';
 
 export function openScp03Host(

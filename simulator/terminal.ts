@@ -4,7 +4,7 @@
  * answering with EXTERNAL AUTHENTICATE, like the real-card safety rules require.
  */
 import { type CommandApdu, type ResponseApdu, encodeCommand, fromHex, parseResponse, toHex, type HostSecureChannel, Scp02Host } from '../gp/index.ts';
-import type { KeySetSpec } from '../profiles/fleet-types.ts';
+import type { KeySetSpec } from '../profiles/index.ts';
 import type { CardEndpoint } from '../gp/index.ts';
 import { openScp03Host } from './terminal-scp03.ts';
 

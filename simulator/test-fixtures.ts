@@ -1,5 +1,5 @@
 /** Shared fixtures of the simulator tests: a card with SCP02 or SCP03 key sets and a terminal on it. */
-import type { KeySetSpec, SeSpec } from '../profiles/fleet-types.ts';
+import type { KeySetSpec, SeSpec } from '../profiles/index.ts';
 import { DEFAULT_CENTRAL_SD_AID, DEFAULT_ISD_AID, type DefaultSeOptions, defaultKeySet, defaultSeSpec } from './default-card.ts';
 import { SimulatedSe, type SimulatedSeOptions } from './se.ts';
 import { Terminal } from './terminal.ts';

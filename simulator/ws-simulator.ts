@@ -2,8 +2,8 @@
  * startSimulator: a fleet's SEs served over WebSocket in this process, for `tsmlab sim` and for test runners
  * that want the simulator without a child process.
  */
-import { defaultFleet } from '../profiles/fleet.ts';
-import type { Fleet, SeSpec } from '../profiles/fleet-types.ts';
+import { defaultFleet } from '../profiles/index.ts';
+import type { Fleet, SeSpec } from '../profiles/index.ts';
 import type { CardEndpoint } from '../gp/index.ts';
 import { createSimulatedSe } from './factory.ts';
 import { startSeServer, type SeServer } from './ws-server.ts';

@@ -3,7 +3,7 @@
  * SP TSM per service provider talking to it. Steps call into these; no logic lives here beyond wiring.
  */
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
-import { defaultFleet, loadFleet, type Fleet } from '../profiles/fleet.ts';
+import { defaultFleet, loadFleet, type Fleet } from '../profiles/index.ts';
 import { CentralTsm, ManualClock, SpClient, SpTsm, startSpApi, type Answer, type BeginConversationResponse, type ServiceRecord, type SpApiServer, type SpResult } from '../tsm/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import type { CardChannel } from '../drivers/index.ts';

@@ -2,7 +2,7 @@
  * Requests and responses of the SP API, as the core and the SP client see them (tsm/openapi.json is the
  * same contract for HTTP; http.test.ts keeps the two in step).
  */
-import type { Bearer, KeySetSpec } from '../profiles/fleet-types.ts';
+import type { Bearer, KeySetSpec } from '../profiles/index.ts';
 import type { SeData, ServiceRecord } from './registry.ts';
 import type { ExecutionStatus, ReasonCode } from './status.ts';
 

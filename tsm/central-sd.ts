@@ -6,8 +6,8 @@
  * costs an authentication attempt.
  */
 import { randomBytes } from 'node:crypto';
-import type { CardChannel } from '../drivers/channel.ts';
-import { secureTransmit, type AnnotatedTransmitOptions } from '../drivers/extensions.ts';
+import type { CardChannel } from '../drivers/index.ts';
+import { secureTransmit, type AnnotatedTransmitOptions } from '../drivers/index.ts';
 import {
   CardError,
   encodeCommand,
@@ -24,7 +24,7 @@ import {
   type OpenedSecureChannel,
   type ResponseApdu,
 } from '../gp/index.ts';
-import type { KeySetSpec } from '../profiles/fleet-types.ts';
+import type { KeySetSpec } from '../profiles/index.ts';
 import { carryOver, type OperatorNetwork } from './mno-gateway.ts';
 import { putAesKeySet, select } from './card-commands.ts';
 import { reasonForSw } from './script.ts';

@@ -4,9 +4,9 @@
  * Transport-free: the HTTP edge (http.ts) and the steps call the same methods. Refusals throw TsmError;
  * executed functions resolve, possibly with status Failed when a command failed on the card.
  */
-import type { CardChannel } from '../drivers/channel.ts';
+import type { CardChannel } from '../drivers/index.ts';
 import { encodeCommand, SecureChannelError, SW, toHex } from '../gp/index.ts';
-import type { Fleet } from '../profiles/fleet-types.ts';
+import type { Fleet } from '../profiles/index.ts';
 import { emit, withCorrelation } from '../trace/index.ts';
 import type {
   ActivateServiceRequest,

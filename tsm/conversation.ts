@@ -3,9 +3,9 @@
  * channel opened at the start stays open (and the card is not reset) until the conversation ends or expires,
  * so the SP's secure channel survives between its scripts.
  */
-import type { CardChannel } from '../drivers/channel.ts';
+import type { CardChannel } from '../drivers/index.ts';
 import type { BearerLimits } from './mno-gateway.ts';
-import type { Bearer } from '../profiles/fleet-types.ts';
+import type { Bearer } from '../profiles/index.ts';
 import type { RequestedOperation, ScriptFormat } from './api-types.ts';
 import type { ExecutionStatus } from './status.ts';
 

@@ -9,9 +9,9 @@
  * a network sends over is the TSM's card channel wrapped so that a transport failure rejects with a LinkFailure
  * (the network only reads its `kind`).
  */
-import { DriverError, type CardChannel } from '../drivers/channel.ts';
-import type { AnnotatedTransmitOptions, TraceAnnotation } from '../drivers/extensions.ts';
-import type { Bearer } from '../profiles/fleet-types.ts';
+import { DriverError, type CardChannel } from '../drivers/index.ts';
+import type { AnnotatedTransmitOptions, TraceAnnotation } from '../drivers/index.ts';
+import type { Bearer } from '../profiles/index.ts';
 
 export interface BearerLimits {
   /** Most command APDUs one script may carry. */

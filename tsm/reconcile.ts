@@ -15,7 +15,7 @@
  * unlocked. A card that cannot be read leaves the entry in the journal (tried again before the next request
  * on that SE) and a service `failed` with a note.
  */
-import type { CardChannel } from '../drivers/channel.ts';
+import type { CardChannel } from '../drivers/index.ts';
 import { decodeGetStatusResponse, encodeCommand, fromHex, getStatus, isLocked, parseResponse, SW, toHex } from '../gp/index.ts';
 import type { OperatorNetwork } from './mno-gateway.ts';
 import type { Answer } from './api-types.ts';

@@ -3,8 +3,8 @@
  * providers and the services and security domains each one owns. Lookups that find nothing throw TsmError 3.9
  * (3.10 when the identifiers exist but do not belong together).
  */
-import { normalizeMsisdn } from '../profiles/fleet.ts';
-import type { Bearer, Fleet, KeySetSpec, MnoSpec, SeSpec, SeType, ServiceSpec } from '../profiles/fleet-types.ts';
+import { normalizeMsisdn } from '../profiles/index.ts';
+import type { Bearer, Fleet, KeySetSpec, MnoSpec, SeSpec, SeType, ServiceSpec } from '../profiles/index.ts';
 import { TsmError } from './status.ts';
 
 export interface MnoData {

@@ -3,9 +3,9 @@
  * command or two under a CentralSession. The state bookkeeping around them lives in service-manager.ts.
  */
 import { randomBytes } from 'node:crypto';
-import type { CardChannel } from '../drivers/channel.ts';
+import type { CardChannel } from '../drivers/index.ts';
 import { decodeExtendedCardResources, encodeCommand, parseResponse, RegistryDataError, toHex } from '../gp/index.ts';
-import type { KeySetSpec } from '../profiles/fleet-types.ts';
+import type { KeySetSpec } from '../profiles/index.ts';
 import { deleteObject, extradite, getCardResources, installInstance, installSecurityDomain, select, setOwnPersonalized } from './card-commands.ts';
 import { CentralSession, swHex } from './central-sd.ts';
 import type { ServiceRecord } from './registry.ts';

@@ -14,7 +14,7 @@
  * While the SE is locked the central TSM allows no conversation and no service management on it (3.8, nothing
  * sent); GetSEData still answers and says `locked`.
  */
-import type { CardChannel } from '../drivers/channel.ts';
+import type { CardChannel } from '../drivers/index.ts';
 import type { OperatorNetwork } from './mno-gateway.ts';
 import type { RequestContext, SeLockRequest, SeLockResponse, SeUnlockRequest } from './api-types.ts';
 import { setCardLock } from './card-commands.ts';

@@ -6,7 +6,7 @@
  * sent (journal.ts); a failure is reconciled with the card before it is answered (recovery.ts).
  * CentralTsm wraps these in its common request frame (trace, idempotency, validity).
  */
-import type { CardChannel } from '../drivers/channel.ts';
+import type { CardChannel } from '../drivers/index.ts';
 import type { OperatorNetwork } from './mno-gateway.ts';
 import type {
   ActivateServiceRequest,

@@ -1,7 +1,7 @@
 /** `tsmlab readers`: the PC/SC readers, the ATR of each inserted card and the card profile(s) it matches. */
 import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
-import { DriverError } from '../../drivers/channel.ts';
+import { DriverError } from '../../drivers/index.ts';
 import { listReaders, parseReaderSelector, type ReaderInfo } from '../../drivers/pcsc.ts';
 import { toHex } from '../../gp/index.ts';
 import { atrMatches, loadCardProfiles, type LoadedCardProfile } from '../../profiles/index.ts';

@@ -1,6 +1,6 @@
 /** Every key value a fleet holds, with a reference to show instead: what the leak scan and the redaction look for. */
 import { toHex } from '../../gp/index.ts';
-import type { Fleet, KeySetSpec } from '../../profiles/fleet.ts';
+import type { Fleet, KeySetSpec } from '../../profiles/index.ts';
 import type { ResolvedCardKeys } from '../../profiles/index.ts';
 
 export interface FleetKey {

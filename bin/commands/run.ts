@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Envelope } from '@cucumber/messages';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
-import { defaultFleet, FleetError, loadFleet } from '../../profiles/fleet.ts';
+import { defaultFleet, FleetError, loadFleet } from '../../profiles/index.ts';
 import { ensureProcessRecorder, formatLeakHits, scanForKeys, writeRunReports } from '../../reports/index.ts';
 import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';

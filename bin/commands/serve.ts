@@ -1,5 +1,5 @@
 /** `tsmlab serve`: the central TSM's SP API alone, for a real SP TSM to connect to. */
-import { loadFleet, defaultFleet, FleetError } from '../../profiles/fleet.ts';
+import { loadFleet, defaultFleet, FleetError } from '../../profiles/index.ts';
 import { createSimulatedSe, MnoNetworks } from '../../simulator/index.ts';
 import { CentralTsm, FileStore, inprocChannels, startSpApi, StoreError, wsChannels, type ChannelFactory } from '../../tsm/index.ts';
 import { parseArgs, wantsHelp } from '../args.ts';

@@ -1,9 +1,9 @@
 /** `tsmlab sim`: serves a fleet of simulated SEs over WebSocket (and optionally to vpcd) until SIGINT/SIGTERM. */
 import { existsSync } from 'node:fs';
-import { defaultFleet, FleetError, loadFleet } from '../../profiles/fleet.ts';
-import type { Fleet } from '../../profiles/fleet-types.ts';
+import { defaultFleet, FleetError, loadFleet } from '../../profiles/index.ts';
+import type { Fleet } from '../../profiles/index.ts';
 import type { CardEndpoint } from '../../gp/index.ts';
-import { startSimulator } from '../../simulator/ws-simulator.ts';
+import { startSimulator } from '../../simulator/index.ts';
 import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 

@@ -5,7 +5,7 @@
  * data, contactless state) can be looked at too: real cards (`pcsc:READER` or `cards`, with profiles) cannot offer that.
  */
 import path from 'node:path';
-import { destructiveRefusal } from '../../drivers/safety.ts';
+import { destructiveRefusal } from '../../drivers/index.ts';
 import { icsFeatures, loadCardProfile, type LoadedCardProfile } from '../../profiles/index.ts';
 import type { ApplicabilityContext } from '../../reports/index.ts';
 

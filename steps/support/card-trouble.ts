@@ -5,7 +5,7 @@
  * remember what really happened.
  */
 import type { CardChannel } from '../../drivers/index.ts';
-import { InconclusiveError, inconclusiveFromDriver } from '../../drivers/safety.ts';
+import { InconclusiveError, inconclusiveFromDriver } from '../../drivers/index.ts';
 
 export class CardTrouble {
   /** Why the outcome cannot be decided, from the first card failure of the scenario; undefined while all is well. */

@@ -20,7 +20,7 @@ import {
   type KeyProof,
   type KeySet,
 } from '../../gp/index.ts';
-import type { KeySetSpec } from '../../profiles/fleet-types.ts';
+import type { KeySetSpec } from '../../profiles/index.ts';
 import type { CardEndpoint } from '../../gp/index.ts';
 
 /** AID of the issuer's filler application ("FILLER"): content the central TSM knows nothing about. */

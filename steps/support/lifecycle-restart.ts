@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CardChannel } from '../../drivers/index.ts';
-import type { Fleet } from '../../profiles/fleet-types.ts';
+import type { Fleet } from '../../profiles/index.ts';
 import { MnoNetworks } from '../../simulator/index.ts';
 import { CentralTsm, FileStore, startSpApi, type ChannelFactory, type Clock, type SpApiServer } from '../../tsm/index.ts';
 

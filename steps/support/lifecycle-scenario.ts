@@ -6,7 +6,7 @@
 import type { TraceEvent } from '../../trace/index.ts';
 import type { Answer, SpEventStream } from '../../tsm/index.ts';
 import type { KeySet } from '../../gp/index.ts';
-import type { KeySetSpec } from '../../profiles/fleet-types.ts';
+import type { KeySetSpec } from '../../profiles/index.ts';
 import type { CallbackReceiver } from './lifecycle-callback.ts';
 import type { RestartableTsm } from './lifecycle-restart.ts';
 

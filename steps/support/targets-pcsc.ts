@@ -5,7 +5,7 @@
 import { openChannel } from '../../drivers/index.ts';
 import { emit } from '../../trace/index.ts';
 import { insertIntoVpcd } from './vpcd-cards.ts';
-import type { Fleet } from '../../profiles/fleet.ts';
+import type { Fleet } from '../../profiles/index.ts';
 import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
 import { simulatedCardParts, type CardAccess } from './card-access.ts';
 

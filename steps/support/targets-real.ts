@@ -10,10 +10,10 @@
 import path from 'node:path';
 import type { CardChannel } from '../../drivers/index.ts';
 import { openChannel, secureTransmit } from '../../drivers/index.ts';
-import { GuardedCard, InconclusiveError } from '../../drivers/safety.ts';
+import { GuardedCard, InconclusiveError } from '../../drivers/index.ts';
 import { fromHex, openIssuerChannel, openIssuerSession, readCardView, type CardView } from '../../gp/index.ts';
-import type { Fleet } from '../../profiles/fleet.ts';
-import type { SeSpec } from '../../profiles/fleet-types.ts';
+import type { Fleet } from '../../profiles/index.ts';
+import type { SeSpec } from '../../profiles/index.ts';
 import { loadCardProfile, resolveCardKeys, type LoadedCardProfile } from '../../profiles/index.ts';
 import { applyRestore, cardDifferences, planRestore, type RestoreAction } from './card-restore.ts';
 import type { Issuer } from './lifecycle-card.ts';

@@ -4,7 +4,7 @@
  * The cards stay in this process either way, so Then steps check the card itself, not the TSM's memory.
  */
 import { openChannel } from '../../drivers/index.ts';
-import type { Fleet } from '../../profiles/fleet.ts';
+import type { Fleet } from '../../profiles/index.ts';
 import { createSimulatedSe, startSimulator, type SimulatedSe } from '../../simulator/index.ts';
 import { simulatedCardParts, type CardAccess } from './card-access.ts';
 
