@@ -2,7 +2,15 @@
  * Explains command and response APDUs the way a lab engineer reads them: ISO/GP command name, CLA bits,
  * P1/P2 meaning, Lc/Le, data fields, BER-TLV tree, status word, GP registry and CPLC.
  */
-import { parseCommand, SECURITY_LEVEL_BITS, type CommandApdu } from '../gp/index.ts';
+import {
+  commandName,
+  initializeUpdateHead,
+  parseCommand,
+  parseScp02InitializeUpdateResponse,
+  parseScp03InitializeUpdateResponse,
+  SECURITY_LEVEL_BITS,
+  type CommandApdu,
+} from '../gp/index.ts';
 import { decodeCplc, decodePrivileges, decodeRegistry, type CplcField, type RegistryEntry } from './gp-data.ts';
 import { describeSw, type SwClass } from './sw.ts';
 import { tlvTree, type TlvNode } from './tlv-tree.ts';
@@ -61,11 +69,6 @@ function bytesOf(hexText: string): Uint8Array {
   return Uint8Array.from(Buffer.from(clean, 'hex'));
 }
 
-/** GP proprietary class (b8 = 1) outside the 'FF' reserved value. */
-export function isGpClass(cla: number): boolean {
-  return (cla & 0x80) !== 0 && cla !== 0xff;
-}
-
 export function describeCla(cla: number): string {
   if (cla === 0xff) return 'invalid class (FF)';
   const origin = cla & 0x80 ? 'GlobalPlatform / proprietary' : 'ISO/IEC 7816-4 interindustry';
@@ -80,46 +83,6 @@ export function describeCla(cla: number): string {
   }
   const chain = (cla & 0x10) !== 0 && (cla & 0x40) === 0 ? ', command chaining' : '';
   return `${origin}, ${sm}, logical channel ${channel}${chain}`;
-}
-
-/** Command name from CLA and INS (and P1 where ISO and GP share an INS). */
-export function commandName(cla: number, ins: number, p1 = 0): string {
-  const gp = isGpClass(cla);
-  switch (ins) {
-    case 0xa4: return 'SELECT';
-    case 0x70: return 'MANAGE CHANNEL';
-    case 0xc0: return 'GET RESPONSE';
-    case 0xca: case 0xcb: return 'GET DATA';
-    case 0x50: return gp ? 'INITIALIZE UPDATE' : 'INS 50';
-    case 0x82: return 'EXTERNAL AUTHENTICATE';
-    case 0x88: return 'INTERNAL AUTHENTICATE';
-    case 0x84: return 'GET CHALLENGE';
-    case 0xe6: return 'INSTALL';
-    case 0xe8: return 'LOAD';
-    case 0xe4: return 'DELETE';
-    case 0xf2: return gp && (p1 & 0xf0) !== 0 ? 'GET STATUS' : 'STATUS';
-    case 0xf0: return 'SET STATUS';
-    case 0xd8: return 'PUT KEY';
-    case 0xe2: return gp ? 'STORE DATA' : 'APPEND RECORD';
-    case 0x78: return 'END R-MAC SESSION';
-    case 0x7a: return 'BEGIN R-MAC SESSION';
-    case 0x2a: return 'PERFORM SECURITY OPERATION';
-    case 0x22: return 'MANAGE SECURITY ENVIRONMENT';
-    case 0xb0: return 'READ BINARY';
-    case 0xb2: return 'READ RECORD';
-    case 0xd6: return 'UPDATE BINARY';
-    case 0xdc: return 'UPDATE RECORD';
-    case 0x20: return 'VERIFY';
-    case 0x24: return 'CHANGE REFERENCE DATA';
-    case 0x2c: return 'RESET RETRY COUNTER';
-    case 0x44: return 'ACTIVATE FILE';
-    case 0x04: return 'DEACTIVATE FILE';
-    case 0x10: return 'TERMINAL PROFILE';
-    case 0xc2: return 'ENVELOPE';
-    case 0x12: return 'FETCH';
-    case 0x14: return 'TERMINAL RESPONSE';
-    default: return `INS ${h2(ins)}`;
-  }
 }
 
 const GET_DATA_OBJECTS: Record<string, string> = {
@@ -441,24 +404,33 @@ export function decodeResponse(responseHex: string, commandHex?: string, protect
   return out;
 }
 
-/** INITIALIZE UPDATE response: SCP02 (28 bytes) or SCP03 (29 or 32 bytes), told apart by the SCP identifier. */
+/**
+ * INITIALIZE UPDATE response split by gp's layouts (SCP02 Table E-8, SCP03 Amd D Table 7-3, told apart by the
+ * SCP identifier); a response neither layout accepts keeps its head and says why the rest is not split.
+ */
 function initializeUpdateFields(d: Uint8Array): Field[] {
-  if (d.length < 13) return [{ label: 'Data', hex: hex(d) }];
-  const scp = d[11];
+  const head = initializeUpdateHead(d);
+  if (!head) return [{ label: 'Data', hex: hex(d) }];
   const f: Field[] = [
-    { label: 'Key diversification data', hex: hex(d.subarray(0, 10)) },
-    { label: 'Key version number', hex: h2(d[10]) },
-    { label: 'Secure channel protocol', hex: h2(scp), note: scp === 2 ? 'SCP02' : scp === 3 ? 'SCP03' : undefined },
+    { label: 'Key diversification data', hex: hex(head.kdd) },
+    { label: 'Key version number', hex: h2(head.kvn) },
+    { label: 'Secure channel protocol', hex: h2(head.scpId), note: head.scpId === 2 ? 'SCP02' : head.scpId === 3 ? 'SCP03' : undefined },
   ];
-  if (scp === 0x03) {
-    f.push({ label: 'SCP03 "i" parameter', hex: h2(d[12]) });
-    f.push({ label: 'Card challenge', hex: hex(d.subarray(13, 21)) });
-    f.push({ label: 'Card cryptogram', hex: hex(d.subarray(21, 29)) });
-    if (d.length >= 32) f.push({ label: 'Sequence counter', hex: hex(d.subarray(29, 32)) });
-  } else {
-    f.push({ label: 'Sequence counter', hex: hex(d.subarray(12, 14)) });
-    f.push({ label: 'Card challenge', hex: hex(d.subarray(14, 20)) });
-    f.push({ label: 'Card cryptogram', hex: hex(d.subarray(20, 28)) });
+  try {
+    if (head.scpId === 0x03) {
+      const r = parseScp03InitializeUpdateResponse(d);
+      f.push({ label: 'SCP03 "i" parameter', hex: h2(r.i) });
+      f.push({ label: 'Card challenge', hex: hex(r.cardChallenge) });
+      f.push({ label: 'Card cryptogram', hex: hex(r.cardCryptogram) });
+      if (r.sequenceCounter) f.push({ label: 'Sequence counter', hex: hex(r.sequenceCounter) });
+    } else {
+      const r = parseScp02InitializeUpdateResponse(d);
+      f.push({ label: 'Sequence counter', hex: hex(r.sequenceCounter) });
+      f.push({ label: 'Card challenge', hex: hex(r.cardChallenge) });
+      f.push({ label: 'Card cryptogram', hex: hex(r.cardCryptogram) });
+    }
+  } catch (e) {
+    f.push({ label: 'Rest of the response', hex: hex(d.subarray(12)), note: (e as Error).message });
   }
   return f;
 }

@@ -6,7 +6,7 @@
  * status word a card answers with.
  */
 import type { CommandApdu } from './apdu.ts';
-import { concat, toHex } from './bytes.ts';
+import { concat } from './bytes.ts';
 import { parseTlv, tlv, type Tlv, TlvError } from './tlv.ts';
 
 export const Ins = {
@@ -25,12 +25,6 @@ export const Ins = {
   STORE_DATA: 0xe2,
   MANAGE_CHANNEL: 0x70,
 } as const;
-
-/** Human name of an instruction byte (for traces and errors). */
-export function insName(ins: number): string {
-  const entry = Object.entries(Ins).find(([, v]) => v === ins);
-  return entry ? entry[0].replace(/_ODD$/, '').replace(/_/g, ' ') : `INS ${toHex(Uint8Array.of(ins))}`;
-}
 
 /** A command whose fields cannot be what they claim; `sw` is what a card answers (6A80, 6A86, 6700). */
 export class CommandFormatError extends Error {

@@ -8,7 +8,8 @@ import type { Answer, OperationAccepted, TsmEvent } from '../tsm/index.ts';
 import { markRequest, sendRequest } from './lifecycle.steps.ts';
 import { CallbackReceiver } from './support/lifecycle-callback.ts';
 import { actionOfVerb, type RequestExtras, type ServiceAction } from './support/lifecycle-requests.ts';
-import { INS, lifecycleOf, tsmCommandsTo } from './support/lifecycle-scenario.ts';
+import { Ins } from '../gp/index.ts';
+import { lifecycleOf, tsmCommandsTo } from './support/lifecycle-scenario.ts';
 import type { TsmWorld } from './world.ts';
 
 Given("{sp} listens for the central TSM's callbacks", async function (this: TsmWorld, _sp: string) {
@@ -130,8 +131,8 @@ Then('the second acceptance names the same operation', function (this: TsmWorld)
 });
 
 const WIRE: Record<string, { ins: number; p1?: number }> = {
-  deletion: { ins: INS.DELETE },
-  extradition: { ins: INS.INSTALL, p1: 0x10 },
+  deletion: { ins: Ins.DELETE },
+  extradition: { ins: Ins.INSTALL, p1: 0x10 },
 };
 
 Then('the central TSM sent the card exactly one {word}', function (this: TsmWorld, what: string) {

@@ -104,8 +104,6 @@ export function insOf(e: ApduCommand): number {
   return parseInt(e.hex.slice(2, 4), 16);
 }
 
-export const INS = { DELETE: 0xe4, INSTALL: 0xe6, SET_STATUS: 0xf0, PUT_KEY: 0xd8, STORE_DATA: 0xe2 } as const;
-
 /** Commands the central TSM's side (MNO lane) sent to one SE. */
 export function tsmCommandsTo(commands: readonly ApduCommand[], seId: string, ins?: number): ApduCommand[] {
   return commands.filter((c) => c.from === 'mno' && c.corr.seId === seId && (ins === undefined || insOf(c) === ins));
