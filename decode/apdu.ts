@@ -9,9 +9,10 @@ import {
   parseScp02InitializeUpdateResponse,
   parseScp03InitializeUpdateResponse,
   SECURITY_LEVEL_BITS,
+  SecurityDomainLifeCycle,
   type CommandApdu,
 } from '../gp/index.ts';
-import { decodeCplc, decodePrivileges, decodeRegistry, type CplcField, type RegistryEntry } from './gp-data.ts';
+import { decodeCplc, decodeRegistry, lifeCycleName, privilegesNote, type CplcField, type RegistryEntry } from './gp-data.ts';
 import { describeSw, type SwClass } from './sw.ts';
 import { tlvTree, type TlvNode } from './tlv-tree.ts';
 import { cipheredLabel, macLabel, protectionText, splitCommandData, splitResponseData, type Protection, type WireSplit } from './wrapped.ts';
@@ -170,8 +171,11 @@ function p1p2Meaning(c: CommandApdu, name: string): { p1?: string; p2?: string }
       return { p1: what, p2: `${p2 & 0x01 ? 'next occurrence(s)' : 'first or all occurrence(s)'}, ${p2 & 0x02 ? 'GP Registry data (TLV, E3)' : 'deprecated fixed format'}` };
     }
     case 'SET STATUS': {
-      const target = (p1 & 0xe0) === 0x80 ? 'Issuer Security Domain (card)' : (p1 & 0xe0) === 0x60 ? 'Security Domain and its associated applications' : (p1 & 0xe0) === 0x40 ? 'application or Security Domain' : `'${h2(p1)}'`;
-      const state = (p1 & 0xe0) === 0x80 ? lifeCycleState(p2, 'isd') : p2 & 0x80 ? `LOCKED ('${h2(p2)}')` : `'${h2(p2)}' (back from LOCKED / ${lifeCycleState(p2, 'application')})`;
+      const scope = p1 & 0xe0;
+      const target = scope === 0x80 ? 'Issuer Security Domain (card)' : scope === 0x60 ? 'Security Domain and its associated applications' : scope === 0x40 ? 'application or Security Domain' : `'${h2(p1)}'`;
+      // PERSONALIZED exists for Security Domains only (Table 11-5).
+      const kind = scope === 0x60 || p2 === SecurityDomainLifeCycle.PERSONALIZED ? 'security-domain' : 'application';
+      const state = scope === 0x80 ? lifeCycleName(p2, 'isd') : p2 & 0x80 ? `LOCKED ('${h2(p2)}')` : `'${h2(p2)}' (back from LOCKED / ${lifeCycleName(p2, kind)})`;
       return { p1: target, p2: `new state ${state}` };
     }
     case 'PUT KEY':
@@ -192,11 +196,6 @@ function p1p2Meaning(c: CommandApdu, name: string): { p1?: string; p2?: string }
     default:
       return {};
   }
-}
-
-function lifeCycleState(b: number, kind: 'isd' | 'application'): string {
-  if (kind === 'isd') return { 0x01: 'OP_READY', 0x07: 'INITIALIZED', 0x0f: 'SECURED', 0x7f: 'CARD_LOCKED', 0xff: 'TERMINATED' }[b] ?? `'${h2(b)}'`;
-  return { 0x03: 'INSTALLED', 0x07: 'SELECTABLE', 0x0f: 'PERSONALIZED' }[b] ?? `'${h2(b)}'`;
 }
 
 /** Length-value fields of INSTALL data (Tables 11-42 to 11-47), named for the INSTALL role. */
@@ -224,17 +223,12 @@ function installFields(p1: number, data: Uint8Array): { fields: Field[]; tlv?: T
     const v = data.subarray(o, o + len);
     o += len;
     const f: Field = { label: name, hex: hex(v) };
-    if (name === 'Privileges' && v.length) f.note = decodePrivilegesNote(v);
+    if (name === 'Privileges' && v.length) f.note = privilegesNote(v);
     if (name.endsWith('parameters') && v.length) tlv = tlvTree(v);
     fields.push(f);
   }
   if (o < data.length) fields.push({ label: 'Trailing bytes (C-MAC if wrapped)', hex: hex(data.subarray(o)) });
   return tlv ? { fields, tlv } : { fields };
-}
-
-function decodePrivilegesNote(v: Uint8Array): string {
-  const names = decodePrivileges(v);
-  return names.length ? names.join(', ') : 'none';
 }
 
 function dataFields(c: CommandApdu, name: string): { fields?: Field[]; tlv?: TlvNode[] } {

@@ -1,6 +1,6 @@
 /** BER-TLV as a tree the page can show: tag, name (GP/ISO dictionary), length, value, children, reading. */
 import { parseTlv, tagHex, type Tlv } from '../gp/index.ts';
-import { decodePrivileges, lifeCycleName } from './gp-data.ts';
+import { lifeCycleName, privilegesNote } from './gp-data.ts';
 
 export interface TlvNode {
   tag: string;
@@ -61,10 +61,7 @@ const NAMES: Record<string, string> = {
 };
 
 function note(tag: string, v: Uint8Array): string | undefined {
-  if (tag === 'C5') {
-    const names = decodePrivileges(v);
-    return names.length ? names.join(', ') : 'none';
-  }
+  if (tag === 'C5') return privilegesNote(v);
   if (tag === '9F70' && v.length === 1) return lifeCycleName(v[0], 'application');
   if ((tag === '50' || tag === '5F50') && v.every((b) => b >= 0x20 && b < 0x7f)) return `"${Buffer.from(v).toString('latin1')}"`;
   if (['C6', 'C7', 'C8', 'D7', 'D8'].includes(tag) && v.length <= 4) return `${v.reduce((n, b) => n * 256 + b, 0)} bytes`;
