@@ -4,6 +4,7 @@
  */
 import {
   commandName,
+  GET_DATA_OBJECTS,
   initializeUpdateHead,
   parseCommand,
   parseScp02InitializeUpdateResponse,
@@ -86,23 +87,6 @@ export function describeCla(cla: number): string {
   return `${origin}, ${sm}, logical channel ${channel}${chain}`;
 }
 
-const GET_DATA_OBJECTS: Record<string, string> = {
-  '0042': 'Issuer identification number (IIN)',
-  '0045': 'Card image number (CIN)',
-  '0066': 'Card data',
-  '0067': 'Card capability information',
-  '00CF': 'Key diversification data',
-  '00C1': 'Sequence counter of the default key version',
-  '00C2': 'Confirmation counter',
-  '00D3': 'Current security level',
-  '00E0': 'Key information template',
-  '2F00': 'List of applications',
-  '5F50': 'Security Domain manager URL',
-  '9F7F': 'Card production life cycle data (CPLC)',
-  '9F6E': 'Application production life cycle data',
-  FF21: 'Extended card resources information',
-};
-
 function installRoles(p1: number): string[] {
   const roles: string[] = [];
   if (p1 & 0x40) roles.push('registry update');
@@ -150,8 +134,7 @@ function p1p2Meaning(c: CommandApdu, name: string): { p1?: string; p2?: string }
     case 'MANAGE CHANNEL':
       return { p1: p1 === 0x00 ? 'open' : p1 === 0x80 ? 'close' : `'${h2(p1)}'`, p2: p2 === 0 ? (p1 === 0 ? 'card assigns the channel' : 'channel 0') : `channel ${p2}` };
     case 'GET DATA': {
-      const tag = h2(p1) + h2(p2);
-      return { p1: `tag ${tag}`, p2: GET_DATA_OBJECTS[tag] ?? GET_DATA_OBJECTS[`00${h2(p2)}`] ?? 'data object' };
+      return { p1: `tag ${h2(p1)}${h2(p2)}`, p2: GET_DATA_OBJECTS[(p1 << 8) | p2] ?? GET_DATA_OBJECTS[p2] ?? 'data object' };
     }
     case 'INITIALIZE UPDATE':
       return { p1: p1 === 0 ? 'first available key version' : `key version ${p1}`, p2: p2 === 0 ? 'key identifier 0' : `key identifier ${p2}` };
