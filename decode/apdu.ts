@@ -6,6 +6,7 @@ import {
   commandName,
   GET_DATA_OBJECTS,
   initializeUpdateHead,
+  installRoleNames,
   parseCommand,
   parseScp02InitializeUpdateResponse,
   parseScp03InitializeUpdateResponse,
@@ -87,17 +88,6 @@ export function describeCla(cla: number): string {
   return `${origin}, ${sm}, logical channel ${channel}${chain}`;
 }
 
-function installRoles(p1: number): string[] {
-  const roles: string[] = [];
-  if (p1 & 0x40) roles.push('registry update');
-  if (p1 & 0x20) roles.push('personalization');
-  if (p1 & 0x10) roles.push('extradition');
-  if (p1 & 0x02) roles.push('load');
-  if (p1 & 0x04) roles.push('install');
-  if (p1 & 0x08) roles.push('make selectable');
-  return roles;
-}
-
 function lastOrMore(p1: number, what: string): string {
   return p1 & 0x80 ? `more ${what} commands follow` : 'last (or only) command';
 }
@@ -141,7 +131,7 @@ function p1p2Meaning(c: CommandApdu, name: string): { p1?: string; p2?: string }
     case 'EXTERNAL AUTHENTICATE':
       return { p1: `security level: ${securityLevel(p1)}`, p2: p2 === 0 ? 'reference 00' : `'${h2(p2)}'` };
     case 'INSTALL': {
-      const roles = installRoles(p1);
+      const roles = installRoleNames(p1);
       const p2m = { 0x00: 'no information', 0x01: 'beginning of combined load, install and make selectable', 0x03: 'end of combined load, install and make selectable' }[p2];
       return { p1: `[for ${roles.join(' and ') || '?'}], ${lastOrMore(p1, 'INSTALL')}`, p2: p2m ?? `'${h2(p2)}'` };
     }
@@ -281,7 +271,7 @@ export function decodeCommand(commandHex: string, protection?: Protection): Deco
   }
   const [cla, ins, p1, p2] = raw;
   const name = commandName(cla, ins, p1);
-  const shownName = name === 'INSTALL' ? `INSTALL [for ${installRoles(p1).join(' and ') || '?'}]` : name;
+  const shownName = name === 'INSTALL' ? `INSTALL [for ${installRoleNames(p1).join(' and ') || '?'}]` : name;
   const base = { hex: up, cla: h2(cla), claInfo: describeCla(cla), ins: h2(ins), name: shownName, p1: h2(p1), p2: h2(p2) };
   let c: CommandApdu;
   try {
@@ -434,7 +424,7 @@ export function commandSummary(commandHex: string, readData = true): string {
     case 'EXTERNAL AUTHENTICATE':
       return `EXTERNAL AUTHENTICATE ${securityLevel(p1)}`;
     case 'INSTALL':
-      return `INSTALL [for ${installRoles(p1).join(' and ') || '?'}]`;
+      return `INSTALL [for ${installRoleNames(p1).join(' and ') || '?'}]`;
     case 'LOAD':
       return `LOAD block ${p2}${p1 & 0x80 ? ' (last)' : ''}`;
     case 'STORE DATA':

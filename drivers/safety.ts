@@ -13,6 +13,7 @@
 import {
   CardLifeCycle,
   cardLifeCycleName,
+  commandHeader,
   encodeCommand,
   findKeyScheme,
   findTlv,
@@ -132,7 +133,7 @@ function contains(hay: Uint8Array, needle: Uint8Array): boolean {
 export function destructiveReason(command: Uint8Array, known: KnownCard, plain?: Uint8Array, selected?: string): string | undefined {
   const c = plain ?? command;
   if (c.length < 4) return undefined;
-  const [cla, ins, p1, p2] = c;
+  const { cla, ins, p1, p2 } = commandHeader(c);
   if ((cla & 0x80) === 0) return undefined;
   if (ins === Ins.SET_STATUS && p1 === 0x80 && (p2 === CardLifeCycle.CARD_LOCKED || p2 === CardLifeCycle.TERMINATED)) {
     return `SET STATUS of the card to ${cardLifeCycleName(p2)}`;
@@ -331,8 +332,7 @@ export class GuardedCard implements CardChannel {
 
   async transmit(command: Uint8Array, opts?: AnnotatedTransmitOptions): Promise<Uint8Array> {
     this.budget.assertAvailable();
-    const ins = command.length >= 4 ? command[1] : -1;
-    const cla = command[0];
+    const { cla, ins, p1 } = command.length >= 4 ? commandHeader(command) : { cla: command[0], ins: -1, p1: -1 };
     const isAuth = isGpClass(cla) && (ins === Ins.INITIALIZE_UPDATE || ins === Ins.EXTERNAL_AUTHENTICATE);
     if (isAuth && this.mismatch) {
       throw new InconclusiveError(`${this.mismatch}; no further authentication is sent to this card in this scenario (never an automatic retry)`);
@@ -346,7 +346,7 @@ export class GuardedCard implements CardChannel {
     const sw = swOf(response);
 
     // A warning ('6283': CARD_LOCKED, the Final Application selected) still selects: the SD changed all the same.
-    if (ins === Ins.SELECT && command[2] === 0x04 && (sw === SW.OK || swClass(sw) === 'warning')) this.noteSelected(command, response);
+    if (ins === Ins.SELECT && p1 === 0x04 && (sw === SW.OK || swClass(sw) === 'warning')) this.noteSelected(command, response);
     if (ins === Ins.INITIALIZE_UPDATE && isGpClass(cla) && sw === SW.OK) this.checkCardCryptogram(command, response.subarray(0, -2));
     if (ins === Ins.EXTERNAL_AUTHENTICATE && isGpClass(cla) && (sw === SW.AUTH_FAILED || sw === SW.SECURITY_STATUS_NOT_SATISFIED)) {
       this.budget.recordFailure(`EXTERNAL AUTHENTICATE answered ${toHex(response.subarray(-2))}`);
