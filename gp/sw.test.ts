@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CardError, describeSw, expectSw, isSuccessSw, SW, swClass } from './sw.ts';
+import { CardError, describeSw, expectSw, isSuccessSw, STATUS_WORDS, SW, swClass, swRangeClass } from './sw.ts';
 
 describe('describeSw', () => {
   it('GP 2.3.1 §11.1.3 general table entries', () => {
@@ -41,6 +41,13 @@ describe('describeSw', () => {
     expect(isSuccessSw(0x9f10)).toBe(false);
     expect(swClass(0x6000)).toBe('unknown');
     expect(swClass(0x1234)).toBe('unknown');
+  });
+
+  it("the table's classes agree with ISO's ranges, except GP's two deprecated PUT KEY errors", () => {
+    const differing = Object.entries(STATUS_WORDS)
+      .filter(([sw, [cls]]) => cls !== swRangeClass(Number(sw)))
+      .map(([sw]) => Number(sw));
+    expect(differing).toEqual([0x9484, 0x9485]);
   });
 
   it("a command's own table wins over the general meaning", () => {

@@ -59,65 +59,59 @@ export interface SwDescription {
   class: SwClass;
 }
 
-interface SwEntry {
-  meaning: string;
-  /** Only where the range rule (swRangeClass) would say otherwise. */
-  class?: SwClass;
-}
-
-/** Every status word the project names: ISO/IEC 7816-4 Tables 5-6 and GPCS 2.3.1 Table 11-10. */
-export const STATUS_WORDS: Readonly<Record<number, SwEntry>> = {
-  0x9000: { meaning: 'Success' },
-  0x6200: { meaning: 'Warning: no information given, non-volatile memory unchanged (GP: logical channel already closed)' },
-  0x6281: { meaning: 'Warning: part of returned data may be corrupted' },
-  0x6282: { meaning: 'Warning: end of file or record reached before reading Ne bytes' },
-  0x6283: { meaning: 'Warning: selected file deactivated (GP: card life cycle state is CARD_LOCKED)' },
-  0x6284: { meaning: 'Warning: file control information not formatted' },
-  0x6285: { meaning: 'Warning: selected file in termination state' },
-  0x6286: { meaning: 'Warning: no input data available from a sensor' },
-  0x6300: { meaning: 'Warning: no information given, non-volatile memory changed (GP: authentication of host cryptogram failed)' },
-  0x6310: { meaning: 'Warning: more data available' },
-  0x6381: { meaning: 'Warning: file filled up by the last write' },
-  0x6400: { meaning: 'Execution error: no specific diagnosis, non-volatile memory unchanged' },
-  0x6401: { meaning: 'Execution error: immediate response required by the card' },
-  0x6500: { meaning: 'Execution error: no information given, non-volatile memory changed' },
-  0x6581: { meaning: 'Execution error: memory failure' },
-  0x6600: { meaning: 'Execution error: security-related issue' },
-  0x6700: { meaning: 'Wrong length (Lc or Le)' },
-  0x6800: { meaning: 'Functions in CLA not supported' },
-  0x6881: { meaning: 'Logical channel not supported or not active' },
-  0x6882: { meaning: 'Secure messaging not supported' },
-  0x6883: { meaning: 'Last command of the chain expected' },
-  0x6884: { meaning: 'Command chaining not supported' },
-  0x6900: { meaning: 'Command not allowed: no information given' },
-  0x6981: { meaning: 'Command incompatible with file structure' },
-  0x6982: { meaning: 'Security status not satisfied' },
-  0x6983: { meaning: 'Authentication method blocked' },
-  0x6984: { meaning: 'Reference data not usable (GP: referenced data invalidated)' },
-  0x6985: { meaning: 'Conditions of use not satisfied' },
-  0x6986: { meaning: 'Command not allowed (no current EF)' },
-  0x6987: { meaning: 'Expected secure messaging data objects missing' },
-  0x6988: { meaning: 'Incorrect secure messaging data objects' },
-  0x6999: { meaning: 'Applet selection failed' },
-  0x6a00: { meaning: 'Wrong parameters P1-P2: no information given' },
-  0x6a80: { meaning: 'Incorrect parameters in the command data field (GP: incorrect values in command data)' },
-  0x6a81: { meaning: 'Function not supported' },
-  0x6a82: { meaning: 'File or application not found' },
-  0x6a83: { meaning: 'Record not found' },
-  0x6a84: { meaning: 'Not enough memory space' },
-  0x6a85: { meaning: 'Nc inconsistent with TLV structure' },
-  0x6a86: { meaning: 'Incorrect P1 P2' },
-  0x6a87: { meaning: 'Nc inconsistent with parameters P1-P2' },
-  0x6a88: { meaning: 'Referenced data not found' },
-  0x6a89: { meaning: 'File already exists' },
-  0x6a8a: { meaning: 'DF name already exists' },
-  0x6b00: { meaning: 'Wrong parameters P1-P2' },
-  0x6d00: { meaning: 'Instruction code not supported or invalid' },
-  0x6e00: { meaning: 'Class not supported' },
-  0x6f00: { meaning: 'No precise diagnosis' },
+/** Every status word the project names, [class, meaning]: ISO/IEC 7816-4 Tables 5-6 and GPCS 2.3.1 Table 11-10. */
+export const STATUS_WORDS: Readonly<Record<number, readonly [SwClass, string]>> = {
+  0x9000: ['normal', 'Success'],
+  0x6200: ['warning', 'Warning: no information given, non-volatile memory unchanged (GP: logical channel already closed)'],
+  0x6281: ['warning', 'Warning: part of returned data may be corrupted'],
+  0x6282: ['warning', 'Warning: end of file or record reached before reading Ne bytes'],
+  0x6283: ['warning', 'Warning: selected file deactivated (GP: card life cycle state is CARD_LOCKED)'],
+  0x6284: ['warning', 'Warning: file control information not formatted'],
+  0x6285: ['warning', 'Warning: selected file in termination state'],
+  0x6286: ['warning', 'Warning: no input data available from a sensor'],
+  0x6300: ['warning', 'Warning: no information given, non-volatile memory changed (GP: authentication of host cryptogram failed)'],
+  0x6310: ['warning', 'Warning: more data available'],
+  0x6381: ['warning', 'Warning: file filled up by the last write'],
+  0x6400: ['execution-error', 'Execution error: no specific diagnosis, non-volatile memory unchanged'],
+  0x6401: ['execution-error', 'Execution error: immediate response required by the card'],
+  0x6500: ['execution-error', 'Execution error: no information given, non-volatile memory changed'],
+  0x6581: ['execution-error', 'Execution error: memory failure'],
+  0x6600: ['execution-error', 'Execution error: security-related issue'],
+  0x6700: ['checking-error', 'Wrong length (Lc or Le)'],
+  0x6800: ['checking-error', 'Functions in CLA not supported'],
+  0x6881: ['checking-error', 'Logical channel not supported or not active'],
+  0x6882: ['checking-error', 'Secure messaging not supported'],
+  0x6883: ['checking-error', 'Last command of the chain expected'],
+  0x6884: ['checking-error', 'Command chaining not supported'],
+  0x6900: ['checking-error', 'Command not allowed: no information given'],
+  0x6981: ['checking-error', 'Command incompatible with file structure'],
+  0x6982: ['checking-error', 'Security status not satisfied'],
+  0x6983: ['checking-error', 'Authentication method blocked'],
+  0x6984: ['checking-error', 'Reference data not usable (GP: referenced data invalidated)'],
+  0x6985: ['checking-error', 'Conditions of use not satisfied'],
+  0x6986: ['checking-error', 'Command not allowed (no current EF)'],
+  0x6987: ['checking-error', 'Expected secure messaging data objects missing'],
+  0x6988: ['checking-error', 'Incorrect secure messaging data objects'],
+  0x6999: ['checking-error', 'Applet selection failed'],
+  0x6a00: ['checking-error', 'Wrong parameters P1-P2: no information given'],
+  0x6a80: ['checking-error', 'Incorrect parameters in the command data field (GP: incorrect values in command data)'],
+  0x6a81: ['checking-error', 'Function not supported'],
+  0x6a82: ['checking-error', 'File or application not found'],
+  0x6a83: ['checking-error', 'Record not found'],
+  0x6a84: ['checking-error', 'Not enough memory space'],
+  0x6a85: ['checking-error', 'Nc inconsistent with TLV structure'],
+  0x6a86: ['checking-error', 'Incorrect P1 P2'],
+  0x6a87: ['checking-error', 'Nc inconsistent with parameters P1-P2'],
+  0x6a88: ['checking-error', 'Referenced data not found'],
+  0x6a89: ['checking-error', 'File already exists'],
+  0x6a8a: ['checking-error', 'DF name already exists'],
+  0x6b00: ['checking-error', 'Wrong parameters P1-P2'],
+  0x6d00: ['checking-error', 'Instruction code not supported or invalid'],
+  0x6e00: ['checking-error', 'Class not supported'],
+  0x6f00: ['checking-error', 'No precise diagnosis'],
   // GP 2.1.1 PUT KEY errors, deprecated by GP 2.3.1 Table 11-10 in favour of the checking errors named.
-  0x9484: { meaning: 'Algorithm not supported (deprecated in GP 2.3.1, use 6A80)', class: 'checking-error' },
-  0x9485: { meaning: 'Invalid key check value (deprecated in GP 2.3.1, use 6982)', class: 'checking-error' },
+  0x9484: ['checking-error', 'Algorithm not supported (deprecated in GP 2.3.1, use 6A80)'],
+  0x9485: ['checking-error', 'Invalid key check value (deprecated in GP 2.3.1, use 6982)'],
 };
 
 /** Meanings a command's own table in GPCS chapter 11 gives a status word, by INS then status word. */
@@ -129,7 +123,8 @@ export const COMMAND_STATUS_WORDS: Readonly<Record<number, Readonly<Record<numbe
   0xf2: { 0x6310: 'More data available (send GET STATUS [next occurrence])' },
 };
 
-function swRangeClass(sw: number): SwClass {
+/** The class ISO/IEC 7816-4 gives a status word by its range, for values the table does not list. */
+export function swRangeClass(sw: number): SwClass {
   const sw1 = sw >> 8;
   if (sw === 0x9000 || sw1 === 0x61) return 'normal';
   if (sw1 === 0x62 || sw1 === 0x63) return 'warning';
@@ -140,7 +135,7 @@ function swRangeClass(sw: number): SwClass {
 }
 
 export function swClass(sw: number): SwClass {
-  return STATUS_WORDS[sw]?.class ?? swRangeClass(sw);
+  return STATUS_WORDS[sw]?.[0] ?? swRangeClass(sw);
 }
 
 /** What ISO/IEC 7816-4 says of a status word the table does not list, by its SW1 (and SW2 where it counts). */
@@ -171,7 +166,7 @@ export function describeSw(sw: number, ins?: number): SwDescription {
   if (!Number.isInteger(sw) || sw < 0 || sw > 0xffff) throw new RangeError(`status word out of range: ${sw}`);
   const hex = toHex(Uint8Array.of(sw >> 8, sw & 0xff));
   const cls = swClass(sw);
-  const meaning = (ins === undefined ? undefined : COMMAND_STATUS_WORDS[ins]?.[sw]) ?? STATUS_WORDS[sw]?.meaning ?? rangeMeaning(sw, cls);
+  const meaning = (ins === undefined ? undefined : COMMAND_STATUS_WORDS[ins]?.[sw]) ?? STATUS_WORDS[sw]?.[1] ?? rangeMeaning(sw, cls);
   return { sw, hex, meaning, class: cls };
 }
 
