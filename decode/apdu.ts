@@ -5,6 +5,8 @@
 import {
   commandName,
   GET_DATA_OBJECTS,
+  GET_STATUS_SUBSET_TEXT,
+  getStatusSubsetOf,
   initializeUpdateHead,
   installRoleNames,
   parseCommand,
@@ -140,7 +142,8 @@ function p1p2Meaning(c: CommandApdu, name: string): { p1?: string; p2?: string }
     case 'DELETE':
       return { p1: lastOrMore(p1, 'DELETE'), p2: p2 & 0x80 ? 'delete object and related object' : 'delete object' };
     case 'GET STATUS': {
-      const what = p1 & 0x80 ? 'Issuer Security Domain' : p1 & 0x40 ? 'applications and Security Domains' : p1 & 0x20 ? 'executable load files' : p1 & 0x10 ? 'executable load files and modules' : `'${h2(p1)}'`;
+      const subset = getStatusSubsetOf(p1);
+      const what = subset ? GET_STATUS_SUBSET_TEXT[subset] : `'${h2(p1)}'`;
       return { p1: what, p2: `${p2 & 0x01 ? 'next occurrence(s)' : 'first or all occurrence(s)'}, ${p2 & 0x02 ? 'GP Registry data (TLV, E3)' : 'deprecated fixed format'}` };
     }
     case 'SET STATUS': {
@@ -420,7 +423,7 @@ export function commandSummary(commandHex: string, readData = true): string {
     case 'GET DATA':
       return `GET DATA ${h.slice(4, 8).toUpperCase()}`;
     case 'GET STATUS':
-      return `GET STATUS ${p1 & 0x80 ? 'Issuer Security Domain' : p1 & 0x40 ? 'applications and Security Domains' : p1 & 0x20 ? 'executable load files' : 'executable load files and modules'}${p2 & 0x01 ? ' (next)' : ''}`;
+      return `GET STATUS ${GET_STATUS_SUBSET_TEXT[getStatusSubsetOf(p1) ?? 'load-files-and-modules']}${p2 & 0x01 ? ' (next)' : ''}`;
     case 'EXTERNAL AUTHENTICATE':
       return `EXTERNAL AUTHENTICATE ${securityLevel(p1)}`;
     case 'INSTALL':

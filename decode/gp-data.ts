@@ -5,6 +5,7 @@ import {
   decodePrivileges as decodePrivilegeList,
   decodeRegistryEntry,
   describePrivileges,
+  getStatusSubsetOf,
   parseTlv,
   PRIVILEGE_NAMES,
   PrivilegeError,
@@ -58,7 +59,8 @@ export function decodeRegistry(data: Uint8Array, p1: number): RegistryEntry[] {
     .filter((t) => t.tag === 0xe3)
     .map((t) => {
       const r = decodeRegistryEntry(t);
-      let kind: EntryKind = p1 & 0x80 ? 'isd' : p1 & 0x30 ? 'load-file' : 'application';
+      const subset = getStatusSubsetOf(p1);
+      let kind: EntryKind = subset === 'isd' ? 'isd' : subset === 'load-files' || subset === 'load-files-and-modules' ? 'load-file' : 'application';
       if (kind === 'application' && r.privileges && r.privileges.length > 0 && r.privileges[0] & 0x80) kind = 'security-domain';
       const e: RegistryEntry = { aid: hex(r.aid), kind };
       if (r.lifeCycle >= 0) {

@@ -163,6 +163,19 @@ const SUBSET_BY_NAME: Record<GetStatusSubsetName, number> = {
   'load-files-and-modules': 0x10,
 };
 
+/** The subsets in words (Table 11-33), as traces and reports show them. */
+export const GET_STATUS_SUBSET_TEXT: Readonly<Record<GetStatusSubsetName, string>> = {
+  isd: 'Issuer Security Domain',
+  applications: 'applications and Security Domains',
+  'load-files': 'executable load files',
+  'load-files-and-modules': 'executable load files and modules',
+};
+
+/** What a GET STATUS P1 asks for: its highest subset bit decides (other bits are RFU); undefined when none is set. */
+export function getStatusSubsetOf(p1: number): GetStatusSubsetName | undefined {
+  return (Object.keys(SUBSET_BY_NAME) as GetStatusSubsetName[]).find((k) => (p1 & SUBSET_BY_NAME[k]) !== 0);
+}
+
 export function getStatusSubsetName(p1: number): GetStatusSubsetName | undefined {
   return (Object.keys(SUBSET_BY_NAME) as GetStatusSubsetName[]).find((k) => SUBSET_BY_NAME[k] === p1);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { commandName, INSTRUCTIONS, insName, isGpClass } from './instructions.ts';
-import { Ins } from './commands.ts';
+import { GET_STATUS_SUBSET_TEXT, getStatusSubsetOf, Ins } from './commands.ts';
 
 describe('instruction names', () => {
   it('names every instruction gp builds or parses', () => {
@@ -28,5 +28,15 @@ describe('instruction names', () => {
     expect(isGpClass(0x80)).toBe(true);
     expect(isGpClass(0xff)).toBe(false);
     expect(isGpClass(0x00)).toBe(false);
+  });
+});
+
+describe('GET STATUS subsets', () => {
+  it('the highest subset bit of P1 decides, and each subset has its words', () => {
+    expect(getStatusSubsetOf(0x80)).toBe('isd');
+    expect(getStatusSubsetOf(0x40)).toBe('applications');
+    expect(getStatusSubsetOf(0x10)).toBe('load-files-and-modules');
+    expect(getStatusSubsetOf(0x02)).toBeUndefined();
+    expect(GET_STATUS_SUBSET_TEXT.applications).toBe('applications and Security Domains');
   });
 });
