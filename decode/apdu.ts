@@ -14,6 +14,8 @@ import {
   parseScp03InitializeUpdateResponse,
   SECURITY_LEVEL_BITS,
   SecurityDomainLifeCycle,
+  SET_STATUS_SCOPE_TEXT,
+  setStatusScopeOf,
   type CommandApdu,
 } from '../gp/index.ts';
 import { decodeCplc, decodeRegistry, lifeCycleName, privilegesNote, type CplcField, type RegistryEntry } from './gp-data.ts';
@@ -147,11 +149,11 @@ function p1p2Meaning(c: CommandApdu, name: string): { p1?: string; p2?: string }
       return { p1: what, p2: `${p2 & 0x01 ? 'next occurrence(s)' : 'first or all occurrence(s)'}, ${p2 & 0x02 ? 'GP Registry data (TLV, E3)' : 'deprecated fixed format'}` };
     }
     case 'SET STATUS': {
-      const scope = p1 & 0xe0;
-      const target = scope === 0x80 ? 'Issuer Security Domain (card)' : scope === 0x60 ? 'Security Domain and its associated applications' : scope === 0x40 ? 'application or Security Domain' : `'${h2(p1)}'`;
+      const scope = setStatusScopeOf(p1);
+      const target = scope ? SET_STATUS_SCOPE_TEXT[scope] : `'${h2(p1)}'`;
       // PERSONALIZED exists for Security Domains only (Table 11-5).
-      const kind = scope === 0x60 || p2 === SecurityDomainLifeCycle.PERSONALIZED ? 'security-domain' : 'application';
-      const state = scope === 0x80 ? lifeCycleName(p2, 'isd') : p2 & 0x80 ? `LOCKED ('${h2(p2)}')` : `'${h2(p2)}' (back from LOCKED / ${lifeCycleName(p2, kind)})`;
+      const kind = scope === 'sd-and-applications' || p2 === SecurityDomainLifeCycle.PERSONALIZED ? 'security-domain' : 'application';
+      const state = scope === 'isd' ? lifeCycleName(p2, 'isd') : p2 & 0x80 ? `LOCKED ('${h2(p2)}')` : `'${h2(p2)}' (back from LOCKED / ${lifeCycleName(p2, kind)})`;
       return { p1: target, p2: `new state ${state}` };
     }
     case 'PUT KEY':

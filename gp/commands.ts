@@ -327,6 +327,18 @@ export type SetStatusScope = 'isd' | 'application' | 'sd-and-applications';
 
 const SCOPE_P1: Record<SetStatusScope, number> = { isd: 0x80, application: 0x40, 'sd-and-applications': 0x60 };
 
+/** The scopes in words (Table 11-63), as traces show them. */
+export const SET_STATUS_SCOPE_TEXT: Readonly<Record<SetStatusScope, string>> = {
+  isd: 'Issuer Security Domain (card)',
+  application: 'application or Security Domain',
+  'sd-and-applications': 'Security Domain and its associated applications',
+};
+
+/** The scope P1 b8-b6 select; undefined for other codings (Amendment C's contactless status types among them). */
+export function setStatusScopeOf(p1: number): SetStatusScope | undefined {
+  return (Object.keys(SCOPE_P1) as SetStatusScope[]).find((s) => SCOPE_P1[s] === (p1 & 0xe0));
+}
+
 /**
  * SET STATUS: 80 F0 P1 P2 [AID]. P2 is the target state: card states for the ISD, for another application
  * or SD only b8 matters (lock '80' / unlock '00').
@@ -370,7 +382,7 @@ export type SetStatusCommand =
 
 export function parseSetStatus(cmd: CommandApdu): SetStatusCommand {
   const data = dataOf(cmd);
-  const scope = (Object.keys(SCOPE_P1) as SetStatusScope[]).find((s) => SCOPE_P1[s] === (cmd.p1 & 0xe0));
+  const scope = setStatusScopeOf(cmd.p1);
   if (scope && (cmd.p1 & 0x1f) === 0) {
     if (scope === 'isd') return { kind: 'life-cycle', scope, state: cmd.p2 };
     checkAid(data, 'SET STATUS target AID');
