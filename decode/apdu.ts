@@ -2,8 +2,23 @@
  * Explains command and response APDUs the way a lab engineer reads them: ISO/GP command name, CLA bits,
  * P1/P2 meaning, Lc/Le, data fields, BER-TLV tree, status word, GP registry and CPLC.
  */
-import { parseCommand, SECURITY_LEVEL_BITS, type CommandApdu } from '../gp/index.ts';
-import { decodeCplc, decodePrivileges, decodeRegistry, type CplcField, type RegistryEntry } from './gp-data.ts';
+import {
+  commandName,
+  GET_DATA_OBJECTS,
+  GET_STATUS_SUBSET_TEXT,
+  getStatusSubsetOf,
+  initializeUpdateHead,
+  installRoleNames,
+  parseCommand,
+  parseScp02InitializeUpdateResponse,
+  parseScp03InitializeUpdateResponse,
+  SECURITY_LEVEL_BITS,
+  SecurityDomainLifeCycle,
+  SET_STATUS_SCOPE_TEXT,
+  setStatusScopeOf,
+  type CommandApdu,
+} from '../gp/index.ts';
+import { decodeCplc, decodeRegistry, lifeCycleName, privilegesNote, type CplcField, type RegistryEntry } from './gp-data.ts';
 import { describeSw, type SwClass } from './sw.ts';
 import { tlvTree, type TlvNode } from './tlv-tree.ts';
 import { cipheredLabel, macLabel, protectionText, splitCommandData, splitResponseData, type Protection, type WireSplit } from './wrapped.ts';
@@ -61,11 +76,6 @@ function bytesOf(hexText: string): Uint8Array {
   return Uint8Array.from(Buffer.from(clean, 'hex'));
 }
 
-/** GP proprietary class (b8 = 1) outside the 'FF' reserved value. */
-export function isGpClass(cla: number): boolean {
-  return (cla & 0x80) !== 0 && cla !== 0xff;
-}
-
 export function describeCla(cla: number): string {
   if (cla === 0xff) return 'invalid class (FF)';
   const origin = cla & 0x80 ? 'GlobalPlatform / proprietary' : 'ISO/IEC 7816-4 interindustry';
@@ -80,74 +90,6 @@ export function describeCla(cla: number): string {
   }
   const chain = (cla & 0x10) !== 0 && (cla & 0x40) === 0 ? ', command chaining' : '';
   return `${origin}, ${sm}, logical channel ${channel}${chain}`;
-}
-
-/** Command name from CLA and INS (and P1 where ISO and GP share an INS). */
-export function commandName(cla: number, ins: number, p1 = 0): string {
-  const gp = isGpClass(cla);
-  switch (ins) {
-    case 0xa4: return 'SELECT';
-    case 0x70: return 'MANAGE CHANNEL';
-    case 0xc0: return 'GET RESPONSE';
-    case 0xca: case 0xcb: return 'GET DATA';
-    case 0x50: return gp ? 'INITIALIZE UPDATE' : 'INS 50';
-    case 0x82: return 'EXTERNAL AUTHENTICATE';
-    case 0x88: return 'INTERNAL AUTHENTICATE';
-    case 0x84: return 'GET CHALLENGE';
-    case 0xe6: return 'INSTALL';
-    case 0xe8: return 'LOAD';
-    case 0xe4: return 'DELETE';
-    case 0xf2: return gp && (p1 & 0xf0) !== 0 ? 'GET STATUS' : 'STATUS';
-    case 0xf0: return 'SET STATUS';
-    case 0xd8: return 'PUT KEY';
-    case 0xe2: return gp ? 'STORE DATA' : 'APPEND RECORD';
-    case 0x78: return 'END R-MAC SESSION';
-    case 0x7a: return 'BEGIN R-MAC SESSION';
-    case 0x2a: return 'PERFORM SECURITY OPERATION';
-    case 0x22: return 'MANAGE SECURITY ENVIRONMENT';
-    case 0xb0: return 'READ BINARY';
-    case 0xb2: return 'READ RECORD';
-    case 0xd6: return 'UPDATE BINARY';
-    case 0xdc: return 'UPDATE RECORD';
-    case 0x20: return 'VERIFY';
-    case 0x24: return 'CHANGE REFERENCE DATA';
-    case 0x2c: return 'RESET RETRY COUNTER';
-    case 0x44: return 'ACTIVATE FILE';
-    case 0x04: return 'DEACTIVATE FILE';
-    case 0x10: return 'TERMINAL PROFILE';
-    case 0xc2: return 'ENVELOPE';
-    case 0x12: return 'FETCH';
-    case 0x14: return 'TERMINAL RESPONSE';
-    default: return `INS ${h2(ins)}`;
-  }
-}
-
-const GET_DATA_OBJECTS: Record<string, string> = {
-  '0042': 'Issuer identification number (IIN)',
-  '0045': 'Card image number (CIN)',
-  '0066': 'Card data',
-  '0067': 'Card capability information',
-  '00CF': 'Key diversification data',
-  '00C1': 'Sequence counter of the default key version',
-  '00C2': 'Confirmation counter',
-  '00D3': 'Current security level',
-  '00E0': 'Key information template',
-  '2F00': 'List of applications',
-  '5F50': 'Security Domain manager URL',
-  '9F7F': 'Card production life cycle data (CPLC)',
-  '9F6E': 'Application production life cycle data',
-  FF21: 'Extended card resources information',
-};
-
-function installRoles(p1: number): string[] {
-  const roles: string[] = [];
-  if (p1 & 0x40) roles.push('registry update');
-  if (p1 & 0x20) roles.push('personalization');
-  if (p1 & 0x10) roles.push('extradition');
-  if (p1 & 0x02) roles.push('load');
-  if (p1 & 0x04) roles.push('install');
-  if (p1 & 0x08) roles.push('make selectable');
-  return roles;
 }
 
 function lastOrMore(p1: number, what: string): string {
@@ -186,15 +128,14 @@ function p1p2Meaning(c: CommandApdu, name: string): { p1?: string; p2?: string }
     case 'MANAGE CHANNEL':
       return { p1: p1 === 0x00 ? 'open' : p1 === 0x80 ? 'close' : `'${h2(p1)}'`, p2: p2 === 0 ? (p1 === 0 ? 'card assigns the channel' : 'channel 0') : `channel ${p2}` };
     case 'GET DATA': {
-      const tag = h2(p1) + h2(p2);
-      return { p1: `tag ${tag}`, p2: GET_DATA_OBJECTS[tag] ?? GET_DATA_OBJECTS[`00${h2(p2)}`] ?? 'data object' };
+      return { p1: `tag ${h2(p1)}${h2(p2)}`, p2: GET_DATA_OBJECTS[(p1 << 8) | p2] ?? GET_DATA_OBJECTS[p2] ?? 'data object' };
     }
     case 'INITIALIZE UPDATE':
       return { p1: p1 === 0 ? 'first available key version' : `key version ${p1}`, p2: p2 === 0 ? 'key identifier 0' : `key identifier ${p2}` };
     case 'EXTERNAL AUTHENTICATE':
       return { p1: `security level: ${securityLevel(p1)}`, p2: p2 === 0 ? 'reference 00' : `'${h2(p2)}'` };
     case 'INSTALL': {
-      const roles = installRoles(p1);
+      const roles = installRoleNames(p1);
       const p2m = { 0x00: 'no information', 0x01: 'beginning of combined load, install and make selectable', 0x03: 'end of combined load, install and make selectable' }[p2];
       return { p1: `[for ${roles.join(' and ') || '?'}], ${lastOrMore(p1, 'INSTALL')}`, p2: p2m ?? `'${h2(p2)}'` };
     }
@@ -203,12 +144,16 @@ function p1p2Meaning(c: CommandApdu, name: string): { p1?: string; p2?: string }
     case 'DELETE':
       return { p1: lastOrMore(p1, 'DELETE'), p2: p2 & 0x80 ? 'delete object and related object' : 'delete object' };
     case 'GET STATUS': {
-      const what = p1 & 0x80 ? 'Issuer Security Domain' : p1 & 0x40 ? 'applications and Security Domains' : p1 & 0x20 ? 'executable load files' : p1 & 0x10 ? 'executable load files and modules' : `'${h2(p1)}'`;
+      const subset = getStatusSubsetOf(p1);
+      const what = subset ? GET_STATUS_SUBSET_TEXT[subset] : `'${h2(p1)}'`;
       return { p1: what, p2: `${p2 & 0x01 ? 'next occurrence(s)' : 'first or all occurrence(s)'}, ${p2 & 0x02 ? 'GP Registry data (TLV, E3)' : 'deprecated fixed format'}` };
     }
     case 'SET STATUS': {
-      const target = (p1 & 0xe0) === 0x80 ? 'Issuer Security Domain (card)' : (p1 & 0xe0) === 0x60 ? 'Security Domain and its associated applications' : (p1 & 0xe0) === 0x40 ? 'application or Security Domain' : `'${h2(p1)}'`;
-      const state = (p1 & 0xe0) === 0x80 ? lifeCycleState(p2, 'isd') : p2 & 0x80 ? `LOCKED ('${h2(p2)}')` : `'${h2(p2)}' (back from LOCKED / ${lifeCycleState(p2, 'application')})`;
+      const scope = setStatusScopeOf(p1);
+      const target = scope ? SET_STATUS_SCOPE_TEXT[scope] : `'${h2(p1)}'`;
+      // PERSONALIZED exists for Security Domains only (Table 11-5).
+      const kind = scope === 'sd-and-applications' || p2 === SecurityDomainLifeCycle.PERSONALIZED ? 'security-domain' : 'application';
+      const state = scope === 'isd' ? lifeCycleName(p2, 'isd') : p2 & 0x80 ? `LOCKED ('${h2(p2)}')` : `'${h2(p2)}' (back from LOCKED / ${lifeCycleName(p2, kind)})`;
       return { p1: target, p2: `new state ${state}` };
     }
     case 'PUT KEY':
@@ -229,11 +174,6 @@ function p1p2Meaning(c: CommandApdu, name: string): { p1?: string; p2?: string }
     default:
       return {};
   }
-}
-
-function lifeCycleState(b: number, kind: 'isd' | 'application'): string {
-  if (kind === 'isd') return { 0x01: 'OP_READY', 0x07: 'INITIALIZED', 0x0f: 'SECURED', 0x7f: 'CARD_LOCKED', 0xff: 'TERMINATED' }[b] ?? `'${h2(b)}'`;
-  return { 0x03: 'INSTALLED', 0x07: 'SELECTABLE', 0x0f: 'PERSONALIZED' }[b] ?? `'${h2(b)}'`;
 }
 
 /** Length-value fields of INSTALL data (Tables 11-42 to 11-47), named for the INSTALL role. */
@@ -261,17 +201,12 @@ function installFields(p1: number, data: Uint8Array): { fields: Field[]; tlv?: T
     const v = data.subarray(o, o + len);
     o += len;
     const f: Field = { label: name, hex: hex(v) };
-    if (name === 'Privileges' && v.length) f.note = decodePrivilegesNote(v);
+    if (name === 'Privileges' && v.length) f.note = privilegesNote(v);
     if (name.endsWith('parameters') && v.length) tlv = tlvTree(v);
     fields.push(f);
   }
   if (o < data.length) fields.push({ label: 'Trailing bytes (C-MAC if wrapped)', hex: hex(data.subarray(o)) });
   return tlv ? { fields, tlv } : { fields };
-}
-
-function decodePrivilegesNote(v: Uint8Array): string {
-  const names = decodePrivileges(v);
-  return names.length ? names.join(', ') : 'none';
 }
 
 function dataFields(c: CommandApdu, name: string): { fields?: Field[]; tlv?: TlvNode[] } {
@@ -341,7 +276,7 @@ export function decodeCommand(commandHex: string, protection?: Protection): Deco
   }
   const [cla, ins, p1, p2] = raw;
   const name = commandName(cla, ins, p1);
-  const shownName = name === 'INSTALL' ? `INSTALL [for ${installRoles(p1).join(' and ') || '?'}]` : name;
+  const shownName = name === 'INSTALL' ? `INSTALL [for ${installRoleNames(p1).join(' and ') || '?'}]` : name;
   const base = { hex: up, cla: h2(cla), claInfo: describeCla(cla), ins: h2(ins), name: shownName, p1: h2(p1), p2: h2(p2) };
   let c: CommandApdu;
   try {
@@ -441,24 +376,33 @@ export function decodeResponse(responseHex: string, commandHex?: string, protect
   return out;
 }
 
-/** INITIALIZE UPDATE response: SCP02 (28 bytes) or SCP03 (29 or 32 bytes), told apart by the SCP identifier. */
+/**
+ * INITIALIZE UPDATE response split by gp's layouts (SCP02 Table E-8, SCP03 Amd D Table 7-3, told apart by the
+ * SCP identifier); a response neither layout accepts keeps its head and says why the rest is not split.
+ */
 function initializeUpdateFields(d: Uint8Array): Field[] {
-  if (d.length < 13) return [{ label: 'Data', hex: hex(d) }];
-  const scp = d[11];
+  const head = initializeUpdateHead(d);
+  if (!head) return [{ label: 'Data', hex: hex(d) }];
   const f: Field[] = [
-    { label: 'Key diversification data', hex: hex(d.subarray(0, 10)) },
-    { label: 'Key version number', hex: h2(d[10]) },
-    { label: 'Secure channel protocol', hex: h2(scp), note: scp === 2 ? 'SCP02' : scp === 3 ? 'SCP03' : undefined },
+    { label: 'Key diversification data', hex: hex(head.kdd) },
+    { label: 'Key version number', hex: h2(head.kvn) },
+    { label: 'Secure channel protocol', hex: h2(head.scpId), note: head.scpId === 2 ? 'SCP02' : head.scpId === 3 ? 'SCP03' : undefined },
   ];
-  if (scp === 0x03) {
-    f.push({ label: 'SCP03 "i" parameter', hex: h2(d[12]) });
-    f.push({ label: 'Card challenge', hex: hex(d.subarray(13, 21)) });
-    f.push({ label: 'Card cryptogram', hex: hex(d.subarray(21, 29)) });
-    if (d.length >= 32) f.push({ label: 'Sequence counter', hex: hex(d.subarray(29, 32)) });
-  } else {
-    f.push({ label: 'Sequence counter', hex: hex(d.subarray(12, 14)) });
-    f.push({ label: 'Card challenge', hex: hex(d.subarray(14, 20)) });
-    f.push({ label: 'Card cryptogram', hex: hex(d.subarray(20, 28)) });
+  try {
+    if (head.scpId === 0x03) {
+      const r = parseScp03InitializeUpdateResponse(d);
+      f.push({ label: 'SCP03 "i" parameter', hex: h2(r.i) });
+      f.push({ label: 'Card challenge', hex: hex(r.cardChallenge) });
+      f.push({ label: 'Card cryptogram', hex: hex(r.cardCryptogram) });
+      if (r.sequenceCounter) f.push({ label: 'Sequence counter', hex: hex(r.sequenceCounter) });
+    } else {
+      const r = parseScp02InitializeUpdateResponse(d);
+      f.push({ label: 'Sequence counter', hex: hex(r.sequenceCounter) });
+      f.push({ label: 'Card challenge', hex: hex(r.cardChallenge) });
+      f.push({ label: 'Card cryptogram', hex: hex(r.cardCryptogram) });
+    }
+  } catch (e) {
+    f.push({ label: 'Rest of the response', hex: hex(d.subarray(12)), note: (e as Error).message });
   }
   return f;
 }
@@ -481,11 +425,11 @@ export function commandSummary(commandHex: string, readData = true): string {
     case 'GET DATA':
       return `GET DATA ${h.slice(4, 8).toUpperCase()}`;
     case 'GET STATUS':
-      return `GET STATUS ${p1 & 0x80 ? 'Issuer Security Domain' : p1 & 0x40 ? 'applications and Security Domains' : p1 & 0x20 ? 'executable load files' : 'executable load files and modules'}${p2 & 0x01 ? ' (next)' : ''}`;
+      return `GET STATUS ${GET_STATUS_SUBSET_TEXT[getStatusSubsetOf(p1) ?? 'load-files-and-modules']}${p2 & 0x01 ? ' (next)' : ''}`;
     case 'EXTERNAL AUTHENTICATE':
       return `EXTERNAL AUTHENTICATE ${securityLevel(p1)}`;
     case 'INSTALL':
-      return `INSTALL [for ${installRoles(p1).join(' and ') || '?'}]`;
+      return `INSTALL [for ${installRoleNames(p1).join(' and ') || '?'}]`;
     case 'LOAD':
       return `LOAD block ${p2}${p1 & 0x80 ? ' (last)' : ''}`;
     case 'STORE DATA':

@@ -106,6 +106,7 @@ describe('status words', () => {
     expect(describeSw('6300', 0x82).meaning).toBe('Authentication of host cryptogram failed');
     expect(describeSw('6310', 0xf2).meaning).toMatch(/^More data available/);
     expect(describeSw('1234').class).toBe('unknown');
+    expect(describeSw('9F10').class).toBe('proprietary');
   });
 });
 

@@ -3,7 +3,7 @@
  * which bytes are a C-MAC, ciphered command data, an R-MAC or ciphered response data. Such bytes are labelled,
  * never parsed; only bytes the level leaves in clear are decoded. The level names are gp's (SECURITY_LEVEL_BITS).
  */
-import { claimsSecureMessaging, DEFAULT_MAC_LENGTH, parseSecurityLevel, SecurityLevel, securityLevelText } from '../gp/index.ts';
+import { claimsSecureMessaging, DEFAULT_MAC_LENGTH, Ins, parseSecurityLevel, SecurityLevel, securityLevelText } from '../gp/index.ts';
 import type { SecureChannelInfo } from '../trace/index.ts';
 
 export interface Protection {
@@ -36,7 +36,7 @@ export function protectionOf(secureChannel: SecureChannelInfo | undefined, comma
   const cla = commandHex && commandHex.length >= 4 ? parseInt(commandHex.slice(0, 2), 16) : NaN;
   const ins = commandHex && commandHex.length >= 4 ? parseInt(commandHex.slice(2, 4), 16) : NaN;
   // EXTERNAL AUTHENTICATE opens the channel: its data (host cryptogram, C-MAC) is laid out in clear.
-  if (Number.isNaN(cla) || cla === 0xff || ins === 0x82 || !claimsSecureMessaging(cla)) return undefined;
+  if (Number.isNaN(cla) || cla === 0xff || ins === Ins.EXTERNAL_AUTHENTICATE || !claimsSecureMessaging(cla)) return undefined;
   return { scp: 'secure messaging', macLength: DEFAULT_MAC_LENGTH };
 }
 

@@ -11,13 +11,26 @@
  *    @destructive, the profile says the sample is sacrificial, and the run was started with --allow-destructive.
  */
 import {
+  CardLifeCycle,
+  cardLifeCycleName,
+  commandHeader,
+  encodeCommand,
   findKeyScheme,
   findTlv,
   fromHex,
+  getData,
+  GetDataTag,
+  initializeUpdateHead,
+  Ins,
+  isGpClass,
   openSecureChannel,
+  parseCommand,
   parseTlv,
   SecureChannelError,
+  selectByAid,
+  SW,
   swClass,
+  tlv,
   toHex,
   type OpenedSecureChannel,
   type OpenSecureChannelOptions,
@@ -94,16 +107,13 @@ export interface KnownCard {
   kvn: number;
 }
 
-const INS = { SELECT: 0xa4, INITIALIZE_UPDATE: 0x50, EXTERNAL_AUTHENTICATE: 0x82, SET_STATUS: 0xf0, DELETE: 0xe4, PUT_KEY: 0xd8 } as const;
-const CARD_LOCKED = 0x7f;
-const TERMINATED = 0xff;
-
+/** The command's data field; a command gp cannot parse gives all it carries after the header (the cautious reading). */
 function body(command: Uint8Array): Uint8Array {
-  if (command.length <= 5) return new Uint8Array(0);
-  if (command[4] !== 0) return command.subarray(5, 5 + command[4]);
-  if (command.length <= 7) return new Uint8Array(0);
-  const lc = (command[5] << 8) | command[6];
-  return command.subarray(7, 7 + lc);
+  try {
+    return parseCommand(command).data ?? new Uint8Array(0);
+  } catch {
+    return command.subarray(Math.min(command.length, 5));
+  }
 }
 
 function contains(hay: Uint8Array, needle: Uint8Array): boolean {
@@ -123,25 +133,25 @@ function contains(hay: Uint8Array, needle: Uint8Array): boolean {
 export function destructiveReason(command: Uint8Array, known: KnownCard, plain?: Uint8Array, selected?: string): string | undefined {
   const c = plain ?? command;
   if (c.length < 4) return undefined;
-  const [cla, ins, p1, p2] = c;
+  const { cla, ins, p1, p2 } = commandHeader(c);
   if ((cla & 0x80) === 0) return undefined;
-  if (ins === INS.SET_STATUS && p1 === 0x80 && (p2 === CARD_LOCKED || p2 === TERMINATED)) {
-    return `SET STATUS of the card to ${p2 === TERMINATED ? 'TERMINATED' : 'CARD_LOCKED'}`;
+  if (ins === Ins.SET_STATUS && p1 === 0x80 && (p2 === CardLifeCycle.CARD_LOCKED || p2 === CardLifeCycle.TERMINATED)) {
+    return `SET STATUS of the card to ${cardLifeCycleName(p2)}`;
   }
   const keysTheLabHolds = !selected || [known.isdAid, known.centralSdAid].some((a) => a?.toUpperCase() === selected.toUpperCase());
-  if (ins === INS.PUT_KEY && keysTheLabHolds && (p1 & 0x7f) !== 0 && (p1 & 0x7f) === known.kvn) {
+  if (ins === Ins.PUT_KEY && keysTheLabHolds && (p1 & 0x7f) !== 0 && (p1 & 0x7f) === known.kvn) {
     return `PUT KEY replacing key set ${toHex(Uint8Array.of(known.kvn))}, the last known keys`;
   }
-  if (ins === INS.DELETE) {
+  if (ins === Ins.DELETE) {
     const data = body(c);
     const targets: [string, string][] = [[known.isdAid, 'the ISD']];
     if (known.centralSdAid) targets.push([known.centralSdAid, 'the central SD']);
     for (const [aid, name] of targets) {
       const a = fromHex(aid);
-      if (contains(data, Uint8Array.of(0x4f, a.length, ...a))) return `DELETE of ${name} (${aid.toUpperCase()})`;
+      if (contains(data, tlv(0x4f, a))) return `DELETE of ${name} (${aid.toUpperCase()})`;
     }
-    // Deleting keys: 'D2' key version number.
-    if (contains(data, Uint8Array.of(0xd2, 0x01, known.kvn))) return `DELETE of key set ${toHex(Uint8Array.of(known.kvn))}, the last known keys`;
+    // Deleting keys: 'D2' key version number (Table 11-24).
+    if (contains(data, tlv(0xd2, Uint8Array.of(known.kvn)))) return `DELETE of key set ${toHex(Uint8Array.of(known.kvn))}, the last known keys`;
     const encrypted = !plain && (cla & 0x04) !== 0 && data[0] !== 0x4f && data[0] !== 0xd0 && data[0] !== 0xd2;
     if (encrypted) return 'DELETE whose target cannot be read (encrypted, and no plain command was given)';
   }
@@ -221,11 +231,8 @@ export interface SampleIdentity {
   icSerial?: string;
 }
 
-const selectIsd = (aid: string) => {
-  const a = fromHex(aid);
-  return Uint8Array.of(0x00, 0xa4, 0x04, 0x00, a.length, ...a, 0x00);
-};
-const GET_CPLC = Uint8Array.of(0x80, 0xca, 0x9f, 0x7f, 0x00);
+const selectIsd = (aid: string) => encodeCommand(selectByAid(fromHex(aid)));
+const GET_CPLC = encodeCommand(getData(GetDataTag.CPLC));
 const swOf = (r: Uint8Array) => (r.length >= 2 ? (r[r.length - 2] << 8) | r[r.length - 1] : -1);
 
 /** Reads the ATR and CPLC and refuses (SafetyError with both values) when they do not match the profile. */
@@ -242,7 +249,7 @@ export async function verifySample(channel: CardChannel, profile: CardProfile, o
   await channel.transmit(selectIsd(profile.ixit.isdAid), opts);
   const r = await channel.transmit(GET_CPLC, opts);
   const wantCplc = Object.keys(profile.ixit.cplc ?? {}).length > 0;
-  if (swOf(r) !== 0x9000) {
+  if (swOf(r) !== SW.OK) {
     if (wantCplc) {
       throw new SafetyError(`refusing to run: the card did not give its CPLC (GET DATA 9F7F answered ${toHex(r.subarray(-2))}); ${name} expects one`, {
         expected: 'CPLC',
@@ -325,24 +332,23 @@ export class GuardedCard implements CardChannel {
 
   async transmit(command: Uint8Array, opts?: AnnotatedTransmitOptions): Promise<Uint8Array> {
     this.budget.assertAvailable();
-    const ins = command.length >= 4 ? command[1] : -1;
-    const cla = command[0];
-    const isAuth = (cla & 0x80) !== 0 && (ins === INS.INITIALIZE_UPDATE || ins === INS.EXTERNAL_AUTHENTICATE);
+    const { cla, ins, p1 } = command.length >= 4 ? commandHeader(command) : { cla: command[0], ins: -1, p1: -1 };
+    const isAuth = isGpClass(cla) && (ins === Ins.INITIALIZE_UPDATE || ins === Ins.EXTERNAL_AUTHENTICATE);
     if (isAuth && this.mismatch) {
       throw new InconclusiveError(`${this.mismatch}; no further authentication is sent to this card in this scenario (never an automatic retry)`);
     }
     const plain = opts?.annotate?.plainHex ? fromHex(opts.annotate.plainHex) : undefined;
     const danger = destructiveReason(command, this.known, plain, this.selected);
     if (danger) this.assertDestructiveAllowed(danger);
-    if (ins === INS.INITIALIZE_UPDATE && (cla & 0x80)) this.hostChallenge = body(command).slice();
+    if (ins === Ins.INITIALIZE_UPDATE && isGpClass(cla)) this.hostChallenge = body(command).slice();
 
     const response = await this.inner.transmit(command, opts);
     const sw = swOf(response);
 
     // A warning ('6283': CARD_LOCKED, the Final Application selected) still selects: the SD changed all the same.
-    if (ins === INS.SELECT && command[2] === 0x04 && (sw === 0x9000 || swClass(sw) === 'warning')) this.noteSelected(command, response);
-    if (ins === INS.INITIALIZE_UPDATE && (cla & 0x80) && sw === 0x9000) this.checkCardCryptogram(command, response.subarray(0, -2));
-    if (ins === INS.EXTERNAL_AUTHENTICATE && (cla & 0x80) && (sw === 0x6300 || sw === 0x6982)) {
+    if (ins === Ins.SELECT && p1 === 0x04 && (sw === SW.OK || swClass(sw) === 'warning')) this.noteSelected(command, response);
+    if (ins === Ins.INITIALIZE_UPDATE && isGpClass(cla) && sw === SW.OK) this.checkCardCryptogram(command, response.subarray(0, -2));
+    if (ins === Ins.EXTERNAL_AUTHENTICATE && isGpClass(cla) && (sw === SW.AUTH_FAILED || sw === SW.SECURITY_STATUS_NOT_SATISFIED)) {
       this.budget.recordFailure(`EXTERNAL AUTHENTICATE answered ${toHex(response.subarray(-2))}`);
       this.budget.assertAvailable();
     }
@@ -369,10 +375,10 @@ export class GuardedCard implements CardChannel {
     const challenge = this.hostChallenge;
     this.hostChallenge = undefined;
     // Only the ISD's key set is known to the profile; other SDs' mismatches are reported by the host code.
-    if (!keys || !challenge || this.selected !== this.known.isdAid || data.length < 12) return;
-    if (data[10] !== keys.kvn) return;
-    const check =
-      keys.keyScheme === 'none' ? (data[11] === 0x02 ? keys.enc : keys.mac) : keys.master;
+    const head = initializeUpdateHead(data);
+    if (!keys || !challenge || this.selected !== this.known.isdAid || !head) return;
+    if (head.kvn !== keys.kvn) return;
+    const check = keys.keyScheme === 'none' ? (head.scpId === 0x02 ? keys.enc : keys.mac) : keys.master;
     if (!check) return;
     const scheme = keys.keyScheme;
     if (findKeyScheme(data, challenge, check, [scheme])) return;

@@ -64,6 +64,14 @@ export function encodeCommand(c: CommandApdu, forceExtended = false): Uint8Array
 }
 
 /** Parses raw command bytes (all four cases, short or extended). Throws ApduError on inconsistent lengths. */
+export type CommandHeader = Pick<CommandApdu, 'cla' | 'ins' | 'p1' | 'p2'>;
+
+/** The four header bytes alone, for readers of traces that may hold a shortened or wrapped body. */
+export function commandHeader(raw: Uint8Array): CommandHeader {
+  if (raw.length < 4) throw new ApduError(`command shorter than a header: ${raw.length} bytes`);
+  return { cla: raw[0], ins: raw[1], p1: raw[2], p2: raw[3] };
+}
+
 export function parseCommand(raw: Uint8Array): CommandApdu {
   if (raw.length < 4) throw new ApduError(`command shorter than a header: ${raw.length} bytes`);
   const [cla, ins, p1, p2] = raw;

@@ -8,7 +8,7 @@ import { ApduError, type CommandApdu, encodeCommand, parseResponse, type Respons
 import { fromHex, toHex } from './bytes.ts';
 import { getData, GetDataTag, getStatus, getStatusNext, type GetStatusSubsetName, selectByAid } from './commands.ts';
 import { KeyError, parseKeyInformationTemplate } from './keys.ts';
-import { applicationLifeCycleName, cardLifeCycleName, isLocked } from './life-cycle.ts';
+import { cardLifeCycleName, shortLifeCycleName } from './life-cycle.ts';
 import type { OpenedSecureChannel, Transmit } from './open-secure-channel.ts';
 import { decodeExtendedCardResources, decodeGetStatusResponse, RegistryDataError, type RegistryEntry } from './registry-data.ts';
 import { SecureChannelError } from './secure-channel.ts';
@@ -61,8 +61,7 @@ export class CardViewError extends Error {
 
 /** Short life cycle names of the view: every locked state reads 'LOCKED', the rest as gp names them. */
 export function entryLifeCycleName(state: number, kind: 'sd' | 'app'): string {
-  if (isLocked(state)) return 'LOCKED';
-  return applicationLifeCycleName(state, kind === 'sd' ? 'security-domain' : 'application');
+  return shortLifeCycleName(kind === 'sd' ? 'security-domain' : 'application', state);
 }
 
 /** Privilege byte 1, b8 (GPCS Table 11-7). */

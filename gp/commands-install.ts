@@ -10,16 +10,23 @@ import { parseInstallForLoad } from './load.ts';
 import { encodePrivileges, type Privilege } from './privileges.ts';
 import { encodeLength, findTlv, parseTlv, tlv, TlvError } from './tlv.ts';
 
-/** INSTALL P1 role bits (Table 11-41). */
+/** INSTALL P1 role bits (Table 11-41), in the order the roles are named ('[for install and make selectable]'). */
 export const InstallRole = {
+  REGISTRY_UPDATE: 0x40,
+  PERSONALIZATION: 0x20,
+  EXTRADITION: 0x10,
   LOAD: 0x02,
   INSTALL: 0x04,
   MAKE_SELECTABLE: 0x08,
-  EXTRADITION: 0x10,
-  PERSONALIZATION: 0x20,
-  REGISTRY_UPDATE: 0x40,
   MORE: 0x80,
 } as const;
+
+/** The roles P1 asks for, by name: 'install', 'make selectable' (MORE is not a role). */
+export function installRoleNames(p1: number): string[] {
+  return Object.entries(InstallRole)
+    .filter(([name, bit]) => name !== 'MORE' && (p1 & bit) !== 0)
+    .map(([name]) => name.toLowerCase().replace(/_/g, ' '));
+}
 
 // ---- install parameters ---------------------------------------------------------------------------------
 

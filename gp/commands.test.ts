@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCommand, parseCommand } from './apdu.ts';
 import { fromHex, toHex } from './bytes.ts';
+import { insName } from './instructions.ts';
 import {
   CommandFormatError,
   deleteCardContent,
@@ -11,7 +12,6 @@ import {
   getStatus,
   getStatusNext,
   initializeUpdate,
-  insName,
   parseDelete,
   parseExternalAuthenticate,
   parseGetData,

@@ -6,7 +6,7 @@
  * status word a card answers with.
  */
 import type { CommandApdu } from './apdu.ts';
-import { concat, toHex } from './bytes.ts';
+import { concat } from './bytes.ts';
 import { parseTlv, tlv, type Tlv, TlvError } from './tlv.ts';
 
 export const Ins = {
@@ -25,12 +25,6 @@ export const Ins = {
   STORE_DATA: 0xe2,
   MANAGE_CHANNEL: 0x70,
 } as const;
-
-/** Human name of an instruction byte (for traces and errors). */
-export function insName(ins: number): string {
-  const entry = Object.entries(Ins).find(([, v]) => v === ins);
-  return entry ? entry[0].replace(/_ODD$/, '').replace(/_/g, ' ') : `INS ${toHex(Uint8Array.of(ins))}`;
-}
 
 /** A command whose fields cannot be what they claim; `sw` is what a card answers (6A80, 6A86, 6700). */
 export class CommandFormatError extends Error {
@@ -168,6 +162,19 @@ const SUBSET_BY_NAME: Record<GetStatusSubsetName, number> = {
   'load-files': 0x20,
   'load-files-and-modules': 0x10,
 };
+
+/** The subsets in words (Table 11-33), as traces and reports show them. */
+export const GET_STATUS_SUBSET_TEXT: Readonly<Record<GetStatusSubsetName, string>> = {
+  isd: 'Issuer Security Domain',
+  applications: 'applications and Security Domains',
+  'load-files': 'executable load files',
+  'load-files-and-modules': 'executable load files and modules',
+};
+
+/** What a GET STATUS P1 asks for: its highest subset bit decides (other bits are RFU); undefined when none is set. */
+export function getStatusSubsetOf(p1: number): GetStatusSubsetName | undefined {
+  return (Object.keys(SUBSET_BY_NAME) as GetStatusSubsetName[]).find((k) => (p1 & SUBSET_BY_NAME[k]) !== 0);
+}
 
 export function getStatusSubsetName(p1: number): GetStatusSubsetName | undefined {
   return (Object.keys(SUBSET_BY_NAME) as GetStatusSubsetName[]).find((k) => SUBSET_BY_NAME[k] === p1);
@@ -320,6 +327,18 @@ export type SetStatusScope = 'isd' | 'application' | 'sd-and-applications';
 
 const SCOPE_P1: Record<SetStatusScope, number> = { isd: 0x80, application: 0x40, 'sd-and-applications': 0x60 };
 
+/** The scopes in words (Table 11-63), as traces show them. */
+export const SET_STATUS_SCOPE_TEXT: Readonly<Record<SetStatusScope, string>> = {
+  isd: 'Issuer Security Domain (card)',
+  application: 'application or Security Domain',
+  'sd-and-applications': 'Security Domain and its associated applications',
+};
+
+/** The scope P1 b8-b6 select; undefined for other codings (Amendment C's contactless status types among them). */
+export function setStatusScopeOf(p1: number): SetStatusScope | undefined {
+  return (Object.keys(SCOPE_P1) as SetStatusScope[]).find((s) => SCOPE_P1[s] === (p1 & 0xe0));
+}
+
 /**
  * SET STATUS: 80 F0 P1 P2 [AID]. P2 is the target state: card states for the ISD, for another application
  * or SD only b8 matters (lock '80' / unlock '00').
@@ -363,7 +382,7 @@ export type SetStatusCommand =
 
 export function parseSetStatus(cmd: CommandApdu): SetStatusCommand {
   const data = dataOf(cmd);
-  const scope = (Object.keys(SCOPE_P1) as SetStatusScope[]).find((s) => SCOPE_P1[s] === (cmd.p1 & 0xe0));
+  const scope = setStatusScopeOf(cmd.p1);
   if (scope && (cmd.p1 & 0x1f) === 0) {
     if (scope === 'isd') return { kind: 'life-cycle', scope, state: cmd.p2 };
     checkAid(data, 'SET STATUS target AID');

@@ -22,6 +22,8 @@ export * from './scp03-put-key.ts';
 export * from './open-secure-channel.ts';
 export * from './privileges.ts';
 export * from './life-cycle.ts';
+export * from './instructions.ts';
+export * from './data-objects.ts';
 export * from './commands.ts';
 export * from './commands-install.ts';
 export * from './registry-data.ts';

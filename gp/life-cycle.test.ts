@@ -9,6 +9,7 @@ import {
   lifeCycleName,
   lock,
   SecurityDomainLifeCycle,
+  shortLifeCycleName,
   unlock,
 } from './life-cycle.ts';
 
@@ -32,6 +33,15 @@ describe('life cycle codings (GPCS Tables 11-3..11-6)', () => {
     expect(applicationLifeCycleName(0x01)).toMatch(/unknown/);
     expect(lifeCycleName('load-file', 0x01)).toBe('LOADED');
     expect(lifeCycleName('card', 0xff)).toBe('TERMINATED');
+  });
+
+  it('short names: every locked application or SD state reads LOCKED, card states keep their names', () => {
+    expect(shortLifeCycleName('application', 0x87)).toBe('LOCKED');
+    expect(shortLifeCycleName('security-domain', 0x8f)).toBe('LOCKED');
+    expect(shortLifeCycleName('security-domain', 0x0f)).toBe('PERSONALIZED');
+    expect(shortLifeCycleName('application', 0x1f)).toBe('SELECTABLE (application-specific 1F)');
+    expect(shortLifeCycleName('card', 0xff)).toBe('TERMINATED');
+    expect(shortLifeCycleName('card', 0x7f)).toBe('CARD_LOCKED');
   });
 
   it('lock / unlock keep the previous state (SET STATUS b8)', () => {

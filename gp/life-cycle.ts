@@ -60,6 +60,15 @@ export function lifeCycleName(kind: LifeCycleKind, state: number): string {
   return applicationLifeCycleName(state, kind);
 }
 
+/**
+ * The short names registries and views show: every locked application or SD state reads 'LOCKED' (what it was
+ * before is not kept by the callers that need this), the rest as lifeCycleName gives them.
+ */
+export function shortLifeCycleName(kind: LifeCycleKind, state: number): string {
+  if ((kind === 'application' || kind === 'security-domain') && isLocked(state)) return 'LOCKED';
+  return lifeCycleName(kind, state);
+}
+
 export function isLocked(state: number): boolean {
   return (state & 0x80) !== 0 && state !== CardLifeCycle.TERMINATED;
 }

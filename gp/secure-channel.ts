@@ -136,3 +136,18 @@ export function wrapExchange(host: HostSecureChannel, command: CommandApdu): Wra
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/** What every INITIALIZE UPDATE response starts with, whatever the protocol (GPCS E.5.1.6, Amd D §7.1.1). */
+export interface InitializeUpdateHead {
+  /** Key diversification data (10 bytes). */
+  kdd: Uint8Array;
+  kvn: number;
+  /** Secure channel protocol identifier: 02 or 03. */
+  scpId: number;
+}
+
+/** The head of an INITIALIZE UPDATE response (data without SW), or undefined when it is shorter than one. */
+export function initializeUpdateHead(data: Uint8Array): InitializeUpdateHead | undefined {
+  if (data.length < 12) return undefined;
+  return { kdd: data.slice(0, 10), kvn: data[10], scpId: data[11] };
+}

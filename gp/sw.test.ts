@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CardError, describeSw, expectSw, isSuccessSw, SW, swClass } from './sw.ts';
+import { CardError, describeSw, expectSw, isSuccessSw, STATUS_WORDS, SW, swClass, swRangeClass } from './sw.ts';
 
 describe('describeSw', () => {
   it('GP 2.3.1 §11.1.3 general table entries', () => {
-    expect(describeSw(0x9000)).toEqual({ sw: 0x9000, hex: '9000', meaning: 'Success', class: 'success' });
+    expect(describeSw(0x9000)).toEqual({ sw: 0x9000, hex: '9000', meaning: 'Success', class: 'normal' });
     expect(describeSw(0x6a88).meaning).toBe('Referenced data not found');
     expect(describeSw(0x6a86).meaning).toBe('Incorrect P1 P2');
     expect(describeSw(0x6985).meaning).toBe('Conditions of use not satisfied');
@@ -14,12 +14,12 @@ describe('describeSw', () => {
   });
 
   it('parameterised words: 61xx, 6Cxx, 63Cx', () => {
-    expect(describeSw(0x6110)).toMatchObject({ hex: '6110', class: 'success' });
+    expect(describeSw(0x6110)).toMatchObject({ hex: '6110', class: 'normal' });
     expect(describeSw(0x6110).meaning).toMatch(/16 more bytes/);
     expect(describeSw(0x6c00).meaning).toMatch(/256 bytes/);
     expect(describeSw(0x6c08)).toMatchObject({ class: 'checking-error' });
     expect(describeSw(0x63c2)).toMatchObject({ class: 'warning' });
-    expect(describeSw(0x63c2).meaning).toMatch(/2 tries/);
+    expect(describeSw(0x63c2).meaning).toMatch(/counter is 2/);
   });
 
   it('classes per ISO/IEC 7816-4 Table 5', () => {
@@ -31,6 +31,30 @@ describe('describeSw', () => {
     expect(swClass(0x9484)).toBe('checking-error');
     expect(isSuccessSw(0x9000)).toBe(true);
     expect(isSuccessSw(0x6310)).toBe(false);
+  });
+
+  it('9xxx other than 9000 is proprietary, not normal processing; 60xx and SW1 outside 6x/9x are not status words', () => {
+    expect(swClass(0x9000)).toBe('normal');
+    expect(swClass(0x9100)).toBe('proprietary');
+    expect(swClass(0x9f10)).toBe('proprietary');
+    expect(describeSw(0x9f10).meaning).toMatch(/Proprietary/);
+    expect(isSuccessSw(0x9f10)).toBe(false);
+    expect(swClass(0x6000)).toBe('unknown');
+    expect(swClass(0x1234)).toBe('unknown');
+  });
+
+  it("the table's classes agree with ISO's ranges, except GP's two deprecated PUT KEY errors", () => {
+    const differing = Object.entries(STATUS_WORDS)
+      .filter(([sw, [cls]]) => cls !== swRangeClass(Number(sw)))
+      .map(([sw]) => Number(sw));
+    expect(differing).toEqual([0x9484, 0x9485]);
+  });
+
+  it("a command's own table wins over the general meaning", () => {
+    expect(describeSw(0x6300, 0x82).meaning).toBe('Authentication of host cryptogram failed');
+    expect(describeSw(0x6300).meaning).toMatch(/^Warning: no information given/);
+    expect(describeSw(0x6a88, 0x50).meaning).toMatch(/no such key set/);
+    expect(describeSw(0x6a88, 0xa4).meaning).toBe('Referenced data not found');
   });
 
   it('deprecated GP words and unknown words', () => {
@@ -55,7 +79,7 @@ describe('CardError', () => {
     expect(e.sw).toBe(0x6a82);
     expect(e.command).toBe('SELECT');
     expect(e.hex).toBe('6A82');
-    expect(e.message).toBe('SELECT failed: 6A82 Application or file not found');
+    expect(e.message).toBe('SELECT failed: 6A82 File or application not found');
     expect(new CardError(0x6985, 'DELETE', 'cannot delete').message).toBe('cannot delete');
   });
 

@@ -35,7 +35,7 @@ code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; f
 .v { display: inline-block; min-width: 44px; padding: 0 6px; border-radius: 3px; color: #fff; font-weight: 700; font-size: 11px; text-align: center; text-decoration: none; margin: 1px 2px 1px 0; }
 .v-pass { background: var(--pass); } .v-fail { background: var(--fail); } .v-inconclusive { background: var(--inc); }
 .v-not_applicable { background: var(--na); } .v-error { background: var(--err); } .v-none { background: #fff; color: var(--fail); border: 1px solid var(--fail); }
-.sw-normal { color: var(--pass); } .sw-warning { color: var(--inc); } .sw-execution-error { color: var(--fail); } .sw-checking-error { color: var(--err); }
+.sw-normal { color: var(--pass); } .sw-warning { color: var(--inc); } .sw-execution-error { color: var(--fail); } .sw-checking-error { color: var(--err); } .sw-proprietary { color: #0e7490; }
 .muted { color: #555; } .reason { color: #333; font-style: italic; }
 .summary td, .summary th { text-align: center; }
 .attempt { border: 1px solid var(--line); border-radius: 4px; padding: 8px 10px; margin: 10px 0; page-break-inside: avoid; }

@@ -5,7 +5,7 @@
  * Session state (selected application, secure channel, chaining) is deliberately NOT here: it dies with power.
  */
 
-import { cardLifeCycleName, CardLifeCycle, LoadFileLifeCycle, SecurityDomainLifeCycle } from '../gp/index.ts';
+import { cardLifeCycleName, CardLifeCycle, entryLifeCycleName, LoadFileLifeCycle, SecurityDomainLifeCycle } from '../gp/index.ts';
 
 export const STATE_FORMAT = 'tsmlab.se-state/1';
 
@@ -113,9 +113,5 @@ export function isLocked(lifeCycle: number): boolean {
 export const cardLifeName = cardLifeCycleName;
 
 export function appLifeName(lc: number, kind: EntryKind): string {
-  if (isLocked(lc)) return 'LOCKED';
-  if (lc === AppLife.INSTALLED) return 'INSTALLED';
-  if (lc === AppLife.SELECTABLE) return 'SELECTABLE';
-  if (lc === AppLife.PERSONALIZED && kind !== 'app') return 'PERSONALIZED';
-  return `0x${lc.toString(16).padStart(2, '0')}`;
+  return entryLifeCycleName(lc, kind === 'app' ? 'app' : 'sd');
 }

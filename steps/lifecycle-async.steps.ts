@@ -8,7 +8,8 @@ import type { Answer, OperationAccepted, TsmEvent } from '../tsm/index.ts';
 import { markRequest, sendRequest } from './lifecycle-marks.ts';
 import { CallbackReceiver } from './support/lifecycle-callback.ts';
 import { actionOfVerb, type RequestExtras, type ServiceAction } from './support/lifecycle-requests.ts';
-import { INS, lifecycleOf, tsmCommandsTo } from './support/lifecycle-scenario.ts';
+import { InstallRole, Ins } from '../gp/index.ts';
+import { headerOf, lifecycleOf, tsmCommandsTo } from './support/lifecycle-scenario.ts';
 import type { TsmWorld } from './world.ts';
 
 Given("{sp} listens for the central TSM's callbacks", async function (this: TsmWorld, _sp: string) {
@@ -130,15 +131,15 @@ Then('the second acceptance names the same operation', function (this: TsmWorld)
 });
 
 const WIRE: Record<string, { ins: number; p1?: number }> = {
-  deletion: { ins: INS.DELETE },
-  extradition: { ins: INS.INSTALL, p1: 0x10 },
+  deletion: { ins: Ins.DELETE },
+  extradition: { ins: Ins.INSTALL, p1: InstallRole.EXTRADITION },
 };
 
 Then('the central TSM sent the card exactly one {word}', function (this: TsmWorld, what: string) {
   const w = WIRE[what];
   assert.ok(w, `no way to recognise a ${what} on the wire (${Object.keys(WIRE).join(', ')})`);
   const seId = this.serviceRecord(lifecycleOf(this).serviceId!).seId;
-  const sent = tsmCommandsTo(this.commandsSent, seId, w.ins).filter((c) => w.p1 === undefined || parseInt(c.hex.slice(4, 6), 16) === w.p1);
+  const sent = tsmCommandsTo(this.commandsSent, seId, w.ins).filter((c) => w.p1 === undefined || headerOf(c).p1 === w.p1);
   assert.equal(sent.length, 1, `${sent.length} ${what}(s) reached ${seId}: ${sent.map((c) => c.hex.slice(0, 16)).join(', ')}`);
 });
 

@@ -4,7 +4,8 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { SpClientError } from '../tsm/index.ts';
 import { markRequest } from './lifecycle-marks.ts';
 import { RestartableTsm } from './support/lifecycle-restart.ts';
-import { INS, lifecycleOf } from './support/lifecycle-scenario.ts';
+import { commandHeader, InstallRole, Ins, type CommandHeader } from '../gp/index.ts';
+import { lifecycleOf } from './support/lifecycle-scenario.ts';
 import { sendServiceRequest } from './support/lifecycle-requests.ts';
 import type { TsmWorld } from './world.ts';
 
@@ -24,12 +25,14 @@ When('the central TSM is restarted', async function (this: TsmWorld) {
   await restartable(this).restart(this);
 });
 
+const isInstallAndMakeSelectable = (c: CommandHeader) => c.ins === Ins.INSTALL && c.p1 === (InstallRole.INSTALL | InstallRole.MAKE_SELECTABLE);
+
 /** Where in the update saga the central TSM stops, as the features say it. */
 const STOP_POINTS: Record<string, { before: boolean; at: (command: Uint8Array) => boolean }> = {
-  'just before removing the application': { before: true, at: (c) => c[1] === INS.DELETE },
-  'right after removing the application': { before: false, at: (c) => c[1] === INS.DELETE },
-  // INSTALL [for install and make selectable]: P1 '0C'; the application is then under the central SD.
-  'right after installing the new application': { before: false, at: (c) => c[1] === INS.INSTALL && c[2] === 0x0c },
+  'just before removing the application': { before: true, at: (c) => commandHeader(c).ins === Ins.DELETE },
+  'right after removing the application': { before: false, at: (c) => commandHeader(c).ins === Ins.DELETE },
+  // INSTALL [for install and make selectable]; the application is then under the central SD.
+  'right after installing the new application': { before: false, at: (c) => isInstallAndMakeSelectable(commandHeader(c)) },
 };
 
 When(/^the central TSM stops (just before removing the application|right after removing the application|right after installing the new application) during (\w+)'s update of "([^"]+)"$/, async function (this: TsmWorld, point: string, sp: string, serviceId: string) {

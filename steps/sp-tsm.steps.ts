@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { fromHex, installForPersonalization, SecureChannelError, SecurityLevel, toHex, tlv, type KeySet } from '../gp/index.ts';
+import { fromHex, installForPersonalization, SecureChannelError, SecurityLevel, SW, toHex, tlv, type KeySet } from '../gp/index.ts';
 import { personalizationBlocks, type BeginConversationResponse } from '../tsm/index.ts';
 import { keysHeldBy } from './support/lifecycle-card.ts';
 import { externalAuthenticatesSince } from './support/wire.ts';
@@ -33,7 +33,7 @@ When('{sp} replaces the keys of its security domain with a fresh key set over it
   const r = await this.spTsm(sp).rotateKeys(this.conversationId!, channel, current, next);
   this.remember({ httpStatus: 200, body: r.answer });
   assert.equal(r.answer.status, 'Executed-Success', `PUT KEY: ${r.answer.reasonCode} ${r.answer.message}`);
-  assert.equal(r.responses[0]?.sw, 0x9000, 'the card did not accept PUT KEY');
+  assert.equal(r.responses[0]?.sw, SW.OK, 'the card did not accept PUT KEY');
   this.previousSpKeys.set(service.sdAid, current);
   this.spKeys.set(service.sdAid, next);
 });

@@ -2,17 +2,19 @@
  * What the central TSM understands of an SP's script without its keys: the command headers (to refuse a script
  * that selects someone else's application) and the status words (to stop at the first failed command).
  */
-import { ApduError, fromHex, HexError, Ins, parseCommand, toHex, type CommandApdu } from '../gp/index.ts';
+import { ApduError, fromHex, HexError, Ins, parseCommand, SW, swClass, toHex, type CommandApdu } from '../gp/index.ts';
 import type { Registry } from './registry.ts';
 import { TsmError, type ReasonCode } from './status.ts';
 
-export type SwClass = 'success' | 'warning' | 'failure';
+export type ScriptSwClass = 'success' | 'warning' | 'failure';
 
-/** 9000 and 61xx succeed; 62xx and 63xx are warnings (ISO 7816-4 §5.6); everything else fails. */
-export function classifySw(sw: number): SwClass {
-  if (sw === 0x9000 || sw >> 8 === 0x61) return 'success';
-  if (sw >> 8 === 0x62 || sw >> 8 === 0x63) return 'warning';
-  return 'failure';
+/**
+ * gp's class, read for a script: normal processing succeeds, a warning is a warning, everything else
+ * (errors, proprietary 9xxx values the TSM cannot judge) fails the script.
+ */
+export function classifySw(sw: number): ScriptSwClass {
+  const c = swClass(sw);
+  return c === 'normal' ? 'success' : c === 'warning' ? 'warning' : 'failure';
 }
 
 export function swOf(response: Uint8Array): number {
@@ -21,8 +23,7 @@ export function swOf(response: Uint8Array): number {
 
 /** The reason a failing status word gives a failed script. */
 export function reasonForSw(sw: number): ReasonCode {
-  // 6A84: not enough memory space in the file / card (ISO 7816-4, GPCS 2.3.1 §11.2.3).
-  return sw === 0x6a84 ? '4.8' : '4.2';
+  return sw === SW.NOT_ENOUGH_MEMORY ? '4.8' : '4.2';
 }
 
 export interface ParsedScript {

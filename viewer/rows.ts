@@ -3,7 +3,8 @@
  * the full event and its decoding are fetched when a row is opened.
  */
 import type { TraceEvent } from '../trace/index.ts';
-import { commandName, commandSummary, describeSw, protectionOf, protectionText } from '../decode/index.ts';
+import { commandSummary, describeSw, protectionOf, protectionText } from '../decode/index.ts';
+import { commandName } from '../gp/index.ts';
 
 export interface Row {
   /** Index in the viewer's store (stable while the event is kept). */

@@ -6,7 +6,7 @@
  * keys, an application's data) is said, and the next scenario on that card is INCONCLUSIVE rather than judged on a
  * card that is not the one described.
  */
-import { CardLifeCycle, deleteCardContent, fromHex, installForExtradition, installForInstall, setStatus, type CardView, type CardViewEntry, type CommandApdu, type OpenedSecureChannel } from '../../gp/index.ts';
+import { CardLifeCycle, deleteCardContent, fromHex, installForExtradition, installForInstall, setStatus, SW, type CardView, type CardViewEntry, type CommandApdu, type OpenedSecureChannel } from '../../gp/index.ts';
 
 export type RestoreAction =
   | { kind: 'unlock-card' }
@@ -105,7 +105,7 @@ export async function applyRestore(session: Pick<OpenedSecureChannel, 'transmitS
   for (const a of actions) {
     for (const command of restoreCommands(a, isdAid)) {
       const r = await session.transmitSecure(command);
-      if (r.sw === 0x9000) continue;
+      if (r.sw === SW.OK) continue;
       refused.push(`${VERB[a.kind]} of ${a.kind === 'unlock-card' ? 'the card' : a.what} answered ${r.sw.toString(16).toUpperCase().padStart(4, '0')}`);
       break;
     }

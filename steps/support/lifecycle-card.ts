@@ -15,6 +15,7 @@ import {
   openIssuerSession,
   proveKeySet,
   setStatus,
+  SW,
   type CommandApdu,
   type IssuerKeys,
   type KeyProof,
@@ -80,7 +81,7 @@ export class HarnessCardError extends Error {
 async function asIssuer(channel: CardChannel, issuer: Issuer, command: CommandApdu, what: string): Promise<void> {
   const session = await openIssuerSession(secureTransmit(channel), fromHex(issuer.aid), issuer.keys);
   const r = await session.transmitSecure(command);
-  if (r.sw !== 0x9000) throw new HarnessCardError(`${what} answered ${r.sw.toString(16)}`);
+  if (r.sw !== SW.OK) throw new HarnessCardError(`${what} answered ${r.sw.toString(16)}`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../trace/index.ts';
-import { INS, insOf, lifecycleOf, LifecycleScenario, tsmCommandsTo, type ApduCommand } from './lifecycle-scenario.ts';
+import { Ins } from '../../gp/index.ts';
+import { insOf, lifecycleOf, LifecycleScenario, tsmCommandsTo, type ApduCommand } from './lifecycle-scenario.ts';
 
 let seq = 0;
 const base = (corr: TraceEvent['corr'] = {}) => ({ seq: ++seq, time: seq, corr });
@@ -63,8 +64,8 @@ describe('tsmCommandsTo / insOf', () => {
       command('84E400000A3344', 'se-2'),
       command('80E4000000', 'se-1', 'harness'),
     ];
-    expect(insOf(cmds[1])).toBe(INS.INSTALL);
+    expect(insOf(cmds[1])).toBe(Ins.INSTALL);
     expect(tsmCommandsTo(cmds, 'se-1').map((c) => c.hex)).toEqual(['84E400000A1122', '84E60C0000']);
-    expect(tsmCommandsTo(cmds, 'se-1', INS.DELETE).map((c) => c.hex)).toEqual(['84E400000A1122']);
+    expect(tsmCommandsTo(cmds, 'se-1', Ins.DELETE).map((c) => c.hex)).toEqual(['84E400000A1122']);
   });
 });

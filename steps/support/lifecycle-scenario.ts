@@ -5,7 +5,7 @@
  */
 import type { TraceEvent } from '../../trace/index.ts';
 import type { Answer, SpEventStream } from '../../tsm/index.ts';
-import type { KeySet } from '../../gp/index.ts';
+import { commandHeader, fromHex, type CommandHeader, type KeySet } from '../../gp/index.ts';
 import type { KeySetSpec } from '../../profiles/index.ts';
 import type { CallbackReceiver } from './lifecycle-callback.ts';
 import type { RestartableTsm } from './lifecycle-restart.ts';
@@ -99,12 +99,14 @@ export function lifecycleOf(world: object): LifecycleScenario {
   return s;
 }
 
-/** INS of a command on the wire (the header stays readable under a secure channel). */
-export function insOf(e: ApduCommand): number {
-  return parseInt(e.hex.slice(2, 4), 16);
+/** Header of a command on the wire, read by gp (the header stays readable under a secure channel). */
+export function headerOf(e: ApduCommand): CommandHeader {
+  return commandHeader(fromHex(e.hex));
 }
 
-export const INS = { DELETE: 0xe4, INSTALL: 0xe6, SET_STATUS: 0xf0, PUT_KEY: 0xd8, STORE_DATA: 0xe2 } as const;
+export function insOf(e: ApduCommand): number {
+  return headerOf(e).ins;
+}
 
 /** Commands the central TSM's side (MNO lane) sent to one SE. */
 export function tsmCommandsTo(commands: readonly ApduCommand[], seId: string, ins?: number): ApduCommand[] {
