@@ -116,7 +116,7 @@ Given('the card of {sp}\'s service {string} has only {int} bytes of free memory 
 Given('the new version of {sp}\'s service {string} needs {int} bytes of memory', function (this: TsmWorld, _sp: string, serviceId: string, bytes: number) {
   const service = this.serviceRecord(serviceId);
   // The central TSM's operator registers the new version; the instance on the card keeps its own size.
-  this.tsm.registry.setInstallSize(service.seId, serviceId, bytes);
+  this.tsm.operator.setInstallSize(service.seId, serviceId, bytes);
 });
 
 When('the issuer frees the memory it took on the card', async function (this: TsmWorld) {
@@ -125,9 +125,9 @@ When('the issuer frees the memory it took on the card', async function (this: Ts
 });
 
 Given('the central TSM offers {sp} a second service {string} on {word} from the package of {string}', function (this: TsmWorld, sp: string, id: string, seId: string, baseId: string) {
-  const base = this.tsm.registry.service(seId, baseId);
+  const base = this.tsm.operator.service(seId, baseId);
   assert.equal(base.serviceProvider, sp);
-  this.tsm.registry.putService(secondService(base, id, this.tsm.registry.services(seId)));
+  this.tsm.operator.registerService(secondService(base, id, this.tsm.operator.services(seId)));
 });
 
 // ---- what the central TSM reports -------------------------------------------------------------------------
@@ -173,7 +173,7 @@ Then('the card holds {sp}\'s security domain under the central security domain',
 Then('the card holds no security domain of {sp}', async function (this: TsmWorld, sp: string) {
   const service = currentService(this);
   const card = await this.view(service.seId);
-  const sds = this.tsm.registry.services(service.seId).filter((x) => x.serviceProvider === sp).map((x) => x.sdAid);
+  const sds = this.tsm.operator.services(service.seId).filter((x) => x.serviceProvider === sp).map((x) => x.sdAid);
   const found = sds.filter((aid) => entryOf(card, aid));
   assert.deepEqual(found, [], `the card holds ${sp}'s ${found.join(', ')}`);
 });

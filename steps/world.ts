@@ -147,8 +147,8 @@ export class TsmWorld extends World {
   }
 
   /** The fleet's record of a service (which SE, SD and instance). */
-  serviceRecord(serviceId: string): ServiceRecord {
-    const all = this.fleet.ses.flatMap((se) => this.tsm.registry.services(se.seId));
+  serviceRecord(serviceId: string): Readonly<ServiceRecord> {
+    const all = this.fleet.ses.flatMap((se) => this.tsm.operator.services(se.seId));
     const s = all.find((x) => x.id === serviceId);
     if (!s) throw new Error(`the fleet has no service "${serviceId}" (it has ${all.map((x) => x.id).join(', ')})`);
     return s;

@@ -5,7 +5,9 @@
  */
 import { openChannel, type CardChannel } from '../drivers/index.ts';
 import type { CardEndpoint } from '../gp/index.ts';
-import type { ChannelFactory } from './central-tsm.ts';
+
+/** Opens a channel to an SE (in-process simulator, WebSocket simulator, PC/SC): the TSM never picks a driver. */
+export type ChannelFactory = (seId: string) => Promise<CardChannel>;
 
 const trace = (seId: string) => ({ from: 'mno' as const, corr: { seId } });
 

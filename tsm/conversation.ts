@@ -8,6 +8,7 @@ import type { BearerLimits } from './mno-gateway.ts';
 import type { Bearer } from '../profiles/index.ts';
 import type { RequestedOperation, ScriptFormat } from './api-types.ts';
 import type { ExecutionStatus } from './status.ts';
+import { decide } from './decide.ts';
 
 export type ConversationState = 'open' | 'ended' | 'expired';
 
@@ -71,5 +72,17 @@ export class ConversationStore {
     const ch = c.channel;
     c.channel = undefined;
     return ch;
+  }
+
+  /** A conversation whose time to live has passed: its SE is released and its channel closed. */
+  expire(c: Conversation, at: number): void {
+    const ch = this.finish(c, 'expired', at);
+    decide('conversation', `${c.id} expired (time to live passed)`, { conversationId: c.id });
+    void ch?.close().catch(() => undefined);
+  }
+
+  /** Expires every open conversation past its time to live (conversations expire lazily, when next looked at). */
+  expireStale(now: number): void {
+    for (const c of this.all()) if (c.state === 'open' && now > c.expiresAt) this.expire(c, now);
   }
 }

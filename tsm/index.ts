@@ -4,6 +4,7 @@ export * from './api-types.ts';
 export * from './registry.ts';
 export * from './script.ts';
 export * from './central-tsm.ts';
+export { TsmOperator } from './operator.ts';
 export * from './mno-gateway.ts';
 export * from './channels.ts';
 export * from './http.ts';

@@ -17,7 +17,8 @@
  */
 import type { CardChannel } from '../drivers/index.ts';
 import { decodeGetStatusResponse, encodeCommand, fromHex, getStatus, isLocked, parseResponse, SW, toHex } from '../gp/index.ts';
-import type { OperatorNetwork } from './mno-gateway.ts';
+import type { Clock } from './clock.ts';
+import type { SeAccess } from './se-access.ts';
 import type { Answer } from './api-types.ts';
 import { deleteObject, extradite, select, setContactlessAvailability } from './card-commands.ts';
 import { CentralSession } from './central-sd.ts';
@@ -64,34 +65,33 @@ export async function locateInstance(session: CentralSession, link: CardChannel,
   return (await isOnCard(link, instanceAid)) ? { at: 'other' } : { at: 'absent' };
 }
 
-/** What reconciliation uses of the central TSM. */
-export interface ReconcileHost {
+/** What reconciliation reads the card with: the SE's records, the way to its card, the time. */
+export interface CardReader {
   readonly registry: Registry;
-  route(seId: string): OperatorNetwork;
-  /** The central session, allowed on a locked SE (reconciliation must read a CARD_LOCKED card too). */
-  withCentralSession(seId: string, network: OperatorNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>, opts: { whileLocked: true }): Promise<void>;
-  now(): number;
+  /** Its central sessions are asked for `whileLocked`: reconciliation must read a CARD_LOCKED card too. */
+  readonly access: SeAccess;
+  readonly clock: Clock;
 }
 
 /**
  * Reads the card of `entry` and decides (and does, at the card, what finishing or rolling back needs).
  * `refusedSw`: the card refused the entry's recorded step with this status word, so that step did not run.
  */
-export async function reconcile(host: ReconcileHost, entry: JournalEntry, refusedSw?: string): Promise<Verdict> {
-  const svc = entry.serviceId ? host.registry.service(entry.seId, entry.serviceId) : undefined;
-  const central = host.registry.centralSdKeys(entry.seId);
+export async function reconcile(reader: CardReader, entry: JournalEntry, refusedSw?: string): Promise<Verdict> {
+  const svc = entry.serviceId ? reader.registry.service(entry.seId, entry.serviceId) : undefined;
+  const central = reader.registry.centralSdKeys(entry.seId);
   let decided: Omit<Verdict, 'seLock'> | undefined;
   let cardLocked = false;
-  await host.withCentralSession(
+  await reader.access.withCentralSession(
     entry.seId,
-    host.route(entry.seId),
+    reader.access.route(entry.seId),
     async (session, link) => {
       if (svc) decided = await decideService(entry, svc, session, link, central, refusedSw);
       cardLocked = await cardIsLocked(link, central.aid);
     },
     { whileLocked: true },
   );
-  const held = host.registry.seLock(entry.seId);
+  const held = reader.registry.seLock(entry.seId);
   let seLock: SeLockRecord | null | undefined;
   if (cardLocked && !held) {
     const mine = entry.fn === 'lock-se' || (entry.fn === 'unlock-se' && entry.lock);
@@ -99,8 +99,8 @@ export async function reconcile(host: ReconcileHost, entry: JournalEntry, refuse
       entry.fn === 'unlock-se' && entry.lock
         ? entry.lock
         : mine
-          ? { seId: entry.seId, lockedBy: entry.serviceProvider, lockedAt: new Date(host.now()).toISOString(), ...(entry.reason ? { reason: entry.reason } : {}) }
-          : { seId: entry.seId, lockedBy: FOUND_ON_CARD, lockedAt: new Date(host.now()).toISOString(), foundOnCard: true };
+          ? { seId: entry.seId, lockedBy: entry.serviceProvider, lockedAt: new Date(reader.clock.now()).toISOString(), ...(entry.reason ? { reason: entry.reason } : {}) }
+          : { seId: entry.seId, lockedBy: FOUND_ON_CARD, lockedAt: new Date(reader.clock.now()).toISOString(), foundOnCard: true };
   } else if (!cardLocked && held) {
     seLock = null;
   }
@@ -117,9 +117,10 @@ export async function cardIsLocked(link: CardChannel, centralSdAid: string): Pro
 }
 
 /** Reads only the card life cycle of an SE (after an answer its recorded lock cannot explain). */
-export async function readCardLocked(host: ReconcileHost, seId: string): Promise<boolean> {
+export async function readCardLocked(reader: CardReader, seId: string): Promise<boolean> {
   let locked = false;
-  await host.withCentralSession(seId, host.route(seId), async (_s, link) => void (locked = await cardIsLocked(link, host.registry.centralSdKeys(seId).aid)), { whileLocked: true });
+  const { access, registry } = reader;
+  await access.withCentralSession(seId, access.route(seId), async (_s, link) => void (locked = await cardIsLocked(link, registry.centralSdKeys(seId).aid)), { whileLocked: true });
   return locked;
 }
 

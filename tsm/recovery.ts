@@ -6,31 +6,34 @@
  * card could not be read then, and at once when a card refuses a journaled request or answers something the
  * recorded state cannot explain.
  */
-import type { Answer } from './api-types.ts';
-import type { Journal, JournalEntry } from './journal.ts';
-import { FOUND_ON_CARD, readCardLocked, reconcile, type ReconcileHost, type Verdict } from './reconcile.ts';
-import type { SeLockRecord } from './registry.ts';
-import { TRANSIENT_STATES, type ServiceState } from './service-state.ts';
+import type { Clock } from './clock.ts';
+import { asTsmError } from './as-tsm-error.ts';
+import { decide } from './decide.ts';
+import type { JournalEntry } from './journal.ts';
+import { FOUND_ON_CARD, readCardLocked, reconcile, type CardReader, type Verdict } from './reconcile.ts';
+import type { TsmRecords } from './records.ts';
+import type { Registry, SeLockRecord } from './registry.ts';
+import type { SeAccess } from './se-access.ts';
+import type { ServiceStates } from './service-states.ts';
+import { TRANSIENT_STATES } from './service-state.ts';
 import { TsmError } from './status.ts';
-
-/** What recovery uses of the central TSM. */
-export interface RecoveryHost extends ReconcileHost {
-  readonly journal: Journal;
-  /** Records a state the card shows (not a request: the state machine does not apply), with its event. */
-  recordServiceState(seId: string, serviceId: string, to: ServiceState, note: string): void;
-  setSeLock(seId: string, lock: SeLockRecord | undefined): void;
-  persist(): void;
-  decide(decision: string, detail: string, data?: unknown): void;
-  /** Gives an interrupted request's identifier the answer reconciliation decided (idempotency ledger). */
-  settleCall(serviceProvider: string, functionCallIdentifier: string, outcome: { answer: Answer } | { error: TsmError }): void;
-  asTsmError(e: unknown): TsmError;
-}
 
 export class Recovery {
   /** Entries not owned by a running request: left by a previous process, or whose card could not be read. */
   private readonly stale = new Set<JournalEntry>();
 
-  constructor(private readonly host: RecoveryHost) {}
+  private readonly reader: CardReader;
+
+  constructor(
+    private readonly registry: Registry,
+    access: SeAccess,
+    /** The journal read and ended, the store written, interrupted identifiers settled. */
+    private readonly records: TsmRecords,
+    private readonly states: ServiceStates,
+    private readonly clock: Clock,
+  ) {
+    this.reader = { registry, access, clock };
+  }
 
   /** Reconciles every entry left by the previous process (in order); an unreadable card leaves its entry stale. */
   async startUp(entries: readonly JournalEntry[]): Promise<void> {
@@ -51,18 +54,18 @@ export class Recovery {
    * the error returned says what the card showed.
    */
   async afterFailure(entry: JournalEntry, e: unknown): Promise<TsmError> {
-    const err = this.host.asTsmError(e);
+    const err = asTsmError(e);
     if (entry.step === 'begin' && err.cardSw === undefined) {
-      this.host.journal.end(entry);
+      this.records.journal.end(entry);
       // Nothing that changes the card was sent: a running state shown already goes back to the state before.
-      const svc = entry.serviceId ? this.host.registry.service(entry.seId, entry.serviceId) : undefined;
+      const svc = entry.serviceId ? this.registry.service(entry.seId, entry.serviceId) : undefined;
       if (svc && entry.from && svc.state !== entry.from && (TRANSIENT_STATES as readonly string[]).includes(svc.state)) {
-        this.host.recordServiceState(entry.seId, svc.id, entry.from, `${entry.fn} stopped before it changed the card (${err.message})`);
+        this.states.record(entry.seId, svc.id, entry.from, `${entry.fn} stopped before it changed the card (${err.message})`);
       }
-      this.host.persist();
+      this.records.save();
       return err;
     }
-    this.host.decide('reconciliation', `${entry.fn} on ${entry.seId}${entry.serviceId ? ` for ${entry.serviceId}` : ''} failed (${err.message}): reading the card again`);
+    decide('reconciliation', `${entry.fn} on ${entry.seId}${entry.serviceId ? ` for ${entry.serviceId}` : ''} failed (${err.message}): reading the card again`);
     const v = await this.settle(entry, 'failure', err.cardSw);
     if (!v) return err;
     return new TsmError(err.status, err.reasonCode, `${err.message}; the card was read again: ${v.note}`, {
@@ -75,33 +78,33 @@ export class Recovery {
   async recheckSe(seId: string): Promise<void> {
     let locked: boolean;
     try {
-      locked = await readCardLocked(this.host, seId);
+      locked = await readCardLocked(this.reader, seId);
     } catch (e) {
-      this.host.decide('reconciliation', `${seId} could not be read again: ${this.host.asTsmError(e).message}`);
+      decide('reconciliation', `${seId} could not be read again: ${asTsmError(e).message}`);
       return;
     }
-    const held = this.host.registry.seLock(seId);
-    if (locked && !held) this.recordLock(seId, foundLock(seId, this.host.now()));
+    const held = this.registry.seLock(seId);
+    if (locked && !held) this.recordLock(seId, foundLock(seId, this.clock.now()));
     else if (!locked && held) this.recordLock(seId, null);
   }
 
   private recordLock(seId: string, lock: SeLockRecord | null): void {
-    this.host.setSeLock(seId, lock ?? undefined);
-    this.host.persist();
-    this.host.decide('reconciliation', `${seId}: the card is ${lock ? 'CARD_LOCKED' : 'SECURED'}; recorded ${lock ? 'locked' : 'unlocked'}`, { seId, locked: !!lock });
+    this.registry.setSeLock(seId, lock ?? undefined);
+    this.records.save();
+    decide('reconciliation', `${seId}: the card is ${lock ? 'CARD_LOCKED' : 'SECURED'}; recorded ${lock ? 'locked' : 'unlocked'}`, { seId, locked: !!lock });
   }
 
   private async settle(entry: JournalEntry, why: 'restart' | 'later' | 'failure', refusedSw?: string): Promise<Verdict | undefined> {
     let v: Verdict;
     try {
-      v = await reconcile(this.host, entry, refusedSw);
+      v = await reconcile(this.reader, entry, refusedSw);
     } catch (e) {
-      const msg = this.host.asTsmError(e).message;
+      const msg = asTsmError(e).message;
       this.stale.add(entry);
-      if (this.host.asTsmError(e).reasonCode === '3.7') {
+      if (asTsmError(e).reasonCode === '3.7') {
         // Another request holds the SE: it is not the card that is unreadable. The next request reconciles first.
-        this.host.persist();
-        this.host.decide('reconciliation', `${entry.fn} on ${entry.seId}: the SE is busy; reconciled before the next request on it`);
+        this.records.save();
+        decide('reconciliation', `${entry.fn} on ${entry.seId}: the SE is busy; reconciled before the next request on it`);
         return undefined;
       }
       if (entry.serviceId) {
@@ -110,29 +113,29 @@ export class Recovery {
           entry.fn === 'update'
             ? `interrupted while updating at the ${entry.step === 'begin' ? 'delete' : entry.step} step; the card could not be inspected ${when} (${msg}): it may hold part of it`
             : `${entry.fn} did not complete; the card could not be inspected ${when} (${msg}): it may hold part of it; the central TSM looks again before the next request on this SE`;
-        this.host.recordServiceState(entry.seId, entry.serviceId, 'failed', note);
+        this.states.record(entry.seId, entry.serviceId, 'failed', note);
       }
-      this.host.persist();
-      this.host.decide('reconciliation', `${entry.fn} on ${entry.seId}: the card could not be read (${msg}); kept in the journal`);
+      this.records.save();
+      decide('reconciliation', `${entry.fn} on ${entry.seId}: the card could not be read (${msg}); kept in the journal`);
       return undefined;
     }
     this.stale.delete(entry);
-    this.host.journal.end(entry);
+    this.records.journal.end(entry);
     if (v.service && entry.serviceId) {
-      const svc = this.host.registry.service(entry.seId, entry.serviceId);
+      const svc = this.registry.service(entry.seId, entry.serviceId);
       if (v.service.resumeTo) svc.resumeTo = v.service.resumeTo;
       else if (v.service.state !== 'suspended') delete svc.resumeTo;
-      this.host.recordServiceState(entry.seId, entry.serviceId, v.service.state, v.note);
+      this.states.record(entry.seId, entry.serviceId, v.service.state, v.note);
     }
-    if (v.seLock !== undefined) this.host.setSeLock(entry.seId, v.seLock ?? undefined);
-    this.host.persist();
-    this.host.decide('reconciliation', `${entry.fn} on ${entry.seId}${entry.serviceId ? ` for ${entry.serviceId}` : ''}: ${v.outcome} (${v.note})`, {
+    if (v.seLock !== undefined) this.registry.setSeLock(entry.seId, v.seLock ?? undefined);
+    this.records.save();
+    decide('reconciliation', `${entry.fn} on ${entry.seId}${entry.serviceId ? ` for ${entry.serviceId}` : ''}: ${v.outcome} (${v.note})`, {
       seId: entry.seId,
       ...(entry.serviceId ? { serviceId: entry.serviceId } : {}),
       outcome: v.outcome,
     });
     if (why !== 'failure' && entry.functionCallIdentifier && entry.serviceProvider) {
-      this.host.settleCall(entry.serviceProvider, entry.functionCallIdentifier, v.answer);
+      this.records.settleCall(entry.serviceProvider, entry.functionCallIdentifier, v.answer);
     }
     return v;
   }

@@ -21,109 +21,115 @@ import { setCardLock } from './card-commands.ts';
 import type { CentralSession } from './central-sd.ts';
 import type { Registry, SeLockRecord } from './registry.ts';
 import type { Journal, JournalEntry } from './journal.ts';
+import type { Clock } from './clock.ts';
+import { decide } from './decide.ts';
+import type { TsmRecords } from './records.ts';
+import type { Recovery } from './recovery.ts';
+import type { SeAccess } from './se-access.ts';
 import { TsmError } from './status.ts';
 
 /** Service states in which a service is on the card, giving its SP standing to lock the SE. */
 const ABSENT_STATES: readonly string[] = ['available', 'deleted'];
 
-/** What SE locking uses of the central TSM. */
-export interface SeLockHost {
-  readonly registry: Registry;
-  route(seId: string): OperatorNetwork;
-  withCentralSession(
-    seId: string,
-    network: OperatorNetwork,
-    fn: (session: CentralSession, link: CardChannel) => Promise<void>,
-    opts?: { whileLocked?: boolean },
-  ): Promise<void>;
-  persist(): void;
-  /** Intent before the first card command, step before the changing one, end with the outcome (journal.ts). */
-  readonly journal: Journal;
-  /** A journaled request failed: the card is read again and the lock reconciled; the error to answer. */
-  afterFailure(entry: JournalEntry, e: unknown): Promise<TsmError>;
-  /** Reconciles what an earlier request left unreconciled on the SE, before its lock is checked. */
-  reconcileFirst(seId: string): Promise<void>;
-  decide(decision: string, detail: string, data?: unknown): void;
-  now(): number;
-}
-
 export class SeLocks {
-  constructor(private readonly host: SeLockHost) {}
+  private readonly journal: Journal;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly access: SeAccess,
+    /** The journal, and the store the lock is saved to. */
+    private readonly records: TsmRecords,
+    private readonly recovery: Recovery,
+    private readonly clock: Clock,
+  ) {
+    this.journal = records.journal;
+  }
 
   async lockSe(ctx: RequestContext, req: SeLockRequest): Promise<SeLockResponse> {
     const seId = this.knownSe(req.seId);
-    await this.host.reconcileFirst(seId);
+    await this.recovery.beforeUse(seId);
     const sp = ctx.serviceProvider;
     const present = this.present(seId, sp);
     if (!present.length) {
-      this.host.decide('authorization', `refused: ${sp} asked to lock ${seId}, where it has no service`);
+      decide('authorization', `refused: ${sp} asked to lock ${seId}, where it has no service`);
       throw TsmError.failed('1.2', `${sp} may not lock SE ${seId}: it has no service on it`);
     }
-    this.host.decide('authorization', `${sp} has ${present.map((s) => s.id).join(', ')} on ${seId}: it may lock the SE`);
-    const held = this.host.registry.seLock(seId);
+    decide('authorization', `${sp} has ${present.map((s) => s.id).join(', ')} on ${seId}: it may lock the SE`);
+    const held = this.registry.seLock(seId);
     if (held) throw TsmError.failed('3.8', `SE ${seId} is already locked (since ${held.lockedAt}); nothing was sent`);
-    const network = this.host.route(seId);
+    const network = this.access.route(seId);
     const entry = this.begin(ctx, { fn: 'lock-se', seId, ...(req.reason ? { reason: req.reason } : {}) });
     try {
-      await this.host.withCentralSession(seId, network, async (session) => {
-        this.host.decide('se-lock', `locking ${seId} (card life cycle CARD_LOCKED) for ${sp}${req.reason ? `: ${req.reason}` : ''}`);
-        this.host.journal.step(entry, 'set-status');
+      await this.session(seId, network, async (session) => {
+        decide('se-lock', `locking ${seId} (card life cycle CARD_LOCKED) for ${sp}${req.reason ? `: ${req.reason}` : ''}`);
+        this.journal.step(entry, 'set-status');
         await session.send(setCardLock(true), `SET STATUS CARD_LOCKED of SE ${seId}`);
       });
     } catch (e) {
-      throw await this.host.afterFailure(entry, e);
+      throw await this.recovery.afterFailure(entry, e);
     }
-    const lock: SeLockRecord = { seId, lockedBy: sp, lockedAt: new Date(this.host.now()).toISOString(), ...(req.reason ? { reason: req.reason } : {}) };
-    this.host.journal.end(entry);
-    this.host.registry.setSeLock(seId, lock);
-    this.host.persist();
+    const lock: SeLockRecord = { seId, lockedBy: sp, lockedAt: new Date(this.clock.now()).toISOString(), ...(req.reason ? { reason: req.reason } : {}) };
+    this.journal.end(entry);
+    this.registry.setSeLock(seId, lock);
+    this.records.save();
     return { status: 'Executed-Success', seId, locked: true, cardLifeCycle: 'CARD_LOCKED', lockedBy: lock.lockedBy, lockedAt: lock.lockedAt };
   }
 
   async unlockSe(ctx: RequestContext, req: SeUnlockRequest): Promise<SeLockResponse> {
     const seId = this.knownSe(req.seId);
-    await this.host.reconcileFirst(seId);
+    await this.recovery.beforeUse(seId);
     const sp = ctx.serviceProvider;
-    const held = this.host.registry.seLock(seId);
+    const held = this.registry.seLock(seId);
     if (!held) throw TsmError.failed('3.8', `SE ${seId} is not locked; nothing was sent`);
     if (held.foundOnCard) {
       // Nobody's lock on record: any SP with standing to lock the SE may lift it (never a dead end).
       if (!this.present(seId, sp).length) {
-        this.host.decide('authorization', `refused: ${sp} asked to unlock ${seId}, where it has no service`);
+        decide('authorization', `refused: ${sp} asked to unlock ${seId}, where it has no service`);
         throw TsmError.failed('1.2', `${sp} may not unlock SE ${seId}: it has no service on it`);
       }
     } else if (held.lockedBy !== sp) {
-      this.host.decide('authorization', `refused: ${sp} asked to unlock ${seId}, locked for ${held.lockedBy}`);
+      decide('authorization', `refused: ${sp} asked to unlock ${seId}, locked for ${held.lockedBy}`);
       throw TsmError.failed('1.2', `${sp} may not unlock SE ${seId}: ${held.lockedBy} asked for the lock, and only it may lift it`);
     }
-    const network = this.host.route(seId);
+    const network = this.access.route(seId);
     const entry = this.begin(ctx, { fn: 'unlock-se', seId, lock: held });
     try {
-      await this.host.withCentralSession(
+      await this.session(
         seId,
         network,
         async (session) => {
-          this.host.decide('se-lock', `unlocking ${seId} (card life cycle back to SECURED) for ${sp}`);
-          this.host.journal.step(entry, 'set-status');
+          decide('se-lock', `unlocking ${seId} (card life cycle back to SECURED) for ${sp}`);
+          this.journal.step(entry, 'set-status');
           await session.send(setCardLock(false), `SET STATUS SECURED of SE ${seId}`);
         },
         { whileLocked: true },
       );
     } catch (e) {
-      throw await this.host.afterFailure(entry, e);
+      throw await this.recovery.afterFailure(entry, e);
     }
-    this.host.journal.end(entry);
-    this.host.registry.setSeLock(seId, undefined);
-    this.host.persist();
+    this.journal.end(entry);
+    this.registry.setSeLock(seId, undefined);
+    this.records.save();
     return { status: 'Executed-Success', seId, locked: false, cardLifeCycle: 'SECURED' };
   }
 
+  /** The central session on the SE, once what an earlier request left unreconciled there is settled. */
+  private async session(
+    seId: string,
+    network: OperatorNetwork,
+    fn: (session: CentralSession, link: CardChannel) => Promise<void>,
+    opts: { whileLocked?: boolean } = {},
+  ): Promise<void> {
+    await this.recovery.beforeUse(seId);
+    await this.access.withCentralSession(seId, network, fn, opts);
+  }
+
   private present(seId: string, sp: string) {
-    return this.host.registry.services(seId).filter((s) => s.serviceProvider === sp && !ABSENT_STATES.includes(s.state));
+    return this.registry.services(seId).filter((s) => s.serviceProvider === sp && !ABSENT_STATES.includes(s.state));
   }
 
   private begin(ctx: RequestContext, what: Pick<JournalEntry, 'fn' | 'seId' | 'reason' | 'lock'>): JournalEntry {
-    return this.host.journal.begin({
+    return this.journal.begin({
       ...what,
       serviceProvider: ctx.serviceProvider,
       ...(ctx.functionCallIdentifier !== undefined ? { functionCallIdentifier: ctx.functionCallIdentifier } : {}),
@@ -131,7 +137,7 @@ export class SeLocks {
   }
 
   private knownSe(seId: string): string {
-    if (!this.host.registry.hasSe(seId)) throw TsmError.failed('3.9', `unknown SE "${seId}"`);
+    if (!this.registry.hasSe(seId)) throw TsmError.failed('3.9', `unknown SE "${seId}"`);
     return seId;
   }
 }

@@ -187,7 +187,7 @@ describe('update service (patent FIG 10)', () => {
     await personalize('se-1', 'bankco-pay', spKeys, 'holder=ALICE');
     const free = card('se-1').memory.nonVolatile.free;
     // The new version needs more than the card has, even counting the 1500 bytes the current instance frees.
-    tsm.registry.setInstallSize('se-1', 'bankco-pay', free + 1500 + 1);
+    tsm.operator.setInstallSize('se-1', 'bankco-pay', free + 1500 + 1);
     const mark = events.length;
     let message = '';
     try {
@@ -206,7 +206,7 @@ describe('update service (patent FIG 10)', () => {
     expect(card('se-1').memory.nonVolatile.free).toBe(free);
 
     // One byte less and the update goes ahead; the new instance then counts with its new size.
-    tsm.registry.setInstallSize('se-1', 'bankco-pay', free + 1500);
+    tsm.operator.setInstallSize('se-1', 'bankco-pay', free + 1500);
     const r = await tsm.updateService(bank, { serviceId: 'bankco-pay', seId: 'se-1' });
     expect(r).toMatchObject({ status: 'Executed-Success', state: 'installed', freeNonVolatile: free + 1500 });
     expect(tsm.registry.service('se-1', 'bankco-pay').instanceSize).toBeUndefined();

@@ -1,7 +1,7 @@
 /**
  * Service management by the central TSM under its own keys: activation, pre-personalization, the update saga of
  * patent FIG 10, deletion, suspend/resume. Each function checks ownership and the service state machine, holds
- * the SE in a central session (CentralTsm.withCentralSession) and records every state change through the host.
+ * the SE in a central session (SeAccess) and records every state change (ServiceStates).
  * Each writes its intent to the journal before its first card command and each changing step before it is
  * sent (journal.ts); a failure is reconciled with the card before it is answered (recovery.ts).
  * CentralTsm wraps these in its common request frame (trace, idempotency, validity).
@@ -27,6 +27,12 @@ import { setApplicationLock, setContactlessAvailability } from './card-commands.
 import { CentralSession } from './central-sd.ts';
 import { DEFAULT_INSTALL_SIZE, type Registry, type ServiceRecord } from './registry.ts';
 import type { Journal, JournalEntry } from './journal.ts';
+import { decide } from './decide.ts';
+import type { TsmRecords } from './records.ts';
+import type { Recovery } from './recovery.ts';
+import { authorizeService, resolveSe } from './rules.ts';
+import type { SeAccess } from './se-access.ts';
+import type { ServiceStates } from './service-states.ts';
 import { locateInstance } from './reconcile.ts';
 import { cardResources, checkMemory, createSpSd, deleteApplication, installService, isOnCard, temporaryKeySet } from './sagas.ts';
 import { checkFunction, type ServiceState } from './service-state.ts';
@@ -34,45 +40,37 @@ import { TsmError } from './status.ts';
 
 export { DEFAULT_INSTALL_SIZE };
 
-/** What the service manager uses of the central TSM. */
-export interface ManagerHost {
-  readonly registry: Registry;
-  resolveSe(req: { seId?: string; msisdn?: string; mno?: string }, field: string, serviceId?: string): string;
-  authorizeService(sp: string, service: ServiceRecord): void;
-  route(seId: string): OperatorNetwork;
-  withCentralSession(seId: string, network: OperatorNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>): Promise<void>;
-  setState(seId: string, serviceId: string, to: ServiceState, note?: string): void;
-  persist(): void;
-  /** Intent before the first card command, step before each changing one, end with the outcome (journal.ts). */
-  readonly journal: Journal;
-  /** A journaled request failed: the card is read again and the object reconciled; the error to answer. */
-  afterFailure(entry: JournalEntry, e: unknown): Promise<TsmError>;
-  /** Reconciles what an earlier request left unreconciled on the SE, before its state is checked. */
-  reconcileFirst(seId: string): Promise<void>;
-  decide(decision: string, detail: string, data?: unknown): void;
-  asTsmError(e: unknown): TsmError;
-}
-
+/** Runs the service functions through its peers: the SE's access, the journal and recovery, the state records. */
 export class ServiceManager {
-  constructor(private readonly host: ManagerHost) {}
+  private readonly journal: Journal;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly access: SeAccess,
+    records: TsmRecords,
+    private readonly recovery: Recovery,
+    private readonly states: ServiceStates,
+  ) {
+    this.journal = records.journal;
+  }
 
   async activateService(ctx: RequestContext, req: ActivateServiceRequest): Promise<ActivateServiceResponse> {
-    const seId = this.host.resolveSe(req, 'seId', req.serviceId);
-    await this.host.reconcileFirst(seId);
-    const service = this.host.registry.service(seId, req.serviceId);
-    this.host.authorizeService(ctx.serviceProvider, service);
+    const seId = resolveSe(this.registry, req, 'seId', req.serviceId);
+    await this.recovery.beforeUse(seId);
+    const service = this.registry.service(seId, req.serviceId);
+    authorizeService(ctx.serviceProvider, service);
     if (!service.instanceAid) throw TsmError.failed('3.8', `service ${service.id} has no instance on ${seId} to activate`);
     checkFunction(service.id, 'activate', service.state);
-    const network = this.host.route(seId);
+    const network = this.access.route(seId);
     const instanceAid = service.instanceAid;
     await this.journaled(ctx, { fn: 'activate', seId, serviceId: service.id, from: service.state as ServiceState }, async (entry) => {
-      await this.host.withCentralSession(seId, network, async (session) => {
-        this.host.decide('activation', `activating ${instanceAid} of ${service.id} on ${seId} under the central SD`);
-        this.host.journal.step(entry, 'set-status');
+      await this.session(seId, network, async (session) => {
+        decide('activation', `activating ${instanceAid} of ${service.id} on ${seId} under the central SD`);
+        this.journal.step(entry, 'set-status');
         await session.send(setContactlessAvailability(instanceAid, true), `activating ${instanceAid} on the contactless interface (SET STATUS '01')`);
       });
-      this.host.journal.end(entry);
-      this.host.setState(seId, service.id, 'activated');
+      this.journal.end(entry);
+      this.states.set(seId, service.id, 'activated');
     });
     return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid, state: 'activated' };
   }
@@ -84,31 +82,31 @@ export class ServiceManager {
   async prepersonalize(ctx: RequestContext, req: PrepersonalizeRequest): Promise<PrepersonalizeResponse> {
     const { seId, service, network } = await this.ownService(ctx, req);
     checkFunction(service.id, 'prepersonalize', service.state);
-    const central = this.host.registry.centralSdKeys(seId);
+    const central = this.registry.centralSdKeys(seId);
     let temporaryKeys: PrepersonalizeResponse['temporaryKeys'];
     let free = 0;
     await this.journaled(ctx, { fn: 'prepersonalize', seId, serviceId: service.id, from: service.state as ServiceState }, async (entry) => {
-      await this.host.withCentralSession(seId, network, async (session, link) => {
+      await this.session(seId, network, async (session, link) => {
         const needed = service.installSize ?? DEFAULT_INSTALL_SIZE;
         free = (await checkMemory(session, needed, `service ${service.id}`)).freeNonVolatile;
-        this.host.decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
+        decide('eligibility', `${seId} has ${free} bytes free; ${service.id} needs ${needed}`);
         await this.refuseExistingInstance(session, link, seId, service);
-        this.host.setState(seId, service.id, 'prepersonalizing');
+        this.states.set(seId, service.id, 'prepersonalizing');
         let sess = session;
         if (!(await isOnCard(link, service.sdAid))) {
           // isOnCard's SELECT ended the central session; open it again after creating the SD.
           sess = await CentralSession.open(link, central);
           temporaryKeys = temporaryKeySet(central.keys.kvn);
-          this.host.journal.step(entry, 'create-sd', { createdSd: true });
+          this.journal.step(entry, 'create-sd', { createdSd: true });
           await createSpSd(link, sess, central, service.sdAid, temporaryKeys);
-          this.host.decide('prepersonalization', `${service.sdAid} created for ${service.serviceProvider} with temporary keys`);
+          decide('prepersonalization', `${service.sdAid} created for ${service.serviceProvider} with temporary keys`);
         }
         sess = await CentralSession.open(link, central);
-        await installService(sess, service, undefined, (step) => this.host.journal.step(entry, step));
+        await installService(sess, service, undefined, (step) => this.journal.step(entry, step));
       });
       delete service.instanceSize;
-      this.host.journal.end(entry);
-      this.host.setState(seId, service.id, 'installed');
+      this.journal.end(entry);
+      this.states.set(seId, service.id, 'installed');
     });
     return {
       status: 'Executed-Success',
@@ -137,28 +135,28 @@ export class ServiceManager {
     // At least what the instance was installed with: its personalization data only frees more.
     const freed = service.instanceSize ?? needed;
     await this.journaled(ctx, { fn: 'update', seId, serviceId: service.id, from: service.state as ServiceState }, async (entry) => {
-      await this.host.withCentralSession(seId, network, async (session) => {
+      await this.session(seId, network, async (session) => {
         const free = (await cardResources(session)).freeNonVolatile;
         available = free + freed;
         if (available < needed) {
-          this.host.decide('eligibility', `refused: ${seId} has ${free} bytes free and ${freed} once ${service.instanceAid} is removed; ${service.id} needs ${needed}`);
+          decide('eligibility', `refused: ${seId} has ${free} bytes free and ${freed} once ${service.instanceAid} is removed; ${service.id} needs ${needed}`);
           throw TsmError.failed(
             '4.8',
             `service ${service.id} needs ${needed} bytes of non-volatile memory; the card has ${free} free and removing the current instance frees ${freed}: nothing was changed`,
           );
         }
-        this.host.decide('eligibility', `${seId} has ${free} bytes free and ${freed} once ${service.instanceAid} is removed; ${service.id} needs ${needed}`);
+        decide('eligibility', `${seId} has ${free} bytes free and ${freed} once ${service.instanceAid} is removed; ${service.id} needs ${needed}`);
         // Each step reaches the store before it is sent, so a restart can finish or undo it (reconcile.ts).
-        this.host.journal.step(entry, 'delete');
-        this.host.setState(seId, service.id, 'updating');
+        this.journal.step(entry, 'delete');
+        this.states.set(seId, service.id, 'updating');
         const gone = await deleteApplication(session, service.instanceAid!);
-        this.host.decide('update', `${service.instanceAid} ${gone === 'deleted' ? 'deleted with its data' : 'was not on the card'}`);
-        await installService(session, service, req.installParameters, (step) => this.host.journal.step(entry, step));
+        decide('update', `${service.instanceAid} ${gone === 'deleted' ? 'deleted with its data' : 'was not on the card'}`);
+        await installService(session, service, req.installParameters, (step) => this.journal.step(entry, step));
       });
       delete service.instanceSize;
       delete service.resumeTo;
-      this.host.journal.end(entry);
-      this.host.setState(seId, service.id, 'installed');
+      this.journal.end(entry);
+      this.states.set(seId, service.id, 'installed');
     });
     return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid: service.instanceAid, state: 'installed', freeNonVolatile: available };
   }
@@ -167,30 +165,30 @@ export class ServiceManager {
   async deleteServices(ctx: RequestContext, req: DeleteServicesRequest): Promise<DeleteServicesResponse> {
     if (!req.serviceIds.length) throw TsmError.failed('2.2', 'serviceIds is empty');
     if (new Set(req.serviceIds).size !== req.serviceIds.length) throw TsmError.failed('2.1', 'serviceIds lists a service twice');
-    const seId = this.host.resolveSe(req, 'seId', req.serviceIds.length === 1 ? req.serviceIds[0] : undefined);
-    await this.host.reconcileFirst(seId);
+    const seId = resolveSe(this.registry, req, 'seId', req.serviceIds.length === 1 ? req.serviceIds[0] : undefined);
+    await this.recovery.beforeUse(seId);
     // Every service is checked before anything is sent: one refusal refuses the whole request.
     const services = req.serviceIds.map((id) => {
-      const s = this.host.registry.service(seId, id);
-      this.host.authorizeService(ctx.serviceProvider, s);
+      const s = this.registry.service(seId, id);
+      authorizeService(ctx.serviceProvider, s);
       checkFunction(s.id, 'delete', s.state);
       return s;
     });
-    const network = this.host.route(seId);
+    const network = this.access.route(seId);
     const results: ServiceOutcome[] = [];
     const entries = services.map((s) => this.begin(ctx, { fn: 'delete', seId, serviceId: s.id, from: s.state as ServiceState }));
     const failures: { index: number; entry: JournalEntry; e: unknown }[] = [];
     try {
-      await this.host.withCentralSession(seId, network, async (session) => {
+      await this.session(seId, network, async (session) => {
         for (const [i, s] of services.entries()) {
           const entry = entries[i];
           try {
-            this.host.journal.step(entry, 'delete');
-            this.host.setState(seId, s.id, 'deleting');
+            this.journal.step(entry, 'delete');
+            this.states.set(seId, s.id, 'deleting');
             const r = s.instanceAid ? await deleteApplication(session, s.instanceAid) : 'absent';
-            this.host.journal.end(entry);
+            this.journal.end(entry);
             delete s.resumeTo;
-            this.host.setState(seId, s.id, 'deleted', r === 'absent' ? 'the instance was not on the card' : undefined);
+            this.states.set(seId, s.id, 'deleted', r === 'absent' ? 'the instance was not on the card' : undefined);
             results[i] = { serviceId: s.id, status: 'Executed-Success', state: 'deleted' };
           } catch (e) {
             // Reconciled once the session is closed (it needs a session of its own).
@@ -204,9 +202,9 @@ export class ServiceManager {
     }
     const errors: TsmError[] = [];
     for (const f of failures) {
-      const err = await this.host.afterFailure(f.entry, f.e);
+      const err = await this.recovery.afterFailure(f.entry, f.e);
       errors.push(err);
-      const state = this.host.registry.service(seId, services[f.index].id).state;
+      const state = this.registry.service(seId, services[f.index].id).state;
       results[f.index] = { serviceId: services[f.index].id, status: 'Failed', reasonCode: err.reasonCode, message: err.message, state };
     }
     const failed = results.filter((r) => r.status === 'Failed');
@@ -237,21 +235,21 @@ export class ServiceManager {
     const instanceAid = service.instanceAid;
     const from = service.state as ServiceState;
     await this.journaled(ctx, { fn: lock ? 'suspend' : 'resume', seId, serviceId: service.id, from, to }, async (entry) => {
-      await this.host.withCentralSession(seId, network, async (session) => {
-        this.host.journal.step(entry, 'set-status');
+      await this.session(seId, network, async (session) => {
+        this.journal.step(entry, 'set-status');
         await session.send(setApplicationLock(instanceAid, lock), `SET STATUS ${lock ? 'LOCKED' : 'unlock'} of ${instanceAid}`);
       });
-      this.host.journal.end(entry);
+      this.journal.end(entry);
       if (lock) service.resumeTo = from;
       else delete service.resumeTo;
-      this.host.setState(seId, service.id, to);
+      this.states.set(seId, service.id, to);
     });
     return { status: 'Executed-Success', serviceId: service.id, seId, instanceAid, state: to };
   }
 
   /** Records the intent of a request (journal.ts) before anything reaches the card. */
   private begin(ctx: RequestContext, what: Pick<JournalEntry, 'fn' | 'seId' | 'serviceId' | 'from' | 'to'>): JournalEntry {
-    return this.host.journal.begin({
+    return this.journal.begin({
       ...what,
       serviceProvider: ctx.serviceProvider,
       ...(ctx.functionCallIdentifier !== undefined ? { functionCallIdentifier: ctx.functionCallIdentifier } : {}),
@@ -264,7 +262,7 @@ export class ServiceManager {
     try {
       await work(entry);
     } catch (e) {
-      throw await this.host.afterFailure(entry, e);
+      throw await this.recovery.afterFailure(entry, e);
     }
   }
 
@@ -279,7 +277,7 @@ export class ServiceManager {
     const where = await locateInstance(session, link, service.instanceAid);
     if (where.at === 'absent') return;
     const under = where.at === 'central' ? `under the central security domain ${session.sdAid}` : where.sdAid ? `under ${where.sdAid}` : 'under a security domain the central TSM cannot see';
-    this.host.decide('prepersonalization', `refused: ${service.instanceAid} is already on ${seId} ${under}`);
+    decide('prepersonalization', `refused: ${service.instanceAid} is already on ${seId} ${under}`);
     throw TsmError.failed(
       '3.8',
       `the instance ${service.instanceAid} of service ${service.id} is already on SE ${seId} (${under}); nothing was created — the issuer must remove it first`,
@@ -288,12 +286,18 @@ export class ServiceManager {
 
   /** The caller's service named by a request, its SE and the network reaching it (authorized, routed). */
   private async ownService(ctx: RequestContext, req: { serviceId: string; seId?: string; msisdn?: string; mno?: string }) {
-    const seId = this.host.resolveSe(req, 'seId', req.serviceId);
-    await this.host.reconcileFirst(seId);
-    const service = this.host.registry.service(seId, req.serviceId);
-    this.host.authorizeService(ctx.serviceProvider, service);
-    const network = this.host.route(seId);
+    const seId = resolveSe(this.registry, req, 'seId', req.serviceId);
+    await this.recovery.beforeUse(seId);
+    const service = this.registry.service(seId, req.serviceId);
+    authorizeService(ctx.serviceProvider, service);
+    const network = this.access.route(seId);
     return { seId, service, network };
+  }
+
+  /** The central session on the SE, once what an earlier request left unreconciled there is settled. */
+  private async session(seId: string, network: OperatorNetwork, fn: (session: CentralSession, link: CardChannel) => Promise<void>): Promise<void> {
+    await this.recovery.beforeUse(seId);
+    await this.access.withCentralSession(seId, network, fn);
   }
 
 }

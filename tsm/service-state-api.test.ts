@@ -74,8 +74,8 @@ describe('GetServiceState', () => {
   });
 
   it('needs the SE named when the service id is on several SEs', async () => {
-    const base = tsm.registry.service('se-1', 'bankco-pay');
-    tsm.registry.putService({ ...base, seId: 'se-2', state: 'available', instanceAid: undefined });
+    const base = tsm.operator.service('se-1', 'bankco-pay');
+    tsm.operator.registerService({ ...base, seId: 'se-2', state: 'available', instanceAid: undefined });
     const r = valid(await bank.getServiceState('bankco-pay'));
     expect(r.body).toMatchObject({ status: 'Failed', reasonCode: '2.2' });
     expect(valid(await bank.getServiceState('bankco-pay', { seId: 'se-2' })).body).toMatchObject({ seId: 'se-2', state: 'available' });

@@ -51,7 +51,7 @@ describe('sendServiceRequest', () => {
     for (const action of path) {
       const r = await sendServiceRequest(bank, action, 'bankco-pay');
       expect(r.body.status, `${action}: ${r.body.reasonCode} ${r.body.message}`).toBe('Executed-Success');
-      states.push(tsm.registry.service('se-1', 'bankco-pay').state);
+      states.push(tsm.operator.service('se-1', 'bankco-pay').state);
     }
     expect(path).toEqual(['deletes', 'pre-personalizes', 'suspends', 'resumes', 'updates']);
     expect(states).toEqual(['deleted', 'installed', 'suspended', 'installed', 'installed']);

@@ -29,7 +29,7 @@ async function startHost(): Promise<{ host: TsmHost; cards: Map<string, Simulate
   return { host: { fleet, cards: { channel: channels }, clock, tsm, api }, cards };
 }
 
-const stateOf = (h: TsmHost, seId: string, serviceId: string) => h.tsm.registry.service(seId, serviceId).state;
+const stateOf = (h: TsmHost, seId: string, serviceId: string) => h.tsm.operator.service(seId, serviceId).state;
 
 describe('RestartableTsm', () => {
   it('keeps service states across a clean restart, on the same API address', async () => {

@@ -34,7 +34,7 @@ describe('cardholderData', () => {
 describe('personalizeInOneConversation', () => {
   it('stores the data in the instance through the SP own channel and leaves no conversation open', async () => {
     const { cards, bank } = await start();
-    const service = tsm!.registry.service('se-1', 'bankco-pay');
+    const service = tsm!.operator.service('se-1', 'bankco-pay');
     await personalizeInOneConversation(bank, service, bankKeys(), cardholderData('holder=ALICE'));
     const app = cards.get('se-1')!.inspect().applications.find((a) => a.aid === service.instanceAid);
     expect(app?.storedHex).toBe(toHex(cardholderData('holder=ALICE')));
@@ -45,7 +45,7 @@ describe('personalizeInOneConversation', () => {
 
   it('fails with the SP keys wrong, ending the conversation anyway', async () => {
     const { bank } = await start();
-    const service = tsm!.registry.service('se-1', 'bankco-pay');
+    const service = tsm!.operator.service('se-1', 'bankco-pay');
     const wrong = { ...bankKeys(), enc: fromHex('00'.repeat(16)) };
     await expect(personalizeInOneConversation(bank, service, wrong, cardholderData('x'))).rejects.toThrow();
     const again = await bank.beginConversation({ seId: 'se-1', serviceId: 'bankco-pay', requestedOperation: 'read' });
@@ -54,7 +54,7 @@ describe('personalizeInOneConversation', () => {
 
   it('names the refusal when the conversation cannot begin', async () => {
     const { bank } = await start();
-    const service = { ...tsm!.registry.service('se-1', 'transitco-ticket') };
+    const service = { ...tsm!.operator.service('se-1', 'transitco-ticket') };
     await expect(personalizeInOneConversation(bank, service, bankKeys(), cardholderData('x'))).rejects.toThrow(/BeginConversation: 1.2/);
   });
 });
