@@ -11,7 +11,7 @@ const layer = (name, allowed) => ({
   // Tests and conformance suites compose parts of several layers on purpose.
   from: { path: `^${name}/`, pathNot: '\\.(test|conformance)\\.ts$' },
   to: {
-    path: '^(gp|trace|decode|simulator|tsm|drivers|viewer|reports|profiles|steps|bin|test|bench|features)/',
+    path: '^(gp|trace|decode|simulator|tsm|drivers|viewer|reports|profiles|harness|steps|bin|test|bench|features)/',
     pathNot: [`^${name}/`, ...allowed.map((a) => `^${a}/`)],
   },
 });
@@ -24,6 +24,7 @@ module.exports = {
     layer('simulator', ['gp', 'trace', 'profiles']),
     layer('drivers', ['gp', 'trace', 'profiles']),
     layer('tsm', ['gp', 'trace', 'profiles', 'drivers']),
+    layer('harness', ['gp', 'trace', 'decode', 'profiles', 'simulator', 'drivers', 'tsm', 'reports']),
     layer('decode', ['gp', 'trace']),
     layer('viewer', ['gp', 'trace', 'decode']),
     layer('reports', ['gp', 'trace', 'decode']),
@@ -32,15 +33,15 @@ module.exports = {
       comment:
         "a folder is reached through its index.ts (its public surface); drivers' PC/SC modules are a second, optional surface loaded on demand so that pcsclite stays optional",
       severity: 'error',
-      from: { path: '^(gp|trace|decode|simulator|tsm|drivers|viewer|reports|profiles|steps|bin)/', pathNot: '\\.(test|conformance)\\.ts$' },
+      from: { path: '^(gp|trace|decode|simulator|tsm|drivers|viewer|reports|profiles|harness|steps|bin)/', pathNot: '\\.(test|conformance)\\.ts$' },
       to: {
-        path: '^(gp|trace|decode|simulator|tsm|drivers|viewer|reports|profiles)/',
-        pathNot: ['^$1/', '/index\\.ts$', '^drivers/pcsc[.-]'],
+        path: '^(gp|trace|decode|simulator|tsm|drivers|viewer|reports|profiles|harness)/',
+        pathNot: ['^$1/', '/index\\.ts$', '^drivers/pcsc[.-]', '^harness/(targets-real|targets-pcsc|vpcd-cards)[.]ts$'],
       },
     },
     {
       name: 'step-files-do-not-import-each-other',
-      comment: 'helpers shared by step files live in a module of their own (steps/*.ts) or in steps/support',
+      comment: 'helpers shared by step files live in a module of their own (steps/*.ts) or in harness/',
       severity: 'error',
       from: { path: '^steps/[^/]+\\.steps\\.ts$' },
       to: { path: '^steps/[^/]+\\.steps\\.ts$' },

@@ -13,7 +13,7 @@ import { DriverError } from './channel.ts';
 import { type ChannelFixture, newSimulatedSe, runChannelConformance } from './channel.conformance.ts';
 import { openChannel } from './open.ts';
 import { listReaders, PcscChannel, PcscContext, type ReaderEvent } from './pcsc.ts';
-import { insertIntoVpcd, vpcdSlots } from '../steps/support/vpcd-cards.ts';
+import { insertIntoVpcd, vpcdSlots } from '../harness/vpcd-cards.ts';
 import { isTraced } from './traced.ts';
 import type { CardEndpoint } from '../gp/index.ts';
 

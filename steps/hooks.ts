@@ -3,7 +3,7 @@ import * as cucumber from '@cucumber/cucumber';
 import { After, AfterStep, Before, setDefaultTimeout, Status } from '@cucumber/cucumber';
 import { installTraceHooks, verdictAttachment } from '../reports/index.ts';
 import { emit } from '../trace/index.ts';
-import { destructiveBlock, runApplicability } from './support/applicability.ts';
+import { destructiveBlock, runApplicability } from '../harness/index.ts';
 import type { TsmWorld } from './world.ts';
 
 const applicability = runApplicability();

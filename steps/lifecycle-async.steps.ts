@@ -6,10 +6,8 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import type { Answer, OperationAccepted, TsmEvent } from '../tsm/index.ts';
 import { markRequest, sendRequest } from './lifecycle-marks.ts';
-import { CallbackReceiver } from './support/lifecycle-callback.ts';
-import { actionOfVerb, type RequestExtras, type ServiceAction } from './support/lifecycle-requests.ts';
+import { CallbackReceiver, actionOfVerb, type RequestExtras, type ServiceAction, headerOf, lifecycleOf, tsmCommandsTo } from '../harness/index.ts';
 import { InstallRole, Ins } from '../gp/index.ts';
-import { headerOf, lifecycleOf, tsmCommandsTo } from './support/lifecycle-scenario.ts';
 import type { TsmWorld } from './world.ts';
 
 Given("{sp} listens for the central TSM's callbacks", async function (this: TsmWorld, _sp: string) {

@@ -3,9 +3,7 @@
  * checks of a request count from, and send it.
  */
 import type { PrepersonalizeResponse } from '../tsm/index.ts';
-import { keySetOf } from './support/lifecycle-card.ts';
-import { sendServiceRequest, type RequestExtras, type ServiceAction } from './support/lifecycle-requests.ts';
-import { lifecycleOf } from './support/lifecycle-scenario.ts';
+import { keySetOf, sendServiceRequest, type RequestExtras, type ServiceAction, lifecycleOf } from '../harness/index.ts';
 import type { TsmWorld } from './world.ts';
 
 /** Marks the point the checks of a request count from: commands, trace, the SP's keys. */

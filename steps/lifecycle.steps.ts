@@ -1,18 +1,14 @@
 /**
  * Service lifecycle steps: the SP's management requests (pre-personalize, update, suspend, resume, delete), the
  * states the central TSM reports, and what the card holds afterwards (read through its ISD, so real cards too).
- * Logic lives in steps/support/.
+ * Logic lives in harness/.
  */
 import assert from 'node:assert/strict';
 import { After, Before, defineParameterType, Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import type { CardView } from '../gp/index.ts';
 import { subscribe } from '../trace/index.ts';
 import type { DeleteServicesResponse, ServiceRecord } from '../tsm/index.ts';
-import { describeContent, entryOf, fillMemory, installAsIssuer, keyProof, keySetOf, keysHeldBy, lockAsIssuer, removeFiller } from './support/lifecycle-card.ts';
-import { externalAuthenticatesSince } from './support/wire.ts';
-import { requestsToReach, type ServiceAction } from './support/lifecycle-requests.ts';
-import { lifecycleOf } from './support/lifecycle-scenario.ts';
-import { cardholderData, personalizeInOneConversation, secondService } from './support/lifecycle-sp.ts';
+import { describeContent, entryOf, fillMemory, installAsIssuer, keyProof, keySetOf, keysHeldBy, lockAsIssuer, removeFiller, externalAuthenticatesSince, requestsToReach, type ServiceAction, lifecycleOf, cardholderData, personalizeInOneConversation, secondService } from '../harness/index.ts';
 import { markRequest, sendRequest } from './lifecycle-marks.ts';
 import type { TsmWorld } from './world.ts';
 

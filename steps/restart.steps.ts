@@ -3,10 +3,8 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { SpClientError } from '../tsm/index.ts';
 import { markRequest } from './lifecycle-marks.ts';
-import { RestartableTsm } from './support/lifecycle-restart.ts';
+import { RestartableTsm, lifecycleOf, sendServiceRequest } from '../harness/index.ts';
 import { commandHeader, InstallRole, Ins, type CommandHeader } from '../gp/index.ts';
-import { lifecycleOf } from './support/lifecycle-scenario.ts';
-import { sendServiceRequest } from './support/lifecycle-requests.ts';
 import type { TsmWorld } from './world.ts';
 
 Given('the central TSM keeps its service states in a data directory', async function (this: TsmWorld) {

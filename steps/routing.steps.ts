@@ -1,7 +1,7 @@
 /** MNO routing steps: which network carried a request, and networks going down and up. */
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { lifecycleOf } from './support/lifecycle-scenario.ts';
+import { lifecycleOf } from '../harness/index.ts';
 import type { TsmWorld } from './world.ts';
 
 function setNetwork(world: TsmWorld, mno: string, up: boolean): void {

@@ -1,7 +1,7 @@
 /** Locking and unlocking a whole secure element (LockSE / UnlockSE), checked on the card and in GetSEData. */
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { lifecycleOf } from './support/lifecycle-scenario.ts';
+import { lifecycleOf } from '../harness/index.ts';
 import type { TsmWorld } from './world.ts';
 
 function markSe(world: TsmWorld): void {

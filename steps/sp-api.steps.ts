@@ -1,7 +1,7 @@
 /** SP API steps: the SP TSM's requests to the central TSM and the generic checks on its answers. */
 import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
-import { assertMatches } from './support/response-match.ts';
+import { assertMatches } from '../harness/index.ts';
 import type { TsmWorld } from './world.ts';
 
 Given('the built-in fleet of simulated secure elements', async function (this: TsmWorld) {

@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { fromHex, installForPersonalization, SecureChannelError, SecurityLevel, SW, toHex, tlv, type KeySet } from '../gp/index.ts';
 import { personalizationBlocks, type BeginConversationResponse } from '../tsm/index.ts';
-import { keysHeldBy } from './support/lifecycle-card.ts';
-import { externalAuthenticatesSince } from './support/wire.ts';
+import { keysHeldBy, externalAuthenticatesSince } from '../harness/index.ts';
 import type { TsmWorld } from './world.ts';
 
 /** Batched scripts: C-MAC + C-DECRYPTION, as OTA scripts are usually protected. */

@@ -9,9 +9,7 @@ import { subscribe, type TraceEvent } from '../trace/index.ts';
 import type { CardChannel } from '../drivers/index.ts';
 import { MnoNetworks } from '../simulator/index.ts';
 import { fromHex, type CardView, type KeySet, type OpenedSecureChannel } from '../gp/index.ts';
-import type { Issuer } from './support/lifecycle-card.ts';
-import { CardTrouble } from './support/card-trouble.ts';
-import { openCardAccess, type CardAccess } from './support/targets.ts';
+import { type Issuer, CardTrouble, openCardAccess, type CardAccess } from '../harness/index.ts';
 
 export class TsmWorld extends World {
   fleet!: Fleet;

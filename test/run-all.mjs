@@ -79,7 +79,7 @@ if (want('features')) {
 if (want('pcsc')) {
   const script = 'test/pcsc/with-pcscd.sh';
   if (existsSync(script)) {
-    step('unit (PC/SC through pcscd + vpcd)', 'bash', [script, 'npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}/vitest-pcsc.json`, '--no-file-parallelism', 'drivers/pcsc', 'bin/commands/readers', 'steps/support/targets-real', 'steps/support/card-trouble'], () => {
+    step('unit (PC/SC through pcscd + vpcd)', 'bash', [script, 'npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}/vitest-pcsc.json`, '--no-file-parallelism', 'drivers/pcsc', 'bin/commands/readers', 'harness/targets-real', 'harness/card-trouble'], () => {
       const j = readJson(`${out}/vitest-pcsc.json`);
       return j && { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests };
     }, { TSMLAB_PCSCD_NS: '1' });

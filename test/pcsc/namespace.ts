@@ -1,9 +1,9 @@
 /**
  * Helpers for tests that need the private pcscd of test/pcsc/with-pcscd.sh: whether we are inside it, the
- * reader name of each vpcd slot, and a simulated card inserted into a slot (steps/support/vpcd-cards.ts).
+ * reader name of each vpcd slot, and a simulated card inserted into a slot (harness/vpcd-cards.ts).
  */
 import type { CardEndpoint } from '../../gp/index.ts';
-import { insertIntoVpcd, vpcdSlots } from '../../steps/support/vpcd-cards.ts';
+import { insertIntoVpcd, vpcdSlots } from '../../harness/vpcd-cards.ts';
 
 export const insidePrivatePcscd = process.env.TSMLAB_PCSCD_NS === '1';
 

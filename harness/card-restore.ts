@@ -6,7 +6,7 @@
  * keys, an application's data) is said, and the next scenario on that card is INCONCLUSIVE rather than judged on a
  * card that is not the one described.
  */
-import { CardLifeCycle, deleteCardContent, fromHex, installForExtradition, installForInstall, setStatus, SW, type CardView, type CardViewEntry, type CommandApdu, type OpenedSecureChannel } from '../../gp/index.ts';
+import { CardLifeCycle, deleteCardContent, fromHex, installForExtradition, installForInstall, setStatus, SW, type CardView, type CardViewEntry, type CommandApdu, type OpenedSecureChannel } from '../gp/index.ts';
 
 export type RestoreAction =
   | { kind: 'unlock-card' }

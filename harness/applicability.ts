@@ -5,9 +5,9 @@
  * data, contactless state) can be looked at too: real cards (`pcsc:READER` or `cards`, with profiles) cannot offer that.
  */
 import path from 'node:path';
-import { destructiveRefusal } from '../../drivers/index.ts';
-import { icsFeatures, loadCardProfile, type LoadedCardProfile } from '../../profiles/index.ts';
-import type { ApplicabilityContext } from '../../reports/index.ts';
+import { destructiveRefusal } from '../drivers/index.ts';
+import { icsFeatures, loadCardProfile, type LoadedCardProfile } from '../profiles/index.ts';
+import type { ApplicabilityContext } from '../reports/index.ts';
 
 function profilesOf(env: NodeJS.ProcessEnv): LoadedCardProfile[] {
   return (env.TSMLAB_PROFILE ?? '').split(path.delimiter).filter(Boolean).map((f) => loadCardProfile(f));

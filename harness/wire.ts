@@ -1,6 +1,6 @@
 /** What went to the cards on the wire during a scenario, as the trace recorded it (the same on every target). */
-import { commandHeader, fromHex, Ins, isGpClass } from '../../gp/index.ts';
-import type { TraceEvent } from '../../trace/index.ts';
+import { commandHeader, fromHex, Ins, isGpClass } from '../gp/index.ts';
+import type { TraceEvent } from '../trace/index.ts';
 
 type Command = Extract<TraceEvent, { kind: 'apdu.command' }>;
 

@@ -10,15 +10,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vpcdSlots } from './vpcd-cards.ts';
-import { defaultFleet } from '../../profiles/fleet.ts';
-import { loadCardProfile } from '../../profiles/index.ts';
-import { insidePrivatePcscd, SKIP_REASON } from '../../test/pcsc/namespace.ts';
+import { defaultFleet } from '../profiles/fleet.ts';
+import { loadCardProfile } from '../profiles/index.ts';
+import { insidePrivatePcscd, SKIP_REASON } from '../test/pcsc/namespace.ts';
 import { isRealCardTarget, profiledSe, realCardsOf } from './targets-real.ts';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
+const repo = fileURLToPath(new URL('../', import.meta.url));
 const example = path.join(repo, 'profiles/examples/sim-scp03.json');
 
-if (!insidePrivatePcscd) console.warn(`steps/support/targets-real.test.ts skipped: ${SKIP_REASON}`);
+if (!insidePrivatePcscd) console.warn(`harness/targets-real.test.ts skipped: ${SKIP_REASON}`);
 
 function tsmlab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -2,8 +2,8 @@
  * What an SP does around the central TSM's service management in the lifecycle features: personalize a service
  * in one conversation of its own (its keys, its secure channel), and the cardholder data it writes.
  */
-import { SecurityLevel, tlv, type KeySet } from '../../gp/index.ts';
-import { SpTsm, type BeginConversationResponse, type ServiceRecord, type SpClient } from '../../tsm/index.ts';
+import { SecurityLevel, tlv, type KeySet } from '../gp/index.ts';
+import { SpTsm, type BeginConversationResponse, type ServiceRecord, type SpClient } from '../tsm/index.ts';
 
 export class SpActionError extends Error {
   constructor(message: string) {

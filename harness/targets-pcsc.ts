@@ -2,11 +2,11 @@
  * `--target pcsc`: the scenario's simulated SEs become cards in vpcd's virtual readers, and the central TSM reaches
  * them through pcscd with the PC/SC driver — the whole real-card path, with the card state still checkable here.
  */
-import { openChannel } from '../../drivers/index.ts';
-import { emit } from '../../trace/index.ts';
+import { openChannel } from '../drivers/index.ts';
+import { emit } from '../trace/index.ts';
 import { insertIntoVpcd } from './vpcd-cards.ts';
-import type { Fleet } from '../../profiles/index.ts';
-import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
+import type { Fleet } from '../profiles/index.ts';
+import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
 import { simulatedCardParts, type CardAccess } from './card-access.ts';
 
 export async function simulatorOverPcsc(fleet: Fleet, target: string): Promise<CardAccess> {

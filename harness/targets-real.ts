@@ -8,13 +8,13 @@
  * profile's keys, and puts it back after every scenario the way the run found it.
  */
 import path from 'node:path';
-import type { CardChannel } from '../../drivers/index.ts';
-import { openChannel, secureTransmit } from '../../drivers/index.ts';
-import { GuardedCard, InconclusiveError } from '../../drivers/index.ts';
-import { fromHex, openIssuerChannel, openIssuerSession, readCardView, type CardView } from '../../gp/index.ts';
-import type { Fleet } from '../../profiles/index.ts';
-import type { SeSpec } from '../../profiles/index.ts';
-import { loadCardProfile, resolveCardKeys, type LoadedCardProfile } from '../../profiles/index.ts';
+import type { CardChannel } from '../drivers/index.ts';
+import { openChannel, secureTransmit } from '../drivers/index.ts';
+import { GuardedCard, InconclusiveError } from '../drivers/index.ts';
+import { fromHex, openIssuerChannel, openIssuerSession, readCardView, type CardView } from '../gp/index.ts';
+import type { Fleet } from '../profiles/index.ts';
+import type { SeSpec } from '../profiles/index.ts';
+import { loadCardProfile, resolveCardKeys, type LoadedCardProfile } from '../profiles/index.ts';
 import { applyRestore, cardDifferences, planRestore, type RestoreAction } from './card-restore.ts';
 import type { Issuer } from './lifecycle-card.ts';
 import type { CardAccess } from './card-access.ts';

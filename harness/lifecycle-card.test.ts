@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CardChannel } from '../../drivers/index.ts';
-import { defaultFleet } from '../../profiles/fleet.ts';
-import type { SeSpec } from '../../profiles/fleet-types.ts';
-import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
-import { cardViewOf } from '../../simulator/index.ts';
+import type { CardChannel } from '../drivers/index.ts';
+import { defaultFleet } from '../profiles/fleet.ts';
+import type { SeSpec } from '../profiles/fleet-types.ts';
+import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
+import { cardViewOf } from '../simulator/index.ts';
 import { describeContent, entryOf, FILLER_AID, fillMemory, harnessChannel, HarnessCardError, issuerOfSpec, keyProof, keySetOf, keysHeldBy, lockAsIssuer, removeFiller } from './lifecycle-card.ts';
 
 let channel: CardChannel | undefined;

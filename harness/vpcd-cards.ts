@@ -8,11 +8,11 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CardEndpoint } from '../../gp/index.ts';
-import { attachVpcd, VPCD_DEFAULT_PORT, type VpcdAttachment } from '../../simulator/index.ts';
-import { processAlive } from '../../trace/index.ts';
-import { DriverError } from '../../drivers/index.ts';
-import { PcscContext } from '../../drivers/pcsc-context.ts';
+import type { CardEndpoint } from '../gp/index.ts';
+import { attachVpcd, VPCD_DEFAULT_PORT, type VpcdAttachment } from '../simulator/index.ts';
+import { processAlive } from '../trace/index.ts';
+import { DriverError } from '../drivers/index.ts';
+import { PcscContext } from '../drivers/pcsc-context.ts';
 
 export interface VpcdSlot {
   port: number;

@@ -3,7 +3,7 @@
  * and the way to bring a service into a given state with them: a path through the central TSM's own service
  * state machine (tsm/service-state.ts), so a Given step never sets a state the TSM would not reach itself.
  */
-import { allows, TRANSITIONS, type Answer, type ServiceFunction, type ServiceState, type SpClient, type SpResult } from '../../tsm/index.ts';
+import { allows, TRANSITIONS, type Answer, type ServiceFunction, type ServiceState, type SpClient, type SpResult } from '../tsm/index.ts';
 
 /** Requests of the SP about one service, by the verb the features use. */
 export const SERVICE_ACTIONS = ['pre-personalizes', 'updates', 'activates', 'suspends', 'resumes', 'deletes'] as const;

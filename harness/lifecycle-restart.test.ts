@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CardChannel } from '../../drivers/index.ts';
-import { defaultFleet } from '../../profiles/fleet.ts';
-import { createSimulatedSe, type SimulatedSe } from '../../simulator/index.ts';
-import { inprocChannels, ManualClock, SpClient, SpClientError, startSpApi } from '../../tsm/index.ts';
+import type { CardChannel } from '../drivers/index.ts';
+import { defaultFleet } from '../profiles/fleet.ts';
+import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
+import { inprocChannels, ManualClock, SpClient, SpClientError, startSpApi } from '../tsm/index.ts';
 import { Freezer, RestartableTsm, type TsmHost } from './lifecycle-restart.ts';
-import { simulatedTsm } from '../../test/simulated-tsm.ts';
+import { simulatedTsm } from '../test/simulated-tsm.ts';
 
 const INSTANCE = 'F042414E4B434F2E5041592E31';
 const DELETE = 0xe4;

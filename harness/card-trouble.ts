@@ -4,8 +4,8 @@
  * such driver errors into SP API answers, so the step only sees "the request failed"; the channels it was given
  * remember what really happened.
  */
-import type { CardChannel } from '../../drivers/index.ts';
-import { InconclusiveError, inconclusiveFromDriver } from '../../drivers/index.ts';
+import type { CardChannel } from '../drivers/index.ts';
+import { InconclusiveError, inconclusiveFromDriver } from '../drivers/index.ts';
 
 export class CardTrouble {
   /** Why the outcome cannot be decided, from the first card failure of the scenario; undefined while all is well. */

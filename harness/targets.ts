@@ -3,9 +3,9 @@
  * the way the run asked: over WebSocket (`sim`, the default) or through pcscd and vpcd as real PC/SC cards (`pcsc`).
  * The cards stay in this process either way, so Then steps check the card itself, not the TSM's memory.
  */
-import { openChannel } from '../../drivers/index.ts';
-import type { Fleet } from '../../profiles/index.ts';
-import { createSimulatedSe, startSimulator, type SimulatedSe } from '../../simulator/index.ts';
+import { openChannel } from '../drivers/index.ts';
+import type { Fleet } from '../profiles/index.ts';
+import { createSimulatedSe, startSimulator, type SimulatedSe } from '../simulator/index.ts';
 import { simulatedCardParts, type CardAccess } from './card-access.ts';
 
 export type { CardAccess } from './card-access.ts';

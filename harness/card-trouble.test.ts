@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DriverError, type CardChannel } from '../../drivers/index.ts';
-import { InconclusiveError } from '../../drivers/safety.ts';
-import { insidePrivatePcscd, SKIP_REASON } from '../../test/pcsc/namespace.ts';
+import { DriverError, type CardChannel } from '../drivers/index.ts';
+import { InconclusiveError } from '../drivers/safety.ts';
+import { insidePrivatePcscd, SKIP_REASON } from '../test/pcsc/namespace.ts';
 import { CardTrouble } from './card-trouble.ts';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
+const repo = fileURLToPath(new URL('../', import.meta.url));
 
 function failing(e: unknown): CardChannel {
   return {
@@ -52,7 +52,7 @@ describe('noting card trouble', () => {
   });
 });
 
-if (!insidePrivatePcscd) console.warn(`steps/support/card-trouble.test.ts (the run through pcscd) skipped: ${SKIP_REASON}`);
+if (!insidePrivatePcscd) console.warn(`harness/card-trouble.test.ts (the run through pcscd) skipped: ${SKIP_REASON}`);
 
 describe.skipIf(!insidePrivatePcscd)('a card pulled out of its vpcd reader mid-conversation', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'tsmlab-pulled-'));

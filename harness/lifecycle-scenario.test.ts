@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TraceEvent } from '../../trace/index.ts';
-import { Ins } from '../../gp/index.ts';
+import type { TraceEvent } from '../trace/index.ts';
+import { Ins } from '../gp/index.ts';
 import { insOf, lifecycleOf, LifecycleScenario, tsmCommandsTo, type ApduCommand } from './lifecycle-scenario.ts';
 
 let seq = 0;

@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CardChannel } from '../../drivers/index.ts';
-import type { Fleet } from '../../profiles/index.ts';
-import { MnoNetworks } from '../../simulator/index.ts';
-import { CentralTsm, FileStore, startSpApi, type ChannelFactory, type Clock, type SpApiServer } from '../../tsm/index.ts';
+import type { CardChannel } from '../drivers/index.ts';
+import type { Fleet } from '../profiles/index.ts';
+import { MnoNetworks } from '../simulator/index.ts';
+import { CentralTsm, FileStore, startSpApi, type ChannelFactory, type Clock, type SpApiServer } from '../tsm/index.ts';
 
 /** The parts of the World a restart replaces or reuses. */
 export interface TsmHost {

@@ -5,8 +5,8 @@
  * card, the profile's for a real one) on a channel traced from the `harness` lane, so the trace shows them apart
  * from what the central TSM sent.
  */
-import type { CardChannel } from '../../drivers/index.ts';
-import { openChannel, secureTransmit } from '../../drivers/index.ts';
+import type { CardChannel } from '../drivers/index.ts';
+import { openChannel, secureTransmit } from '../drivers/index.ts';
 import {
   deleteCardContent,
   encodeInstallParameters,
@@ -20,9 +20,9 @@ import {
   type IssuerKeys,
   type KeyProof,
   type KeySet,
-} from '../../gp/index.ts';
-import type { KeySetSpec } from '../../profiles/index.ts';
-import type { CardEndpoint } from '../../gp/index.ts';
+} from '../gp/index.ts';
+import type { KeySetSpec } from '../profiles/index.ts';
+import type { CardEndpoint } from '../gp/index.ts';
 
 /** AID of the issuer's filler application ("FILLER"): content the central TSM knows nothing about. */
 export const FILLER_AID = 'F046494C4C4552';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultFleet } from '../../profiles/fleet.ts';
-import { createSimulatedSe } from '../../simulator/index.ts';
-import { inprocChannels, SpClient, startSpApi, type SpApiServer } from '../../tsm/index.ts';
+import { defaultFleet } from '../profiles/fleet.ts';
+import { createSimulatedSe } from '../simulator/index.ts';
+import { inprocChannels, SpClient, startSpApi, type SpApiServer } from '../tsm/index.ts';
 import { actionOfVerb, isServiceAction, requestsToReach, sendServiceRequest, SERVICE_ACTIONS } from './lifecycle-requests.ts';
-import { simulatedTsm, type SimulatedTsm } from '../../test/simulated-tsm.ts';
+import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
 
 describe('requestsToReach', () => {
   it('finds the shortest path of SP requests through the state machine', () => {

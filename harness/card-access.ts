@@ -1,8 +1,8 @@
 /** What a scenario's target gives the harness: channels to each SE, its card's view and issuer, restore and pull. */
-import type { CardChannel } from '../../drivers/index.ts';
-import type { CardView } from '../../gp/index.ts';
-import type { Fleet } from '../../profiles/index.ts';
-import { cardViewOf, type SimulatedSe } from '../../simulator/index.ts';
+import type { CardChannel } from '../drivers/index.ts';
+import type { CardView } from '../gp/index.ts';
+import type { Fleet } from '../profiles/index.ts';
+import { cardViewOf, type SimulatedSe } from '../simulator/index.ts';
 import { harnessChannel, issuerOfSpec, type Issuer } from './lifecycle-card.ts';
 
 export interface CardAccess {

@@ -3,10 +3,10 @@
  * hops the trace showed, the SP's callback endpoint and event streams, a restartable TSM, the last operation id.
  * Kept per World in a WeakMap so the World itself stays as it is.
  */
-import type { TraceEvent } from '../../trace/index.ts';
-import type { Answer, SpEventStream } from '../../tsm/index.ts';
-import { commandHeader, fromHex, type CommandHeader, type KeySet } from '../../gp/index.ts';
-import type { KeySetSpec } from '../../profiles/index.ts';
+import type { TraceEvent } from '../trace/index.ts';
+import type { Answer, SpEventStream } from '../tsm/index.ts';
+import { commandHeader, fromHex, type CommandHeader, type KeySet } from '../gp/index.ts';
+import type { KeySetSpec } from '../profiles/index.ts';
 import type { CallbackReceiver } from './lifecycle-callback.ts';
 import type { RestartableTsm } from './lifecycle-restart.ts';
 

@@ -1,9 +1,9 @@
 /** Putting a card back the way the run found it, planned from two views and carried out as the issuer on a simulated card. */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CardChannel } from '../../drivers/index.ts';
-import { deleteCardContent, fromHex, openIssuerSession } from '../../gp/index.ts';
-import { defaultFleet } from '../../profiles/fleet.ts';
-import { cardViewOf, createSimulatedSe } from '../../simulator/index.ts';
+import type { CardChannel } from '../drivers/index.ts';
+import { deleteCardContent, fromHex, openIssuerSession } from '../gp/index.ts';
+import { defaultFleet } from '../profiles/fleet.ts';
+import { cardViewOf, createSimulatedSe } from '../simulator/index.ts';
 import { applyRestore, cardDifferences, planRestore } from './card-restore.ts';
 import { FILLER_AID, fillMemory, harnessChannel, issuerOfSpec, lockAsIssuer } from './lifecycle-card.ts';
 
