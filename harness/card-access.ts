@@ -46,3 +46,24 @@ export function simulatedCardParts(fleet: Fleet, cards: Map<string, SimulatedSe>
     },
   };
 }
+
+/**
+ * What a run (one process: the CLI, or one Cucumber worker) remembers of its real cards across scenarios: how each
+ * card (reader and profile) looked when the run first reached it, and what could not be put back on it (its next
+ * scenarios are INCONCLUSIVE). Owned by the run, handed to every scenario's card access.
+ */
+export interface RealCardMemory {
+  readonly baselines: Map<string, CardView>;
+  readonly unrestored: Map<string, string>;
+}
+
+export function newRealCardMemory(): RealCardMemory {
+  return { baselines: new Map(), unrestored: new Map() };
+}
+
+/** What a scenario tells its card access: its tags (the destructive-command interlock) and the run's memory. */
+export interface ScenarioContext {
+  scenarioTags: readonly string[];
+  memory: RealCardMemory;
+}
+

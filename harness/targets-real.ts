@@ -17,7 +17,7 @@ import type { SeSpec } from '../profiles/index.ts';
 import { loadCardProfile, resolveCardKeys, type LoadedCardProfile } from '../profiles/index.ts';
 import { applyRestore, cardDifferences, planRestore, type RestoreAction } from './card-restore.ts';
 import type { Issuer } from './lifecycle-card.ts';
-import type { CardAccess } from './card-access.ts';
+import type { CardAccess, ScenarioContext } from './card-access.ts';
 
 /** A real-card run: `cards`, or a named reader (`pcsc:<something>`) with a card profile. Plain `pcsc` stays simulated. */
 export function isRealCardTarget(target: string, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -27,13 +27,6 @@ export function isRealCardTarget(target: string, env: NodeJS.ProcessEnv = proces
 /** The card profile files of the run: TSMLAB_PROFILE holds one path, or several joined with the path delimiter. */
 export function profileFiles(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env.TSMLAB_PROFILE ?? '').split(path.delimiter).filter(Boolean);
-}
-
-let scenarioTags: string[] = [];
-
-/** The running scenario's tags, for the destructive-command interlock (set by steps/real-card.hooks.ts). */
-export function setScenarioTags(tags: Iterable<string>): void {
-  scenarioTags = [...tags];
 }
 
 /**
@@ -82,9 +75,9 @@ export function realCardsOf(fleet: Fleet, target: string, env: NodeJS.ProcessEnv
   return cards;
 }
 
-export async function realCardOverPcsc(fleet: Fleet, target: string, env: NodeJS.ProcessEnv = process.env): Promise<CardAccess> {
+export async function realCardOverPcsc(fleet: Fleet, target: string, scenario: ScenarioContext, env: NodeJS.ProcessEnv = process.env): Promise<CardAccess> {
   const cards = new Map<string, CardParts>();
-  for (const card of realCardsOf(fleet, target, env)) cards.set(card.se.seId, await reachCard(card, env));
+  for (const card of realCardsOf(fleet, target, env)) cards.set(card.se.seId, await reachCard(card, scenario, env));
   const held = () => [...cards.values()].map((c) => c.describe).join(', ');
   const card = (seId: string) => {
     const c = cards.get(seId);
@@ -115,10 +108,11 @@ interface CardParts {
 }
 
 /** Checks one card (sample, and that it is as the run found it) and gives the ways to reach it. */
-async function reachCard({ se, profile, target }: RealCard, env: NodeJS.ProcessEnv): Promise<CardParts> {
+async function reachCard({ se, profile, target }: RealCard, { scenarioTags, memory }: ScenarioContext, env: NodeJS.ProcessEnv): Promise<CardParts> {
+  const { baselines, unrestored } = memory;
   const keys = resolveCardKeys(profile, env);
   const destructive = {
-    scenarioTags,
+    scenarioTags: [...scenarioTags],
     sacrificial: profile.profile.ixit.sacrificial === true,
     allowDestructive: env.TSMLAB_ALLOW_DESTRUCTIVE === '1',
   };
@@ -166,17 +160,18 @@ async function reachCard({ se, profile, target }: RealCard, env: NodeJS.ProcessE
     open,
     view,
     restore: async () => {
-      if (touched) await restoreCard(key, baselines.get(key)!, view, apply);
+      if (touched) await restoreCard(key, baselines.get(key)!, view, apply, unrestored);
     },
   };
 }
 
-/** How each real card (reader and profile) looked when the run first reached it. */
-const baselines = new Map<string, CardView>();
-/** What could not be put back on a card: its next scenarios are INCONCLUSIVE. */
-const unrestored = new Map<string, string>();
-
-async function restoreCard(key: string, baseline: CardView, view: () => Promise<CardView>, apply: (actions: RestoreAction[]) => Promise<string[]>): Promise<void> {
+async function restoreCard(
+  key: string,
+  baseline: CardView,
+  view: () => Promise<CardView>,
+  apply: (actions: RestoreAction[]) => Promise<string[]>,
+  unrestored: Map<string, string>,
+): Promise<void> {
   try {
     const now = await view();
     const actions = planRestore(baseline, now);

@@ -6,15 +6,15 @@
 import { openChannel } from '../drivers/index.ts';
 import type { Fleet } from '../profiles/index.ts';
 import { createSimulatedSe, startSimulator, type SimulatedSe } from '../simulator/index.ts';
-import { simulatedCardParts, type CardAccess } from './card-access.ts';
+import { simulatedCardParts, type CardAccess, type ScenarioContext } from './card-access.ts';
 
 export type { CardAccess } from './card-access.ts';
 
-export async function openCardAccess(target: string, fleet: Fleet): Promise<CardAccess> {
+export async function openCardAccess(target: string, fleet: Fleet, scenario: ScenarioContext): Promise<CardAccess> {
   if (target === 'sim') return simulatorOverWebSocket(fleet);
   if (target.startsWith('pcsc') || target === 'cards') {
     const real = await import('./targets-real.ts');
-    if (real.isRealCardTarget(target)) return real.realCardOverPcsc(fleet, target);
+    if (real.isRealCardTarget(target)) return real.realCardOverPcsc(fleet, target, scenario);
     const { simulatorOverPcsc } = await import('./targets-pcsc.ts');
     return simulatorOverPcsc(fleet, target);
   }

@@ -1,7 +1,7 @@
-/** Gives the real-card guard the running scenario's tags (its destructive-command interlock needs them). */
+/** Gives the scenario's World its tags (the real-card guard's destructive-command interlock needs them). */
 import { Before } from '@cucumber/cucumber';
-import { setScenarioTags } from '../harness/targets-real.ts';
+import type { TsmWorld } from './world.ts';
 
-Before(function ({ pickle }) {
-  setScenarioTags(pickle.tags.map((t) => t.name));
+Before(function (this: TsmWorld, { pickle }) {
+  this.scenarioTags = pickle.tags.map((t) => t.name);
 });

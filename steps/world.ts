@@ -9,7 +9,10 @@ import { subscribe, type TraceEvent } from '../trace/index.ts';
 import type { CardChannel } from '../drivers/index.ts';
 import { MnoNetworks } from '../simulator/index.ts';
 import { fromHex, type CardView, type KeySet, type OpenedSecureChannel } from '../gp/index.ts';
-import { type Issuer, CardTrouble, openCardAccess, type CardAccess } from '../harness/index.ts';
+import { type Issuer, CardTrouble, newRealCardMemory, openCardAccess, type CardAccess } from '../harness/index.ts';
+
+/** What this run (this process: one Cucumber worker) remembers of its real cards across scenarios. */
+const runCardMemory = newRealCardMemory();
 
 export class TsmWorld extends World {
   fleet!: Fleet;
@@ -40,6 +43,8 @@ export class TsmWorld extends World {
   readonly previousSpKeys = new Map<string, KeySet>();
   /** Why a card failure left this scenario undecided (a pulled card, a closed channel), if one did. */
   readonly trouble = new CardTrouble();
+  /** The running scenario's tags (set by a Before hook): the real-card guard's destructive-command interlock reads them. */
+  scenarioTags: readonly string[] = [];
   private unsubscribe?: () => void;
 
   constructor(options: IWorldOptions) {
@@ -53,7 +58,7 @@ export class TsmWorld extends World {
     });
     const file = process.env.TSMLAB_FLEET;
     this.fleet = file ? loadFleet(file) : defaultFleet();
-    this.cards = await openCardAccess(process.env.TSMLAB_TARGET ?? 'sim', this.fleet);
+    this.cards = await openCardAccess(process.env.TSMLAB_TARGET ?? 'sim', this.fleet, { scenarioTags: this.scenarioTags, memory: runCardMemory });
     this.tsm = new CentralTsm({
       fleet: this.fleet,
       channels: (seId) => this.trouble.open(() => this.cards.channel(seId)),
