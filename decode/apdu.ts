@@ -18,7 +18,7 @@ import {
   setStatusScopeOf,
   type CommandApdu,
 } from '../gp/index.ts';
-import { decodeCplc, decodeRegistry, lifeCycleName, privilegesNote, type CplcField, type RegistryEntry } from './gp-data.ts';
+import { decodeCplc, decodeRegistry, lifeCycleName, privilegesNote, type DecodedCplcField, type DecodedRegistryEntry } from './gp-data.ts';
 import { describeSw, type SwClass } from './sw.ts';
 import { tlvTree, type TlvNode } from './tlv-tree.ts';
 import { cipheredLabel, macLabel, protectionText, splitCommandData, splitResponseData, type Protection, type WireSplit } from './wrapped.ts';
@@ -60,8 +60,8 @@ export interface DecodedResponse {
   data?: string;
   fields?: Field[];
   tlv?: TlvNode[];
-  registry?: RegistryEntry[];
-  cplc?: CplcField[];
+  registry?: DecodedRegistryEntry[];
+  cplc?: DecodedCplcField[];
   /** As for commands: the secure channel whose R-MAC / R-ENCRYPTION the data carries. */
   protection?: string;
   error?: string;

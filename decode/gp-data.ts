@@ -37,7 +37,7 @@ export function lifeCycleName(state: number, kind: EntryKind): string {
   return shortLifeCycleName(kind === 'isd' ? 'card' : kind, state);
 }
 
-export interface RegistryEntry {
+export interface DecodedRegistryEntry {
   aid: string;
   kind: EntryKind;
   lifeCycle?: string;
@@ -54,7 +54,7 @@ export interface RegistryEntry {
  * Decodes a GET STATUS (P2 = '02') response: one 'E3' template per entry. `p1` tells what was asked for
  * ('80' ISD, '40' applications and SDs, '20'/'10' load files), since the entries do not say it themselves.
  */
-export function decodeRegistry(data: Uint8Array, p1: number): RegistryEntry[] {
+export function decodeRegistry(data: Uint8Array, p1: number): DecodedRegistryEntry[] {
   return parseTlv(data)
     .filter((t) => t.tag === 0xe3)
     .map((t) => {
@@ -62,7 +62,7 @@ export function decodeRegistry(data: Uint8Array, p1: number): RegistryEntry[] {
       const subset = getStatusSubsetOf(p1);
       let kind: EntryKind = subset === 'isd' ? 'isd' : subset === 'load-files' || subset === 'load-files-and-modules' ? 'load-file' : 'application';
       if (kind === 'application' && r.privileges && r.privileges.length > 0 && r.privileges[0] & 0x80) kind = 'security-domain';
-      const e: RegistryEntry = { aid: hex(r.aid), kind };
+      const e: DecodedRegistryEntry = { aid: hex(r.aid), kind };
       if (r.lifeCycle >= 0) {
         e.lifeCycleByte = hex(Uint8Array.of(r.lifeCycle));
         e.lifeCycle = lifeCycleName(r.lifeCycle, kind);
@@ -79,7 +79,7 @@ export function decodeRegistry(data: Uint8Array, p1: number): RegistryEntry[] {
     });
 }
 
-export interface CplcField {
+export interface DecodedCplcField {
   /** The field's label in gp's CPLC layout ('IC fabricator', …). */
   name: string;
   hex: string;
@@ -91,7 +91,7 @@ export interface CplcField {
  * CPLC data (GET DATA '9F7F') split by gp's layout: accepts the bare 42 bytes or the '9F7F' TLV around them.
  * The wrapper and the length are checked here so the viewer keeps its own messages for malformed data.
  */
-export function decodeCplc(data: Uint8Array): CplcField[] {
+export function decodeCplc(data: Uint8Array): DecodedCplcField[] {
   let v = data;
   if (v.length >= 3 && v[0] === 0x9f && v[1] === 0x7f) {
     const t = parseTlv(v)[0] as Tlv;
@@ -99,7 +99,7 @@ export function decodeCplc(data: Uint8Array): CplcField[] {
   }
   if (v.length < CPLC_SIZE) throw new RangeError(`CPLC is ${CPLC_SIZE} bytes, got ${v.length}`);
   return decodeCplcFields(v).map((f) => {
-    const out: CplcField = { name: f.label, hex: f.hex };
+    const out: DecodedCplcField = { name: f.label, hex: f.hex };
     if (f.date) out.note = `year ending in ${f.date.yearDigit}, day ${f.date.dayOfYear}`;
     return out;
   });

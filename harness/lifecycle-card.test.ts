@@ -4,7 +4,8 @@ import { defaultFleet } from '../profiles/fleet.ts';
 import type { SeSpec } from '../profiles/fleet-types.ts';
 import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
 import { cardViewOf } from '../simulator/index.ts';
-import { describeContent, entryOf, FILLER_AID, fillMemory, harnessChannel, HarnessCardError, issuerOfSpec, keyProof, keySetOf, keysHeldBy, lockAsIssuer, removeFiller } from './lifecycle-card.ts';
+import { describeContent, entryOf, FILLER_AID, fillMemory, harnessChannel, HarnessCardError, issuerOfSpec, keyProof, keysHeldBy, lockAsIssuer, removeFiller } from './lifecycle-card.ts';
+import { keySetOf } from '../profiles/index.ts';
 
 let channel: CardChannel | undefined;
 afterEach(async () => {

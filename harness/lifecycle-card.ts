@@ -23,13 +23,10 @@ import {
 } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/index.ts';
 import type { CardEndpoint } from '../gp/index.ts';
+import { keySetOf, scpOptionOf } from '../profiles/index.ts';
 
 /** AID of the issuer's filler application ("FILLER"): content the central TSM knows nothing about. */
 export const FILLER_AID = 'F046494C4C4552';
-
-export function keySetOf(spec: KeySetSpec): KeySet {
-  return { kvn: spec.kvn, scp: spec.scp, enc: fromHex(spec.enc), mac: fromHex(spec.mac), dek: fromHex(spec.dek) };
-}
 
 /** The card issuer as the harness acts for it: its ISD and the keys that open it. */
 export interface Issuer {
@@ -39,9 +36,7 @@ export interface Issuer {
 
 /** The issuer of a simulated card, from the fleet's ISD key set. */
 export function issuerOfSpec(isd: { aid: string; keys: KeySetSpec }): Issuer {
-  const k = isd.keys;
-  const i = k.i ? parseInt(k.i, 16) : k.scp === '02' ? 0x55 : 0x70;
-  return { aid: isd.aid, keys: { scp: k.scp, i, kvn: k.kvn, keyScheme: 'none', enc: fromHex(k.enc), mac: fromHex(k.mac), dek: fromHex(k.dek) } };
+  return { aid: isd.aid, keys: { ...keySetOf(isd.keys), i: scpOptionOf(isd.keys), keyScheme: 'none' } };
 }
 
 /** A channel from the harness straight onto the simulated card (not through the central TSM or an MNO). */

@@ -3,9 +3,9 @@ import { fromHex, toHex } from '../gp/index.ts';
 import { defaultFleet } from '../profiles/fleet.ts';
 import { createSimulatedSe, type SimulatedSe } from '../simulator/index.ts';
 import { inprocChannels, SpClient, startSpApi, type ServiceRecord, type SpApiServer } from '../tsm/index.ts';
-import { keySetOf } from './lifecycle-card.ts';
 import { cardholderData, personalizeInOneConversation, secondService, SpActionError } from './lifecycle-sp.ts';
 import { simulatedTsm, type SimulatedTsm } from '../test/simulated-tsm.ts';
+import { keySetOf } from '../profiles/index.ts';
 
 let api: SpApiServer | undefined;
 let tsm: SimulatedTsm | undefined;

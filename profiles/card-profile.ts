@@ -28,7 +28,7 @@ export interface CardProfile {
     isdAid: string;
     centralSdAid?: string;
     atr: { value: string; mask?: string };
-    cplc?: Partial<Record<CplcField, string>>;
+    cplc?: Partial<Record<CplcFieldName, string>>;
     /** The fleet SE this card stands for (default: matched by ISD and central SD AIDs). */
     seId?: string;
     reader?: string;
@@ -89,7 +89,7 @@ export const KNOWN_FEATURES = [
 ] as const;
 
 /** A CPLC field name of gp's CPLC layout (GET DATA '9F7F'); the schema lists the ones a profile may name. */
-export type CplcField = string;
+export type CplcFieldName = string;
 
 const schemaText = readFileSync(new URL('./card-profile.schema.json', import.meta.url), 'utf8');
 export const cardProfileSchema = JSON.parse(schemaText) as Record<string, unknown>;
@@ -276,14 +276,14 @@ export function cplcBytes(data: Uint8Array): Uint8Array | undefined {
 }
 
 /** The CPLC fields of a GET DATA '9F7F' answer (see cplcBytes); undefined if malformed. */
-export function parseCplc(data: Uint8Array): Record<CplcField, string> | undefined {
+export function parseCplc(data: Uint8Array): Record<CplcFieldName, string> | undefined {
   const body = cplcBytes(data);
   if (!body) return undefined;
   return Object.fromEntries(decodeCplc(body).map((f) => [f.name, f.hex]));
 }
 
 export interface CplcMismatch {
-  field: CplcField | 'cplc';
+  field: CplcFieldName | 'cplc';
   expected: string;
   actual: string;
 }
@@ -295,8 +295,8 @@ export function cplcMismatches(p: CardProfile, cplc: Uint8Array): CplcMismatch[]
   const actual = parseCplc(cplc);
   if (!actual) return [{ field: 'cplc', expected: 'a 42-byte CPLC', actual: hexOf(cplc) || '(nothing)' }];
   return Object.entries(expected)
-    .filter(([f, v]) => actual[f as CplcField] !== v!.toUpperCase())
-    .map(([f, v]) => ({ field: f as CplcField, expected: v!.toUpperCase(), actual: actual[f as CplcField] }));
+    .filter(([f, v]) => actual[f as CplcFieldName] !== v!.toUpperCase())
+    .map(([f, v]) => ({ field: f as CplcFieldName, expected: v!.toUpperCase(), actual: actual[f as CplcFieldName] }));
 }
 
 /** A profile whose ATR matches, from several (for `tsmlab readers`). */

@@ -3,3 +3,4 @@ export * from './fleet.ts';
 export * from './card-profile.ts';
 export * from './key-refs.ts';
 export * from './rig-profile.ts';
+export * from './key-sets.ts';

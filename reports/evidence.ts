@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path';
 import { parseTlv, TlvError } from '../gp/index.ts';
 import { readTrace, serializeEvent, type TraceEvent } from '../trace/index.ts';
-import { commandSummary, decodeCplc, describeSw, protectionOf, protectionText, readableCommandHex, readableResponseHex, type CplcField } from '../decode/index.ts';
+import { commandSummary, decodeCplc, describeSw, protectionOf, protectionText, readableCommandHex, readableResponseHex, type DecodedCplcField } from '../decode/index.ts';
 import { ApduPairer, type ApduExchange } from './apdu-pairs.ts';
 import type { VerdictMarker } from './verdict.ts';
 
@@ -46,7 +46,7 @@ export interface ScenarioEvidence {
 export interface SampleIdentity {
   atr?: string;
   cplc?: string;
-  cplcFields?: CplcField[];
+  cplcFields?: DecodedCplcField[];
   iin?: string;
   cin?: string;
   seIds: string[];

@@ -21,7 +21,7 @@
 import { SwError, Sw } from './errors.ts';
 import { has, isUnder } from './registry.ts';
 import type { Ctx } from './session.ts';
-import { type RegistryEntry, AppLife, CardLife } from './state.ts';
+import { type CardEntry, AppLife, CardLife } from './state.ts';
 
 /** An authenticated secure channel with the selected SD (all GP levels include C-MAC). */
 export function requireSecureChannel(ctx: Ctx): void {
@@ -60,7 +60,7 @@ export function mayDelete(ctx: Ctx, obj: { aid: string; sd: string }): boolean {
   return has(ctx.current, 'global-delete') || owns(ctx, obj);
 }
 
-export function mayLock(ctx: Ctx, target: RegistryEntry): boolean {
+export function mayLock(ctx: Ctx, target: CardEntry): boolean {
   return has(ctx.current, 'global-lock') || owns(ctx, target);
 }
 

@@ -9,7 +9,7 @@ import { buildCplc, CPLC_LENGTH } from './cplc.ts';
 import { SimulatorError } from './errors.ts';
 import { Footprint, freeNonVolatile, freeVolatile } from './memory.ts';
 import { has, ISD_PRIVILEGES } from './registry.ts';
-import { type CardState, type KeySetState, type RegistryEntry, AppLife, CardLife, LOADED, STATE_FORMAT } from './state.ts';
+import { type CardState, type KeySetState, type CardEntry, AppLife, CardLife, LOADED, STATE_FORMAT } from './state.ts';
 
 /** What a SimulatedSe is built from: the identity fields of SeSpec and its card. A SeSpec fits as is. */
 export interface SimulatedSeConfig {
@@ -96,7 +96,7 @@ export function packageVersion(v: string | undefined, path: string): string | un
   return hexField(v, path, 1, 8);
 }
 
-export function newEntry(init: Pick<RegistryEntry, 'aid' | 'kind' | 'lifeCycle' | 'privileges' | 'sd'> & Partial<RegistryEntry>): RegistryEntry {
+export function newEntry(init: Pick<CardEntry, 'aid' | 'kind' | 'lifeCycle' | 'privileges' | 'sd'> & Partial<CardEntry>): CardEntry {
   const sd = init.kind !== 'app';
   return {
     implicitSelection: [],

@@ -11,10 +11,10 @@ import { SwError, Sw } from './errors.ts';
 import { freeNonVolatile, freeVolatile, installedApplications } from './memory.ts';
 import { subHierarchy } from './registry.ts';
 import type { Ctx } from './session.ts';
-import type { RegistryEntry } from './state.ts';
+import type { CardEntry } from './state.ts';
 
 /** 'E0': one 'C0' per key (Table 11-28, basic structure): key id, KVN, key type, key length. */
-export function keyInformationTemplate(sd: RegistryEntry): Uint8Array {
+export function keyInformationTemplate(sd: CardEntry): Uint8Array {
   const items: KeyInformation[] = [];
   for (const ks of sd.keySets) {
     for (const id of Object.keys(ks.keys).sort((a, b) => Number(a) - Number(b))) {

@@ -9,12 +9,12 @@ import { requireSecureChannel, seesWholeRegistry } from './authz.ts';
 import { SwError, Sw } from './errors.ts';
 import { isdOf, lifeCycleOf, subHierarchy } from './registry.ts';
 import type { Ctx } from './session.ts';
-import type { CardState, PackageEntry, RegistryEntry } from './state.ts';
+import type { CardState, PackageEntry, CardEntry } from './state.ts';
 
 /** Data bytes per GET STATUS page: 256 less an R-MAC (8) and R-ENCRYPTION padding (up to 16). */
 export const GET_STATUS_PAGE = 232;
 
-function entryOf(state: CardState, e: RegistryEntry): GpRegistryEntry {
+function entryOf(state: CardState, e: CardEntry): GpRegistryEntry {
   const out: GpRegistryEntry = {
     aid: fromHex(e.aid),
     lifeCycle: lifeCycleOf(state, e),

@@ -12,7 +12,7 @@ import { SwError, Sw } from './errors.ts';
 import { Footprint, allocate, requireAvailable } from './memory.ts';
 import { findEntry, findPackage, has, isUnder } from './registry.ts';
 import type { Ctx } from './session.ts';
-import { type RegistryEntry, AppLife, isLocked } from './state.ts';
+import { type CardEntry, AppLife, isLocked } from './state.ts';
 
 const DONE: ResponseApdu = { data: Uint8Array.of(0x00), sw: Sw.OK };
 
@@ -126,7 +126,7 @@ function forInstall(ctx: Ctx, p: Parsed<'install'>): ResponseApdu {
   const c9 = params.applicationSpecific ?? new Uint8Array(0);
   const sd = hasPrivilege(privileges, 'security-domain');
   requireAvailable(state, nvReserved, vReserved);
-  const entry: RegistryEntry = newEntry({
+  const entry: CardEntry = newEntry({
     aid: appAid,
     kind: sd ? 'sd' : 'app',
     lifeCycle: makeSelectable ? AppLife.SELECTABLE : AppLife.INSTALLED,

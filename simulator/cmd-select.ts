@@ -10,7 +10,7 @@ import { managementData } from './card-data.ts';
 import { SwError, Sw } from './errors.ts';
 import { has, isSelectable, isdOf } from './registry.ts';
 import type { Ctx, Session } from './session.ts';
-import { type RegistryEntry, CardLife } from './state.ts';
+import { type CardEntry, CardLife } from './state.ts';
 
 export function endApplicationSession(session: Session): void {
   session.channel?.sc.reset();
@@ -32,7 +32,7 @@ export function select(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
   }
   if (state.lifeCycle === CardLife.TERMINATED) throw new SwError(Sw.FUNCTION_NOT_SUPPORTED, 'card TERMINATED');
   const wanted = toHex(cmd.data ?? new Uint8Array(0));
-  let target: RegistryEntry | undefined;
+  let target: CardEntry | undefined;
   let unselectable = false;
   if (wanted.length === 0) {
     target = isdOf(state);
@@ -68,7 +68,7 @@ export function select(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
 }
 
 /** FCI of an SD (Table 11-82): AID, SD management data, maximum command data length. */
-export function sdFci(sd: RegistryEntry): Uint8Array {
+export function sdFci(sd: CardEntry): Uint8Array {
   const ks = sd.keySets[0];
   const scp = ks ? parseInt(ks.scp, 16) : 3;
   const i = ks ? ks.i : 0x70;

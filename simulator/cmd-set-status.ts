@@ -10,7 +10,7 @@ import { mayLock, owns, requireSecureChannel } from './authz.ts';
 import { SwError, Sw } from './errors.ts';
 import { findEntry, has, subHierarchy } from './registry.ts';
 import type { Ctx } from './session.ts';
-import { type RegistryEntry, AppLife, CardLife, isLocked } from './state.ts';
+import { type CardEntry, AppLife, CardLife, isLocked } from './state.ts';
 
 const OK: ResponseApdu = { data: new Uint8Array(0), sw: Sw.OK };
 
@@ -116,7 +116,7 @@ function setContactlessAvailability(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
 }
 
 /** An SD changing its own state: SELECTABLE → PERSONALIZED, or → LOCKED (§11.10.2.2). */
-function setOwnState(sd: RegistryEntry, p2: number): ResponseApdu {
+function setOwnState(sd: CardEntry, p2: number): ResponseApdu {
   if (p2 & 0x80) {
     sd.lifeCycle |= AppLife.LOCKED_BIT;
     return OK;

@@ -11,7 +11,7 @@ import { SwError, Sw } from './errors.ts';
 import { allocate } from './memory.ts';
 import { findEntry } from './registry.ts';
 import type { Ctx } from './session.ts';
-import { type RegistryEntry, type StoredBlock, isLocked } from './state.ts';
+import { type CardEntry, type StoredBlock, isLocked } from './state.ts';
 
 /** Internal data a host cannot store (§11.11.2.3). */
 const GENERATED = new Set(['D3', '2F00', 'FF21', 'C2', 'C1']);
@@ -57,7 +57,7 @@ export function storeData(ctx: Ctx, cmd: CommandApdu): ResponseApdu {
   return { data: new Uint8Array(0), sw: Sw.OK };
 }
 
-function storeInto(ctx: Ctx, target: RegistryEntry, block: StoredBlock, data: Uint8Array): void {
+function storeInto(ctx: Ctx, target: CardEntry, block: StoredBlock, data: Uint8Array): void {
   allocate(ctx.state, target, 'nv', data.length);
   target.stored.push(block);
   if (block.format === 'ber-tlv') {
@@ -70,7 +70,7 @@ function storeInto(ctx: Ctx, target: RegistryEntry, block: StoredBlock, data: Ui
   }
 }
 
-function storeIntoSd(ctx: Ctx, sd: RegistryEntry, block: StoredBlock, data: Uint8Array): void {
+function storeIntoSd(ctx: Ctx, sd: CardEntry, block: StoredBlock, data: Uint8Array): void {
   let objects: Array<{ tag: number; value: Uint8Array }> = [];
   try {
     if (block.format === 'ber-tlv') objects = parseTlv(data, { recursive: false });

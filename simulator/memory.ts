@@ -4,7 +4,7 @@
  * its Reserved Memory (D7/D8) to the card; a Memory Quota (C7/C8) only caps what the instance may allocate.
  * FF21 reports exactly what these functions compute.
  */
-import type { CardState, MemoryClaim, RegistryEntry } from './state.ts';
+import type { CardState, MemoryClaim, CardEntry } from './state.ts';
 import { SwError, Sw } from './errors.ts';
 
 /** Footprints of a fresh instance (object header, SD context); the ISD is part of the platform and not counted. */
@@ -51,7 +51,7 @@ export function installedApplications(state: CardState): number {
  * Allocates `bytes` more to an entry's claim (or releases with a negative number). Throws 6A84 when the
  * quota would be exceeded or the card has not that much left. The ISD allocates from the platform.
  */
-export function allocate(state: CardState, entry: RegistryEntry, kind: 'nv' | 'volatile', bytes: number): void {
+export function allocate(state: CardState, entry: CardEntry, kind: 'nv' | 'volatile', bytes: number): void {
   if (entry.kind === 'isd') return;
   const claim = kind === 'nv' ? entry.nv : entry.volatile;
   const next = Math.max(0, claim.allocated + bytes);

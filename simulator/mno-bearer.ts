@@ -84,7 +84,7 @@ export function mnoFailure(kind: MnoFailureKind, message: string, partial: Uint8
   return { ok: false, kind, message, partial: [...partial] };
 }
 
-export interface Bearer {
+export interface SimulatedBearer {
   readonly kind: BearerKind;
   readonly mno: string;
   readonly limits: BearerLimits;
@@ -121,7 +121,7 @@ function prng(seed: number): () => number {
   };
 }
 
-class SegmentingBearer implements Bearer {
+class SegmentingBearer implements SimulatedBearer {
   readonly limits: BearerLimits;
   readonly mno: string;
   private readonly latencyMs: number;
@@ -225,6 +225,6 @@ function linkFailed(e: unknown, mno: string, partial: Uint8Array[]): MnoFailure 
   return mnoFailure(kind === 'no-response' || kind === 'unreachable' ? kind : 'unreachable', `${mno}: ${message}`, partial);
 }
 
-export function createBearer(kind: BearerKind, opts: BearerOptions): Bearer {
+export function createBearer(kind: BearerKind, opts: BearerOptions): SimulatedBearer {
   return new SegmentingBearer(kind, opts);
 }

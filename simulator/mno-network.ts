@@ -6,13 +6,13 @@
  */
 import type { MnoSpec } from '../profiles/index.ts';
 import { emit } from '../trace/index.ts';
-import { createBearer, mnoFailure, type Bearer, type BearerKind, type BearerLimits, type BearerLink, type BearerScript, type Carried } from './mno-bearer.ts';
+import { createBearer, mnoFailure, type SimulatedBearer, type BearerKind, type BearerLimits, type BearerLink, type BearerScript, type Carried } from './mno-bearer.ts';
 
 export * from './mno-bearer.ts';
 
 export class MnoNetwork {
   readonly name: string;
-  private readonly carrier: Bearer;
+  private readonly carrier: SimulatedBearer;
   private isUp: boolean;
 
   constructor(spec: MnoSpec) {

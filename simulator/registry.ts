@@ -3,7 +3,7 @@
  * privilege tests. Pure functions over the state so they work on a draft as well as on the committed state.
  */
 import { type Privilege, hasPrivilege } from '../gp/index.ts';
-import { type CardState, type PackageEntry, type RegistryEntry, AppLife, isLocked } from './state.ts';
+import { type CardState, type PackageEntry, type CardEntry, AppLife, isLocked } from './state.ts';
 
 /** Privileges the ISD holds in OP_READY (§6.6.2). */
 export const ISD_PRIVILEGES: Privilege[] = [
@@ -28,15 +28,15 @@ export function hexBytes(hex: string): Uint8Array {
   return out;
 }
 
-export function has(entry: RegistryEntry, priv: Privilege): boolean {
+export function has(entry: CardEntry, priv: Privilege): boolean {
   return hasPrivilege(hexBytes(entry.privileges), priv);
 }
 
-export function isSd(entry: RegistryEntry): boolean {
+export function isSd(entry: CardEntry): boolean {
   return entry.kind !== 'app';
 }
 
-export function findEntry(state: CardState, aid: string): RegistryEntry | undefined {
+export function findEntry(state: CardState, aid: string): CardEntry | undefined {
   const a = aid.toUpperCase();
   return state.entries.find((e) => e.aid === a);
 }
@@ -46,14 +46,14 @@ export function findPackage(state: CardState, aid: string): PackageEntry | undef
   return state.packages.find((p) => p.aid === a);
 }
 
-export function isdOf(state: CardState): RegistryEntry {
+export function isdOf(state: CardState): CardEntry {
   const isd = state.entries.find((e) => e.kind === 'isd');
   if (!isd) throw new Error('card state has no ISD');
   return isd;
 }
 
 /** Life cycle as reported: the ISD inherits the card life cycle (§5.1). */
-export function lifeCycleOf(state: CardState, entry: RegistryEntry): number {
+export function lifeCycleOf(state: CardState, entry: CardEntry): number {
   return entry.kind === 'isd' ? state.lifeCycle : entry.lifeCycle;
 }
 
@@ -75,7 +75,7 @@ export function isUnder(state: CardState, obj: { aid: string; sd: string }, sdAi
 }
 
 /** The SD itself and every object in its sub-hierarchy, in registry order. */
-export function subHierarchy(state: CardState, sdAid: string): { entries: RegistryEntry[]; packages: PackageEntry[] } {
+export function subHierarchy(state: CardState, sdAid: string): { entries: CardEntry[]; packages: PackageEntry[] } {
   return {
     entries: state.entries.filter((e) => e.aid === sdAid || (e.kind !== 'isd' && isUnder(state, e, sdAid))),
     packages: state.packages.filter((p) => isUnder(state, p, sdAid)),
@@ -83,13 +83,13 @@ export function subHierarchy(state: CardState, sdAid: string): { entries: Regist
 }
 
 /** An entry can be selected when it is SELECTABLE or beyond and not LOCKED (§6.4.2.1.2). */
-export function isSelectable(entry: RegistryEntry): boolean {
+export function isSelectable(entry: CardEntry): boolean {
   if (entry.kind === 'isd') return true;
   const lc = entry.lifeCycle;
   return !isLocked(lc) && (lc & AppLife.SELECTABLE) === AppLife.SELECTABLE;
 }
 
 /** Instances created from a package. */
-export function instancesOf(state: CardState, packageAid: string): RegistryEntry[] {
+export function instancesOf(state: CardState, packageAid: string): CardEntry[] {
   return state.entries.filter((e) => e.packageAid === packageAid);
 }

@@ -3,7 +3,7 @@
  * chaining buffers, GET STATUS paging, personalization session, a LOAD in progress).
  */
 import { type CommandApdu, type ResponseApdu, type LoadReceiver } from '../gp/index.ts';
-import type { CardState, RegistryEntry } from './state.ts';
+import type { CardState, CardEntry } from './state.ts';
 
 export type UnwrapResult = { ok: true; command: CommandApdu } | { ok: false; sw: number };
 
@@ -62,5 +62,5 @@ export interface Ctx {
   state: CardState;
   session: Session;
   /** The selected entry (in the draft). */
-  current: RegistryEntry;
+  current: CardEntry;
 }

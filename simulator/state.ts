@@ -51,7 +51,7 @@ export interface MemoryClaim {
   quota?: number;
 }
 
-export interface RegistryEntry {
+export interface CardEntry {
   aid: string;
   kind: EntryKind;
   lifeCycle: number;
@@ -102,7 +102,7 @@ export interface CardState {
   memory: { nonVolatile: number; volatile: number };
   packages: PackageEntry[];
   /** GlobalPlatform Registry in registry order; the ISD first. */
-  entries: RegistryEntry[];
+  entries: CardEntry[];
   auth: { failures: number; limit: number; blocked: boolean };
 }
 

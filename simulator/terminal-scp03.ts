@@ -2,6 +2,7 @@
 import { encodeCommand, fromHex, parseResponse, type HostSecureChannel, Scp03Host } from '../gp/index.ts';
 import type { KeySetSpec } from '../profiles/index.ts';
 import type { CardEndpoint } from '../gp/index.ts';
+import { keySetOf } from '../profiles/index.ts';
 
 export function openScp03Host(
   card: CardEndpoint,
@@ -12,7 +13,7 @@ export function openScp03Host(
   sdAid?: string,
 ): { sw: number; channel?: HostSecureChannel } {
   const host = new Scp03Host({
-    keys: { enc: fromHex(keys.enc), mac: fromHex(keys.mac), dek: fromHex(keys.dek) },
+    keys: keySetOf(keys),
     level,
     sdAid: sdAid ? fromHex(sdAid) : undefined,
   });

@@ -3,8 +3,9 @@
  * checks of a request count from, and send it.
  */
 import type { PrepersonalizeResponse } from '../tsm/index.ts';
-import { keySetOf, sendServiceRequest, type RequestExtras, type ServiceAction, lifecycleOf } from '../harness/index.ts';
+import { sendServiceRequest, type RequestExtras, type ServiceAction, lifecycleOf } from '../harness/index.ts';
 import type { TsmWorld } from './world.ts';
+import { keySetOf } from '../profiles/index.ts';
 
 /** Marks the point the checks of a request count from: commands, trace, the SP's keys. */
 export function markRequest(world: TsmWorld, serviceId: string): void {

@@ -8,9 +8,10 @@ import { After, Before, defineParameterType, Given, Then, When, type DataTable }
 import type { CardView } from '../gp/index.ts';
 import { subscribe } from '../trace/index.ts';
 import type { DeleteServicesResponse, ServiceRecord } from '../tsm/index.ts';
-import { describeContent, entryOf, fillMemory, installAsIssuer, keyProof, keySetOf, keysHeldBy, lockAsIssuer, removeFiller, externalAuthenticatesSince, requestsToReach, type ServiceAction, lifecycleOf, cardholderData, personalizeInOneConversation, secondService } from '../harness/index.ts';
+import { describeContent, entryOf, fillMemory, installAsIssuer, keyProof, keysHeldBy, lockAsIssuer, removeFiller, externalAuthenticatesSince, requestsToReach, type ServiceAction, lifecycleOf, cardholderData, personalizeInOneConversation, secondService } from '../harness/index.ts';
 import { markRequest, sendRequest } from './lifecycle-marks.ts';
 import type { TsmWorld } from './world.ts';
+import { keySetOf } from '../profiles/index.ts';
 
 // "activates" has its own step (sp-tsm.steps.ts); these are the other management requests.
 defineParameterType({ name: 'request', regexp: /pre-personalizes|updates|suspends|resumes|deletes/, transformer: (s) => s });

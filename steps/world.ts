@@ -3,7 +3,7 @@
  * SP TSM per service provider talking to it. Steps call into these; no logic lives here beyond wiring.
  */
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
-import { defaultFleet, loadFleet, type Fleet } from '../profiles/index.ts';
+import { defaultFleet, keySetOf, loadFleet, type Fleet } from '../profiles/index.ts';
 import { CentralTsm, ManualClock, SpClient, SpTsm, startSpApi, type Answer, type BeginConversationResponse, type ServiceRecord, type SpApiServer, type SpResult } from '../tsm/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import type { CardChannel } from '../drivers/index.ts';
@@ -88,7 +88,7 @@ export class TsmWorld extends World {
     if (!keys) {
       const spec = this.fleet.ses.flatMap((se) => se.services ?? []).find((s) => s.id === serviceId)?.spKeys;
       if (!spec) throw new Error(`the fleet gives the SP no keys for the SD of ${serviceId}`);
-      keys = { kvn: spec.kvn, scp: spec.scp, enc: fromHex(spec.enc), mac: fromHex(spec.mac), dek: fromHex(spec.dek) };
+      keys = keySetOf(spec);
       this.spKeys.set(sdAid, keys);
     }
     return keys;

@@ -29,6 +29,7 @@ import { carryOver, type OperatorNetwork } from './mno-gateway.ts';
 import { putAesKeySet, select } from './card-commands.ts';
 import { reasonForSw } from './script.ts';
 import { TsmError } from './status.ts';
+import { keySetOf, scpOptionOf } from '../profiles/index.ts';
 
 /** A CardChannel whose every exchange travels over the MNO network (one-command scripts). */
 export function overNetwork(network: OperatorNetwork, channel: CardChannel, timeoutMs?: number): CardChannel {
@@ -80,8 +81,8 @@ export class CentralSession {
     if (selected.sw !== 0x9000 && selected.sw !== SW.CARD_LOCKED) {
       throw TsmError.cardRefused(selected.sw === 0x6a82 ? '3.9' : '4.2', `security domain ${sd.aid} could not be selected (SW ${swHex(selected.sw)})`, selected.sw);
     }
-    const keys: KeySet = { kvn: sd.keys.kvn, scp: sd.keys.scp, enc: fromHex(sd.keys.enc), mac: fromHex(sd.keys.mac), dek: fromHex(sd.keys.dek) };
-    const i = sd.keys.i ? parseInt(sd.keys.i, 16) : sd.keys.scp === '02' ? 0x55 : 0x70;
+    const keys: KeySet = keySetOf(sd.keys);
+    const i = scpOptionOf(sd.keys);
     try {
       // Each wrapped command goes with its plain form and level, so the trace and a real card's guard see what an
       // encrypted command does, and the trace gets the plain response from the session's own unwrap.
