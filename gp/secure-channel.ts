@@ -40,7 +40,12 @@ export type SecureChannelErrorKind =
   | 'unsupported';
 
 export class SecureChannelError extends GpError<SecureChannelErrorKind> {
-  constructor(kind: SecureChannelErrorKind, message: string) {
+  constructor(
+    kind: SecureChannelErrorKind,
+    message: string,
+    /** 'level' when the requested security level is what cannot be, so a caller can name its own input. */
+    readonly about?: 'level',
+  ) {
     super(kind, message);
     this.name = 'SecureChannelError';
   }
