@@ -1,6 +1,5 @@
 /** Dispatches `tsmlab <command>` to bin/commands/<command>.ts; each exports `run(args): Promise<number>`. */
 import { toolCommit, toolVersion } from '../reports/index.ts';
-import { CliError } from './cli-error.ts';
 
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
 
@@ -59,10 +58,10 @@ export async function main(argv: string[]): Promise<number> {
     const mod = await cmd.load();
     return await mod.run(rest);
   } catch (e) {
-    if (e instanceof CliError) {
-      console.error(`tsmlab ${name}: ${e.message}`);
-      return e.exitCode;
-    }
-    throw e;
+    // Every command's failures are mapped here, once; the mapper is loaded only when one failed.
+    const failure = (await import('./cli-failure.ts')).cliFailure(e);
+    if (!failure) throw e;
+    console.error(`tsmlab ${name}: ${failure.message}`);
+    return failure.exitCode;
   }
 }

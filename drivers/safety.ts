@@ -37,8 +37,12 @@ import {
 } from '../gp/index.ts';
 import type { CardProfile, LoadedCardProfile, ResolvedCardKeys } from '../profiles/index.ts';
 import { atrMatches, authBudgetOf, cplcBytes, cplcMismatches, parseCplc } from '../profiles/index.ts';
+import { InconclusiveError } from '../trace/index.ts';
 import { DriverError, type CardChannel, type TransmitOptions } from './channel.ts';
 import { secureTransmit, type AnnotatedTransmitOptions } from './extensions.ts';
+
+// The one InconclusiveError lives in trace/, where the verdict classifier knows it; drivers' callers get it here too.
+export { InconclusiveError };
 
 /** The harness refuses to go on: wrong sample, or a destructive step without all three permissions. */
 export class SafetyError extends Error {
@@ -48,14 +52,6 @@ export class SafetyError extends Error {
   ) {
     super(message);
     this.name = 'SafetyError';
-  }
-}
-
-/** The run cannot decide for this card (budget spent, cryptogram mismatch): the verdict is INCONCLUSIVE. */
-export class InconclusiveError extends Error {
-  constructor(readonly reason: string) {
-    super(`INCONCLUSIVE: ${reason}`);
-    this.name = 'InconclusiveError';
   }
 }
 

@@ -1,5 +1,6 @@
 /** ISO/IEC 7816-4 command and response APDUs: cases 1–4, short and extended length. */
 import { concat } from './bytes.ts';
+import { GpError } from './errors.ts';
 
 export interface CommandApdu {
   cla: number;
@@ -17,9 +18,9 @@ export interface ResponseApdu {
   sw: number;
 }
 
-export class ApduError extends Error {
+export class ApduError extends GpError<'bad-apdu'> {
   constructor(message: string) {
-    super(message);
+    super('bad-apdu', message);
     this.name = 'ApduError';
   }
 }

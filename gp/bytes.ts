@@ -1,8 +1,9 @@
 /** Byte helpers. Inside gp/ bytes are Uint8Array; hex exists only at the edges. */
+import { GpError } from './errors.ts';
 
-export class HexError extends Error {
+export class HexError extends GpError<'bad-hex'> {
   constructor(message: string) {
-    super(message);
+    super('bad-hex', message);
     this.name = 'HexError';
   }
 }

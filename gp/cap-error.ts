@@ -1,4 +1,6 @@
-/** The one error family of CAP file and load file handling. */
+/** CAP file and load file errors; a part of gp's one family (GpError), with a finer kind of their own. */
+import { GpError } from './errors.ts';
+
 export type CapErrorKind =
   | 'not-zip'
   | 'truncated'
@@ -7,12 +9,9 @@ export type CapErrorKind =
   | 'missing-component'
   | 'malformed-component';
 
-export class CapError extends Error {
-  constructor(
-    readonly kind: CapErrorKind,
-    message: string,
-  ) {
-    super(message);
+export class CapError extends GpError<CapErrorKind> {
+  constructor(kind: CapErrorKind, message: string) {
+    super(kind, message);
     this.name = 'CapError';
   }
 }

@@ -13,6 +13,7 @@ import type { OpenedSecureChannel, Transmit } from './open-secure-channel.ts';
 import { decodeExtendedCardResources, decodeGetStatusResponse, RegistryDataError, type RegistryEntry } from './registry-data.ts';
 import { SecureChannelError } from './secure-channel.ts';
 import { CardError, describeSw, SW } from './sw.ts';
+import { GpError } from './errors.ts';
 
 export interface CardViewEntry {
   /** Hex, upper case. */
@@ -47,14 +48,14 @@ export interface CardView {
 }
 
 /** The card answered something the view cannot be built from; `command` names the exchange, `sw` its status. */
-export class CardViewError extends Error {
+export class CardViewError extends GpError<'unusable-answer'> {
   constructor(
     readonly command: string,
     detail: string,
-    readonly sw?: number,
+    sw?: number,
     options?: ErrorOptions,
   ) {
-    super(`${command}: ${detail}`, options);
+    super('unusable-answer', `${command}: ${detail}`, sw, options);
     this.name = 'CardViewError';
   }
 }

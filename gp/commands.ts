@@ -8,6 +8,7 @@
 import type { CommandApdu } from './apdu.ts';
 import { concat } from './bytes.ts';
 import { parseTlv, tlv, type Tlv, TlvError } from './tlv.ts';
+import { GpError } from './errors.ts';
 
 export const Ins = {
   SELECT: 0xa4,
@@ -27,12 +28,12 @@ export const Ins = {
 } as const;
 
 /** A command whose fields cannot be what they claim; `sw` is what a card answers (6A80, 6A86, 6700). */
-export class CommandFormatError extends Error {
+export class CommandFormatError extends GpError<'bad-command'> {
   constructor(
-    readonly sw: number,
+    override readonly sw: number,
     message: string,
   ) {
-    super(message);
+    super('bad-command', message, sw);
     this.name = 'CommandFormatError';
   }
 }

@@ -8,10 +8,11 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { xor } from './bytes.ts';
 import { pad80 } from './padding.ts';
+import { GpError } from './errors.ts';
 
-export class DesError extends Error {
+export class DesError extends GpError<'bad-des-input'> {
   constructor(message: string) {
-    super(message);
+    super('bad-des-input', message);
     this.name = 'DesError';
   }
 }

@@ -13,6 +13,7 @@ import { Scp02Constant, deriveScp02SessionKey, scp02CardCryptogram } from './scp
 import { scp03CardCryptogram, scp03SessionKeys } from './scp03-crypto.ts';
 import { parseScp03InitializeUpdateResponse } from './scp03.ts';
 import { SecureChannelError } from './secure-channel.ts';
+import { GpError } from './errors.ts';
 
 export type DiversificationScheme = 'emv' | 'visa2' | 'kdf3';
 export const DIVERSIFICATION_SCHEMES: readonly DiversificationScheme[] = ['emv', 'visa2', 'kdf3'];
@@ -23,12 +24,12 @@ export interface DiversifiedKeys {
   dek: Uint8Array;
 }
 
-export class DiversificationError extends Error {
+export class DiversificationError extends GpError<'bad-diversification-input'> {
   constructor(
     readonly argument: 'scheme' | 'master' | 'kdd',
     message: string,
   ) {
-    super(message);
+    super('bad-diversification-input', message);
     this.name = 'DiversificationError';
   }
 }

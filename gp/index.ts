@@ -1,3 +1,4 @@
+export * from './errors.ts';
 export * from './bytes.ts';
 export * from './padding.ts';
 export * from './apdu.ts';

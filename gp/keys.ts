@@ -6,6 +6,7 @@ import { concat, equalBytes } from './bytes.ts';
 import { aesEcbEncrypt } from './crypto.ts';
 import { desKeyCheckValue } from './des.ts';
 import { parseTlv, tlv, TlvError } from './tlv.ts';
+import { GpError } from './errors.ts';
 
 /** Key type coding (GPCS 2.3.1 Table 11-16), the symmetric values this toolkit handles by name. */
 export const KeyType = {
@@ -27,9 +28,9 @@ export interface KeySet {
   dek: Uint8Array;
 }
 
-export class KeyError extends Error {
+export class KeyError extends GpError<'bad-key'> {
   constructor(message: string) {
-    super(message);
+    super('bad-key', message);
     this.name = 'KeyError';
   }
 }

@@ -3,6 +3,7 @@
  * and GET STATUS tag 'C5'. Some privileges share bits: DAP Verification is '80'+'40' with b1 clear, Mandated
  * DAP Verification '80'+'40'+'01', Delegated Management '80'+'20' — all imply Security Domain.
  */
+import { GpError } from './errors.ts';
 
 export const PRIVILEGES = [
   'security-domain',
@@ -77,9 +78,9 @@ const CODING: Record<Privilege, readonly [number, number, number]> = {
   'contactless-self-activation': [2, 0x10, 0],
 };
 
-export class PrivilegeError extends Error {
+export class PrivilegeError extends GpError<'unknown-privilege'> {
   constructor(message: string) {
-    super(message);
+    super('unknown-privilege', message);
     this.name = 'PrivilegeError';
   }
 }

@@ -7,10 +7,11 @@
 import { concat, readUint, toHex, uint } from './bytes.ts';
 import type { GetStatusSubsetName } from './commands.ts';
 import { findTlv, parseTlv, tlv, type Tlv, TlvError } from './tlv.ts';
+import { GpError } from './errors.ts';
 
-export class RegistryDataError extends Error {
+export class RegistryDataError extends GpError<'malformed-registry-data'> {
   constructor(message: string) {
-    super(message);
+    super('malformed-registry-data', message);
     this.name = 'RegistryDataError';
   }
 }

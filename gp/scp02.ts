@@ -63,9 +63,9 @@ export function checkScp02Parameters(i: number, level: number): void {
   if (!SCP02_SUPPORTED_I.includes(i)) {
     throw new SecureChannelError('unsupported', `SCP02 i=${hex1(i)} not supported (supported: ${SCP02_SUPPORTED_I.map(hex1).join(', ')})`);
   }
-  if (!SCP02_LEVELS.includes(level)) throw new SecureChannelError('unsupported', `SCP02 security level ${hex1(level)} not defined (Table E-11)`);
+  if (!SCP02_LEVELS.includes(level)) throw new SecureChannelError('unsupported', `SCP02 security level ${hex1(level)} not defined (Table E-11)`, 'level');
   if (level & SecurityLevel.RMAC && !(i & Scp02Option.RMAC_SUPPORT)) {
-    throw new SecureChannelError('unsupported', `security level ${hex1(level)} needs R-MAC, which i=${hex1(i)} does not support`);
+    throw new SecureChannelError('unsupported', `security level ${hex1(level)} needs R-MAC, which i=${hex1(i)} does not support`, 'level');
   }
 }
 

@@ -73,7 +73,7 @@ export function parseScp03InitializeUpdateResponse(data: Uint8Array): Scp03Initi
 /** Throws SecureChannelError('unsupported') for a level outside Table 7-6 or one the card's i does not allow. */
 export function checkScp03Level(level: number, i?: number): void {
   const problem = scp03LevelProblem(level, i);
-  if (problem) throw new SecureChannelError('unsupported', problem);
+  if (problem) throw new SecureChannelError('unsupported', problem, 'level');
 }
 
 export interface Scp03HostOptions {

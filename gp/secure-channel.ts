@@ -1,5 +1,6 @@
 /** What SCP02 and SCP03 have in common, so the TSM, the SP client and the calculators treat them alike. */
 import { type CommandApdu, encodeCommand, type ResponseApdu } from './apdu.ts';
+import { GpError } from './errors.ts';
 
 /** GP security level bits (GPCS 2.3.1 §10.6 / Amd D §5.1): C-MAC 01, C-DEC 02, R-MAC 10, R-ENC 20. */
 export const SecurityLevel = {
@@ -38,12 +39,14 @@ export type SecureChannelErrorKind =
   | 'malformed-response'
   | 'unsupported';
 
-export class SecureChannelError extends Error {
+export class SecureChannelError extends GpError<SecureChannelErrorKind> {
   constructor(
-    readonly kind: SecureChannelErrorKind,
+    kind: SecureChannelErrorKind,
     message: string,
+    /** 'level' when the requested security level is what cannot be, so a caller can name its own input. */
+    readonly about?: 'level',
   ) {
-    super(message);
+    super(kind, message);
     this.name = 'SecureChannelError';
   }
 }

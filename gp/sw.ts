@@ -5,6 +5,7 @@
  * layer's error for "the card answered with a status word we did not want".
  */
 import { toHex } from './bytes.ts';
+import { GpError } from './errors.ts';
 
 export const SW = {
   OK: 0x9000,
@@ -175,15 +176,15 @@ export function isSuccessSw(sw: number): boolean {
 }
 
 /** The card answered `sw` to `command` where the caller needed success. */
-export class CardError extends Error {
+export class CardError extends GpError<'card-status'> {
   readonly hex: string;
   constructor(
-    readonly sw: number,
+    override readonly sw: number,
     readonly command: string,
     message?: string,
   ) {
     const d = describeSw(sw);
-    super(message ?? `${command} failed: ${d.hex} ${d.meaning}`);
+    super('card-status', message ?? `${command} failed: ${d.hex} ${d.meaning}`, sw);
     this.name = 'CardError';
     this.hex = d.hex;
   }

@@ -1,5 +1,6 @@
 /** BER-TLV (ISO/IEC 8825-1 as used by ISO 7816 and GlobalPlatform): multi-byte tags, long-form lengths. */
 import { concat } from './bytes.ts';
+import { GpError } from './errors.ts';
 
 export interface Tlv {
   /** Tag as the number formed by its bytes, e.g. 0x9F7F, 0xBF3E. */
@@ -12,9 +13,9 @@ export interface Tlv {
   offset: number;
 }
 
-export class TlvError extends Error {
+export class TlvError extends GpError<'malformed-tlv'> {
   constructor(message: string, readonly offset: number) {
-    super(`${message} at offset ${offset}`);
+    super('malformed-tlv', `${message} at offset ${offset}`);
     this.name = 'TlvError';
   }
 }

@@ -3,7 +3,7 @@
  * NOT_APPLICABLE (deselected by ICS/rig, with the reason), ERROR (the harness itself failed).
  * The contract with steps and hooks is in docs/reports.md.
  */
-import type { Verdict } from '../trace/index.ts';
+import { verdictErrorNames, type Verdict } from '../trace/index.ts';
 
 export type { Verdict };
 
@@ -12,21 +12,9 @@ export const VERDICT_MEDIA_TYPE = 'application/vnd.tsmlab.verdict+json';
 
 export const VERDICTS: readonly Verdict[] = ['PASS', 'FAIL', 'INCONCLUSIVE', 'NOT_APPLICABLE', 'ERROR'];
 
-/** Thrown by steps when the outcome cannot be decided (card removed, authentication budget exhausted, ...). */
-export class InconclusiveError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InconclusiveError';
-  }
-}
-
-/** Thrown when the harness itself is broken (bad configuration, missing fixture, a bug in a step). */
-export class HarnessError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'HarnessError';
-  }
-}
+// The errors that mean INCONCLUSIVE or ERROR, and the one decision of which is which, live in trace/ so that
+// drivers and steps throw the same classes this module classifies.
+export { HarnessError, InconclusiveError, verdictOfError } from '../trace/index.ts';
 
 export interface VerdictMarker {
   verdict: Verdict;
@@ -82,9 +70,12 @@ export interface VerdictRules {
   harnessErrors: string[];
 }
 
+// CliError (bin/) is a harness error too: a scenario that runs the CLI fails in the harness when it misuses it.
+const NAMES = verdictErrorNames({ harness: ['CliError'] });
+
 export const DEFAULT_VERDICT_RULES: VerdictRules = {
-  inconclusiveErrors: ['InconclusiveError'],
-  harnessErrors: ['HarnessError', 'TypeError', 'ReferenceError', 'SyntaxError', 'CliError'],
+  inconclusiveErrors: NAMES.inconclusive,
+  harnessErrors: NAMES.harness,
 };
 
 const INCONCLUSIVE_PREFIX = 'INCONCLUSIVE:';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { After, Before, defineParameterType, Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import type { CardView } from '../gp/index.ts';
-import { subscribe } from '../trace/index.ts';
+import { HarnessError, subscribe } from '../trace/index.ts';
 import type { DeleteServicesResponse, ServiceRecord } from '../tsm/index.ts';
 import { describeContent, entryOf, fillMemory, installAsIssuer, keyProof, keysHeldBy, lockAsIssuer, removeFiller, externalAuthenticatesSince, requestsToReach, type ServiceAction, lifecycleOf, cardholderData, personalizeInOneConversation, secondService } from '../harness/index.ts';
 import { markRequest, sendRequest } from './lifecycle-marks.ts';
@@ -306,6 +306,6 @@ Then('the instance of {string} still holds that cardholder data', function (this
 
 /** Free non-volatile memory as the card reports it (GET DATA 'FF21'). */
 function freeMemory(view: CardView): number {
-  if (view.freeNonVolatile === undefined) throw new Error("HARNESS: the card does not report its free memory (GET DATA 'FF21' extended card resources)");
+  if (view.freeNonVolatile === undefined) throw new HarnessError("the card does not report its free memory (GET DATA 'FF21' extended card resources)");
   return view.freeNonVolatile;
 }

@@ -5,7 +5,7 @@
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
 import { defaultFleet, keySetOf, loadFleet, type Fleet } from '../profiles/index.ts';
 import { CentralTsm, ManualClock, SpClient, SpTsm, startSpApi, type Answer, type BeginConversationResponse, type ServiceRecord, type SpApiServer, type SpResult } from '../tsm/index.ts';
-import { subscribe, type TraceEvent } from '../trace/index.ts';
+import { HarnessError, subscribe, type TraceEvent } from '../trace/index.ts';
 import type { CardChannel } from '../drivers/index.ts';
 import { MnoNetworks } from '../simulator/index.ts';
 import { fromHex, type CardView, type KeySet, type OpenedSecureChannel } from '../gp/index.ts';
@@ -107,7 +107,7 @@ export class TsmWorld extends World {
   card(seId = this.seId) {
     if (!seId) throw new Error('no secure element in this scenario yet');
     if (this.cards.realCard) {
-      throw new Error(`HARNESS: cannot look inside ${seId}: ${this.cards.realCard}, not a simulated card in this process (such scenarios need @needs:card-internals)`);
+      throw new HarnessError(`cannot look inside ${seId}: ${this.cards.realCard}, not a simulated card in this process (such scenarios need @needs:card-internals)`);
     }
     const card = this.cards.cards.get(seId);
     if (!card) throw new Error(`no simulated card ${seId}`);

@@ -28,6 +28,7 @@ import type { KeySetSpec } from '../profiles/index.ts';
 import { carryOver, type OperatorNetwork } from './mno-gateway.ts';
 import { putAesKeySet, select } from './card-commands.ts';
 import { reasonForSw } from './script.ts';
+import { asTsmError } from './as-tsm-error.ts';
 import { TsmError } from './status.ts';
 import { keySetOf, scpOptionOf } from '../profiles/index.ts';
 
@@ -95,11 +96,9 @@ export class CentralSession {
       });
       return new CentralSession(sd.aid, channel, sd.keys, selected.sw);
     } catch (e) {
-      if (e instanceof SecureChannelError && e.kind === 'card-cryptogram-mismatch') {
-        throw TsmError.failed('6.1', `the card cryptogram of ${sd.aid} did not verify (${e.kind}); EXTERNAL AUTHENTICATE not sent`);
-      }
-      if (e instanceof SecureChannelError) throw TsmError.failed('6.1', `secure channel to ${sd.aid}: ${e.kind}: ${e.message}`);
-      if (e instanceof CardError) throw TsmError.failed('6.1', `opening the secure channel to ${sd.aid} failed: ${e.message}`);
+      // The card's and the channel's failures are mapped once, by asTsmError; the rest (the operator network's)
+      // goes up unchanged for the request front to map.
+      if (e instanceof SecureChannelError || e instanceof CardError) throw asTsmError(e, { openingSecureChannelTo: sd.aid });
       throw e;
     }
   }

@@ -13,6 +13,7 @@
  * process stopped is answered Failed 5.4 ("interrupted") without executing anything.
  */
 import { createHash } from 'node:crypto';
+import { asTsmError } from './as-tsm-error.ts';
 import { TsmError, type ExecutionStatus, type ReasonCode } from './status.ts';
 
 /**
@@ -143,7 +144,7 @@ export class CallLedger {
       },
       (e: unknown) => {
         record.state = 'done';
-        const err = e instanceof TsmError ? e : TsmError.failed('4.2', `internal error: ${(e as Error)?.message ?? String(e)}`);
+        const err = asTsmError(e);
         record.error = {
           status: err.status,
           reasonCode: err.reasonCode,

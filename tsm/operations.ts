@@ -8,7 +8,8 @@ import { emit } from '../trace/index.ts';
 import type { Answer } from './api-types.ts';
 import type { Clock } from './clock.ts';
 import type { OperationState, TsmEvents } from './events.ts';
-import { errorFields, TsmError } from './status.ts';
+import { asTsmError } from './as-tsm-error.ts';
+import { errorFields } from './status.ts';
 
 export interface OperationRecord {
   operationId: string;
@@ -68,7 +69,7 @@ export class Operations {
       try {
         result = (await run()) as Answer & Record<string, unknown>;
       } catch (e) {
-        result = e instanceof TsmError ? errorFields(e) : errorFields(TsmError.failed('4.2', `internal error: ${(e as Error)?.message ?? e}`));
+        result = errorFields(asTsmError(e));
       }
       rec.result = result;
       rec.state = 'done';

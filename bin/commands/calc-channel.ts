@@ -138,7 +138,7 @@ export function calculateChannel(input: ChannelCalcInput, spec: ChannelSpec): { 
     if (e instanceof SecureChannelError && e.kind === 'card-cryptogram-mismatch') {
       return { result, problems: [`card cryptogram does not verify: ${e.message}; no EXTERNAL AUTHENTICATE computed`] };
     }
-    if (e instanceof SecureChannelError) throw new CliError(`${/security level/.test(e.message) ? '--level' : '--init-update-response'}: ${e.message}`);
+    if (e instanceof SecureChannelError) throw new CliError(`${e.about === 'level' ? '--level' : '--init-update-response'}: ${e.message}`);
     throw e;
   }
   result.cardCryptogramValid = true;

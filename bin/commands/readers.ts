@@ -1,7 +1,6 @@
 /** `tsmlab readers`: the PC/SC readers, the ATR of each inserted card and the card profile(s) it matches. */
 import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
-import { DriverError } from '../../drivers/index.ts';
 import { listReaders, parseReaderSelector, type ReaderInfo } from '../../drivers/pcsc.ts';
 import { toHex } from '../../gp/index.ts';
 import { atrMatches, loadCardProfiles, type LoadedCardProfile } from '../../profiles/index.ts';
@@ -53,13 +52,8 @@ export async function run(args: string[]): Promise<number> {
   const dir = opts.values.profiles ?? process.env.TSMLAB_PROFILES;
   const { profiles, problems } = dir ? loadCardProfiles(dir) : { profiles: [], problems: [] };
 
-  let readers: ReaderInfo[];
-  try {
-    readers = await listReaders();
-  } catch (e) {
-    if (e instanceof DriverError) throw new CliError(e.message.replace(/^PC\/SC: /, ''));
-    throw e;
-  }
+  // pcscd missing or silent is a DriverError; main maps it to one line (cli-failure.ts).
+  const readers: ReaderInfo[] = await listReaders();
 
   const report: ReaderReport[] = readers.map((r) => ({
     index: r.index,

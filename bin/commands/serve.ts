@@ -1,7 +1,7 @@
 /** `tsmlab serve`: the central TSM's SP API alone, for a real SP TSM to connect to. */
-import { loadFleet, defaultFleet, FleetError } from '../../profiles/index.ts';
+import { loadFleet, defaultFleet } from '../../profiles/index.ts';
 import { createSimulatedSe, MnoNetworks } from '../../simulator/index.ts';
-import { CentralTsm, FileStore, inprocChannels, startSpApi, StoreError, wsChannels, type ChannelFactory } from '../../tsm/index.ts';
+import { CentralTsm, FileStore, inprocChannels, startSpApi, wsChannels, type ChannelFactory } from '../../tsm/index.ts';
 import { parseArgs, wantsHelp } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 
@@ -25,13 +25,8 @@ export async function run(args: string[]): Promise<number> {
   if (a.positional.length) throw new CliError(`unexpected argument "${a.positional[0]}"`);
   const port = intOption(a.values.port ?? '7080', '--port', 0, 65535);
   const ttl = a.values.ttl !== undefined ? intOption(a.values.ttl, '--ttl', 1, 86400) : undefined;
-  let fleet;
-  try {
-    fleet = a.values.fleet ? loadFleet(a.values.fleet) : defaultFleet();
-  } catch (e) {
-    if (e instanceof FleetError) throw new CliError(e.message);
-    throw e;
-  }
+  // A FleetError or StoreError says what is wrong with the file or directory; main maps it (cli-failure.ts).
+  const fleet = a.values.fleet ? loadFleet(a.values.fleet) : defaultFleet();
   const target = a.values.target ?? 'inproc';
   let channels: ChannelFactory;
   let where: string;
@@ -44,13 +39,7 @@ export async function run(args: string[]): Promise<number> {
   } else {
     throw new CliError(`--target must be "inproc" or ws://HOST:PORT, not "${target}"`);
   }
-  let store;
-  try {
-    store = a.values.data ? new FileStore(a.values.data) : undefined;
-  } catch (e) {
-    if (e instanceof StoreError) throw new CliError(e.message);
-    throw e;
-  }
+  const store = a.values.data ? new FileStore(a.values.data) : undefined;
   // The operator networks are simulated whatever the target: the cards may be real, their OTA path is not.
   const gateway = new MnoNetworks(fleet.mnos);
   let tsm: CentralTsm<MnoNetworks>;
@@ -58,7 +47,6 @@ export async function run(args: string[]): Promise<number> {
     tsm = new CentralTsm({ fleet, channels, gateway, ...(ttl ? { defaultTimeToLive: ttl } : {}), ...(store ? { store } : {}) });
   } catch (e) {
     store?.close();
-    if (e instanceof StoreError) throw new CliError(e.message);
     throw e;
   }
   for (const mno of a.lists['mno-down']) {
