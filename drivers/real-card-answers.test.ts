@@ -28,7 +28,7 @@ import { CENTRAL, ISD, fixture } from '../simulator/test-fixtures.ts';
 import { T0Card } from '../test/pcsc/t0-card.ts';
 import { InProcessChannel } from './inproc.ts';
 import { exchangeT0 } from './pcsc-t0.ts';
-import { GuardedCard, InconclusiveError } from './safety.ts';
+import { AuthBudgets, GuardedCard, InconclusiveError } from './safety.ts';
 
 const PKG = 'F0504159000001';
 const MOD = 'F050415900000101';
@@ -91,6 +91,7 @@ describe("the real-card guard follows a SELECT answered with a warning ('6283')"
       profile: p,
       keys: resolveCardKeys(p, env),
       destructive: { scenarioTags: ['@destructive'], sacrificial: true, allowDestructive: true },
+      budgets: new AuthBudgets(),
     });
     // Lock the card through the central SD (it holds Card Lock), as a @destructive scenario would.
     expect(parseResponse(await guard.transmit(encodeCommand(selectByAid(fromHex(CENTRAL)))))).toMatchObject({ sw: 0x9000 });

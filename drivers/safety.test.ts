@@ -19,7 +19,7 @@ import {
   InconclusiveError,
   inconclusiveFromDriver,
   openGuardedSecureChannel,
-  resetAuthBudgets,
+  AuthBudgets,
   SafetyError,
   verifySample,
   type DestructiveContext,
@@ -80,7 +80,11 @@ async function failedAuthentication(card: GuardedCard): Promise<string> {
   return toHex((await card.transmit(encodeCommand(ea))).subarray(-2));
 }
 
-beforeEach(() => resetAuthBudgets());
+// One run per test: a fresh book of budgets.
+let budgets = new AuthBudgets();
+beforeEach(() => {
+  budgets = new AuthBudgets();
+});
 
 describe('sample identity', () => {
   it('accepts the simulated card its profile describes and reads its IC serial number', async () => {
@@ -95,7 +99,7 @@ describe('sample identity', () => {
     const p = profile((q) => {
       q.ixit.atr = { value: '3B8C80018073C821136605036352000257' };
     });
-    const e = await rejection(GuardedCard.open(new InProcessChannel(se), { profile: p, destructive: notAllowed }));
+    const e = await rejection(GuardedCard.open(new InProcessChannel(se), { profile: p, destructive: notAllowed, budgets }));
     expect(e).toBeInstanceOf(SafetyError);
     expect(e.message).toBe(`refusing to run: the card's ATR ${toHex(se.atr())} does not match profile "tsmlab-sim-scp02": expected 3B8C80018073C821136605036352000257`);
     expect((e as SafetyError).details).toEqual({ expected: '3B8C80018073C821136605036352000257', actual: toHex(se.atr()) });
@@ -103,7 +107,7 @@ describe('sample identity', () => {
 
   it('refuses a card whose CPLC differs in a field the profile names', async () => {
     const { se } = scp02Card(5, { icType: 'AAAA' });
-    const e = await rejection(GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed }));
+    const e = await rejection(GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed, budgets }));
     expect(e).toBeInstanceOf(SafetyError);
     expect(e.message).toBe(`refusing to run: the card's CPLC does not match profile "tsmlab-sim-scp02": icType expected 5167, card has AAAA`);
   });
@@ -113,7 +117,7 @@ describe('failed-authentication budget', () => {
   it('wrong authentications spend the budget (3), the run ends INCONCLUSIVE, and the card (limit 5) is never locked', async () => {
     const { se, seen } = scp02Card(5);
     // No keys for the guard: the EXTERNAL AUTHENTICATEs reach the card and fail there.
-    const card = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed });
+    const card = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed, budgets });
     expect(card.budget.limit).toBe(3);
     expect(await failedAuthentication(card)).toBe('6300');
     expect(await failedAuthentication(card)).toBe('6300');
@@ -130,12 +134,12 @@ describe('failed-authentication budget', () => {
 
   it('the budget belongs to the card for the whole run: a second scenario’s guard starts where the first stopped', async () => {
     const { se } = scp02Card(5);
-    const first = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed });
+    const first = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed, budgets });
     expect(await failedAuthentication(first)).toBe('6300');
-    const second = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed });
+    const second = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed, budgets });
     expect(second.budget).toBe(first.budget);
     expect(second.budget.failures).toBe(1);
-    const small = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed, budget: new AuthBudget('x', 1) });
+    const small = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed, budgets, budget: new AuthBudget('x', 1) });
     expect(await rejection(failedAuthentication(small))).toBeInstanceOf(InconclusiveError);
   });
 });
@@ -144,7 +148,7 @@ describe('card cryptogram checked before EXTERNAL AUTHENTICATE', () => {
   it('with the wrong keys: INCONCLUSIVE on INITIALIZE UPDATE, EXTERNAL AUTHENTICATE never sent, no retry', async () => {
     const { se, seen } = scp02Card(5);
     const p = profile();
-    const card = await GuardedCard.open(new InProcessChannel(se), { profile: p, keys: resolveCardKeys(p, keyEnv(WRONG)), destructive: notAllowed });
+    const card = await GuardedCard.open(new InProcessChannel(se), { profile: p, keys: resolveCardKeys(p, keyEnv(WRONG)), destructive: notAllowed, budgets });
     const host = new Scp02Host({ keys: { enc: fromHex(WRONG), mac: fromHex(WRONG), dek: fromHex(WRONG) }, i: 0x55 });
     const e = await rejection(card.transmit(encodeCommand(host.initializeUpdate(KVN, fromHex('1122334455667788')))));
     expect(e).toBeInstanceOf(InconclusiveError);
@@ -163,7 +167,7 @@ describe('card cryptogram checked before EXTERNAL AUTHENTICATE', () => {
   it('with the right keys: the channel opens and nothing is counted', async () => {
     const { se } = scp02Card(5);
     const p = profile();
-    const card = await GuardedCard.open(new InProcessChannel(se), { profile: p, keys: resolveCardKeys(p, keyEnv(RIGHT)), destructive: notAllowed });
+    const card = await GuardedCard.open(new InProcessChannel(se), { profile: p, keys: resolveCardKeys(p, keyEnv(RIGHT)), destructive: notAllowed, budgets });
     const host = new Scp02Host({ keys: { enc: fromHex(RIGHT), mac: fromHex(RIGHT), dek: fromHex(RIGHT) }, i: 0x55 });
     const iu = parseResponse(await card.transmit(encodeCommand(host.initializeUpdate(KVN, fromHex('1122334455667788')))));
     host.onInitializeUpdateResponse(iu.data);
@@ -173,7 +177,7 @@ describe('card cryptogram checked before EXTERNAL AUTHENTICATE', () => {
 
   it('host code that finds a mismatch on another SD reports it: counted, INCONCLUSIVE, no retry', async () => {
     const { se } = scp02Card(5);
-    const card = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed });
+    const card = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: notAllowed, budgets });
     expect(() => card.reportAuthFailure('card cryptogram mismatch on the SP SD')).toThrow(InconclusiveError);
     await expect(card.transmit(fromHex('8050000008' + '11'.repeat(8) + '00'))).rejects.toThrow(/never an automatic retry/);
     expect(card.budget.failures).toBe(1);
@@ -214,7 +218,7 @@ describe('destructive operations', () => {
 
   it('the guarded channel never transmits a destructive command without all three, and does with them', async () => {
     const { se, seen } = scp02Card();
-    const guarded = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: { ...allowed, sacrificial: false } });
+    const guarded = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: { ...allowed, sacrificial: false }, budgets });
     const before = seen.length;
     const e = await rejection(guarded.transmit(fromHex('80F0807F00')));
     expect(e).toBeInstanceOf(SafetyError);
@@ -223,7 +227,7 @@ describe('destructive operations', () => {
     expect(seen.length).toBe(before);
     // An ordinary command passes.
     expect(toHex((await guarded.transmit(fromHex('80CA9F7F00'))).subarray(-2))).toBe('9000');
-    const open = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: allowed });
+    const open = await GuardedCard.open(new InProcessChannel(se), { profile: profile(), destructive: allowed, budgets });
     const r = await open.transmit(fromHex('80F0807F00'));
     // It reached the card (which wants a secure channel for it).
     expect(seen.at(-1)).toBe('80F0');
@@ -251,7 +255,7 @@ describe('with gp openSecureChannel (SCP03) through the guard', () => {
   it('right keys: the channel opens and a command goes through it', async () => {
     const { se } = scp03Card();
     const p = scp03Profile();
-    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: p, keys: resolveCardKeys(p, env3(RIGHT)), destructive: notAllowed });
+    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: p, keys: resolveCardKeys(p, env3(RIGHT)), destructive: notAllowed, budgets });
     const sc = await openGuardedSecureChannel(guard, { keys: keySet(RIGHT), level: 0x01 });
     expect((await sc.transmitSecure({ cla: 0x80, ins: 0xca, p1: 0x00, p2: 0x66, le: 256 })).sw).toBe(0x9000);
     expect(guard.budget.failures).toBe(0);
@@ -259,7 +263,7 @@ describe('with gp openSecureChannel (SCP03) through the guard', () => {
 
   it('the host code’s own check: keys the guard does not hold are wrong → counted, INCONCLUSIVE, EXTERNAL AUTHENTICATE never sent', async () => {
     const { se, seen } = scp03Card();
-    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: scp03Profile(), destructive: notAllowed });
+    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: scp03Profile(), destructive: notAllowed, budgets });
     const e = await rejection(openGuardedSecureChannel(guard, { keys: keySet(WRONG), level: 0x01 }));
     expect(e).toBeInstanceOf(InconclusiveError);
     expect(e.message).toMatch(/^INCONCLUSIVE: card cryptogram mismatch on INITIALIZE UPDATE .*EXTERNAL AUTHENTICATE not sent; authentication is not retried \(failed authentications on .*: 1 of 3\)$/);
@@ -274,7 +278,7 @@ describe('with gp openSecureChannel (SCP03) through the guard', () => {
   it('the guard’s own check: the profile’s keys are wrong → it stops at INITIALIZE UPDATE even if the host would go on', async () => {
     const { se, seen } = scp03Card();
     const p = scp03Profile();
-    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: p, keys: resolveCardKeys(p, env3(WRONG)), destructive: notAllowed });
+    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: p, keys: resolveCardKeys(p, env3(WRONG)), destructive: notAllowed, budgets });
     // The host holds the right keys, the profile does not: the guard's check decides, before EXTERNAL AUTHENTICATE.
     const e = await rejection(openGuardedSecureChannel(guard, { keys: keySet(RIGHT), level: 0x01 }));
     expect(e).toBeInstanceOf(InconclusiveError);
@@ -285,7 +289,7 @@ describe('with gp openSecureChannel (SCP03) through the guard', () => {
 
   it('a wrong EXTERNAL AUTHENTICATE answer (6300) is counted and reaches the caller as a CardError until the budget is spent', async () => {
     const { se } = scp03Card(5);
-    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: scp03Profile(), destructive: notAllowed, budget: new AuthBudget('scp03', 2) });
+    const guard = await GuardedCard.open(new InProcessChannel(se), { profile: scp03Profile(), destructive: notAllowed, budgets, budget: new AuthBudget('scp03', 2) });
     // A host that gets the card cryptogram right but sends a broken host cryptogram.
     const broken = (c: Uint8Array) => (c[1] === 0x82 ? guard.transmit(Uint8Array.from(c, (b, n) => (n === 5 ? b ^ 0xff : b))) : guard.transmit(c));
     const { openSecureChannel } = await import('../gp/index.ts');

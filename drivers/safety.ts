@@ -200,21 +200,22 @@ export class AuthBudget {
   }
 }
 
-const budgets = new Map<string, AuthBudget>();
+/**
+ * The budgets of the cards one run reaches, by card (profile and IC serial number): a card's failed
+ * authentications count across every scenario of the run. The run owns it and hands it to every guard.
+ */
+export class AuthBudgets {
+  private readonly byCard = new Map<string, AuthBudget>();
 
-/** The run-wide budget of one card (created with `limit` on first use). */
-export function authBudgetFor(card: string, limit: number): AuthBudget {
-  let b = budgets.get(card);
-  if (!b) {
-    b = new AuthBudget(card, limit);
-    budgets.set(card, b);
+  /** The budget of `card`, created with `limit` on first use. */
+  for(card: string, limit: number): AuthBudget {
+    let b = this.byCard.get(card);
+    if (!b) {
+      b = new AuthBudget(card, limit);
+      this.byCard.set(card, b);
+    }
+    return b;
   }
-  return b;
-}
-
-/** Forgets every budget (a new run in the same process). */
-export function resetAuthBudgets(): void {
-  budgets.clear();
 }
 
 // ------------------------------------------------------------------------------------------- sample check
@@ -275,7 +276,9 @@ export interface GuardOptions {
   /** The ISD keys of the profile, resolved: with them the guard checks card cryptograms itself. */
   keys?: ResolvedCardKeys;
   destructive: DestructiveContext;
-  /** The card's budget (default: the run-wide one for this profile and IC serial number). */
+  /** The run's budgets: the guard takes the one of this profile and IC serial number. */
+  budgets: AuthBudgets;
+  /** A budget of its own instead (tests). */
   budget?: AuthBudget;
   /** Deadline for the identity check exchanges. */
   timeoutMs?: number;
@@ -310,7 +313,7 @@ export class GuardedCard implements CardChannel {
     const p = opts.profile.profile;
     const identity = await verifySample(inner, p, { timeoutMs: opts.timeoutMs });
     const who = `${p.profile}/${identity.icSerial ?? toHex(identity.atr)}`;
-    const budget = opts.budget ?? authBudgetFor(who, authBudgetOf(p));
+    const budget = opts.budget ?? opts.budgets.for(who, authBudgetOf(p));
     const guard = new GuardedCard(inner, opts, identity, budget);
     return guard;
   }

@@ -1,5 +1,5 @@
 /** What a scenario's target gives the harness: channels to each SE, its card's view and issuer, restore and pull. */
-import type { CardChannel } from '../drivers/index.ts';
+import { AuthBudgets, type CardChannel } from '../drivers/index.ts';
 import type { CardView } from '../gp/index.ts';
 import type { Fleet } from '../profiles/index.ts';
 import { cardViewOf, type SimulatedSe } from '../simulator/index.ts';
@@ -55,10 +55,12 @@ export function simulatedCardParts(fleet: Fleet, cards: Map<string, SimulatedSe>
 export interface RealCardMemory {
   readonly baselines: Map<string, CardView>;
   readonly unrestored: Map<string, string>;
+  /** Failed authentications per card, across every scenario of the run. */
+  readonly authBudgets: AuthBudgets;
 }
 
 export function newRealCardMemory(): RealCardMemory {
-  return { baselines: new Map(), unrestored: new Map() };
+  return { baselines: new Map(), unrestored: new Map(), authBudgets: new AuthBudgets() };
 }
 
 /** What a scenario tells its card access: its tags (the destructive-command interlock) and the run's memory. */

@@ -127,7 +127,7 @@ async function reachCard({ se, profile, target }: RealCard, { scenarioTags, memo
     }
     const inner = await openChannel(target, { trace: { from, corr: { seId: se.seId } }, timeoutMs: 10_000 });
     try {
-      return await GuardedCard.open(inner, { profile, keys, destructive, timeoutMs: 10_000 });
+      return await GuardedCard.open(inner, { profile, keys, destructive, budgets: memory.authBudgets, timeoutMs: 10_000 });
     } catch (e) {
       await inner.close().catch(() => undefined);
       throw e;
