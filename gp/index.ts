@@ -32,3 +32,4 @@ export * from './issuer-session.ts';
 export * from './key-proof.ts';
 export * from './card-view.ts';
 export type { CardEndpoint } from './card-endpoint.ts';
+export * from './key-redaction.ts';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ITestCaseHookParameter, ITestStepHookParameter } from '@cucumber/cucumber';
 import { emit, recordTrace, setBaseCorrelation, subscribe, type TraceEvent, type TraceRecorder, type Verdict } from '../trace/index.ts';
 import { checkApplicability, type ApplicabilityContext } from './applicability.ts';
-import { redactKeys, type RedactOptions } from './redact.ts';
+import { redactKeys, type RedactOptions } from '../gp/index.ts';
 import { verdictAttachment } from './verdict.ts';
 import { commandSummary, protectionOf, protectionText } from '../decode/index.ts';
 

@@ -9,5 +9,4 @@ export * from './run-meta.ts';
 export * from './certification.ts';
 export { renderCertificationHtml } from './certification-html.ts';
 export * from './cucumber-hooks.ts';
-export * from './redact.ts';
 export * from './leak-scan.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emit, readTraceFiles, recordTrace } from '../trace/index.ts';
 import { formatLeakHits, scanForKeys } from './leak-scan.ts';
-import { keyCheckValue, redactKeys } from './redact.ts';
+import { kcvHex as keyCheckValue, redactKeys } from '../gp/index.ts';
 import { writePcapng } from './pcapng.ts';
 import { pysimGpCommands, pysimScp02 } from '../test/vectors/index.ts';
 

@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { hexForms } from './redact.ts';
+import { hexForms } from '../gp/index.ts';
 
 export interface ScanKey {
   /** Shown in hits instead of the value. */

@@ -53,7 +53,7 @@ import { Operations, type OperationRecord } from './operations.ts';
 import { TsmOperator } from './operator.ts';
 import { TsmRecords } from './records.ts';
 import { Recovery } from './recovery.ts';
-import { redactKeys } from './redact.ts';
+import { redactForSp } from './redact.ts';
 import { Registry } from './registry.ts';
 import { authorizeService, resolveSe } from './rules.ts';
 import { SeAccess } from './se-access.ts';
@@ -319,7 +319,7 @@ export class CentralTsm<G extends MnoGateway = MnoGateway> {
   ): Promise<T> {
     const started = performance.now();
     return withCorrelation(definedOnly(corr), async () => {
-      emit({ kind: 'sp.request', from: 'sp', to: 'tsm', operation, requestId: ctx.functionCallIdentifier, body: redactKeys({ serviceProvider: ctx.serviceProvider, ...req }) });
+      emit({ kind: 'sp.request', from: 'sp', to: 'tsm', operation, requestId: ctx.functionCallIdentifier, body: redactForSp({ serviceProvider: ctx.serviceProvider, ...req }) });
       const respond = (status: string, reasonCode: string | undefined, body: unknown) =>
         emit({
           kind: 'sp.response',
@@ -345,7 +345,7 @@ export class CentralTsm<G extends MnoGateway = MnoGateway> {
           onRepeat: () => decide('idempotency', `repeat of functionCallIdentifier ${ctx.functionCallIdentifier}: answering the first result, executing nothing`),
           validUntil: validityEndIfValid(ctx, this.clock.now()),
         });
-        respond(result.status, result.reasonCode, redactKeys(result));
+        respond(result.status, result.reasonCode, redactForSp(result));
         return result;
       } catch (e) {
         const err = asTsmError(e);

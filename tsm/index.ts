@@ -13,7 +13,6 @@ export * from './sp-client.ts';
 export * from './sp-tsm.ts';
 export * from './service-state.ts';
 export * from './store.ts';
-export * from './redact.ts';
 export * from './events.ts';
 export * from './operations.ts';
 export { MAX_CLOCK_SKEW_SECONDS, parseRfc3339 } from './timestamp.ts';

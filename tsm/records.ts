@@ -8,7 +8,7 @@ import type { Clock } from './clock.ts';
 import { decide } from './decide.ts';
 import { CallLedger, type CallRecord } from './idempotency.ts';
 import { Journal } from './journal.ts';
-import { redactKeys } from './redact.ts';
+import { redactForSp } from './redact.ts';
 import type { Registry } from './registry.ts';
 import type { TsmError } from './status.ts';
 import { STORE_FORMAT, type StoredState, type TsmStore } from './store.ts';
@@ -27,7 +27,7 @@ export class TsmRecords {
     this.ledger = new CallLedger({
       onChange: () => this.saveQuietly(),
       // Temporary keys in an answer are not written to disk: a repeat after a restart shows their check values.
-      sanitize: (answer) => redactKeys(answer),
+      sanitize: (answer) => redactForSp(answer),
       now: () => clock.now(),
     });
     this.journal = new Journal(() => this.save());
@@ -65,7 +65,7 @@ export class TsmRecords {
     if (!rec || rec.state !== 'interrupted') return;
     const settled: CallRecord =
       'answer' in outcome
-        ? { ...rec, state: 'done', answer: redactKeys(outcome.answer) }
+        ? { ...rec, state: 'done', answer: redactForSp(outcome.answer) }
         : { ...rec, state: 'done', error: { status: outcome.error.status, reasonCode: outcome.error.reasonCode, message: outcome.error.message, ...(outcome.error.data ? { data: outcome.error.data } : {}) } };
     this.ledger.restore([settled]);
     this.saveQuietly();

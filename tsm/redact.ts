@@ -1,26 +1,11 @@
 /**
- * Keys never appear in traces: before a body goes on the trace bus, every key set in it (an object with enc,
- * mac and dek hex strings) shows its key check values instead of its keys.
+ * Keys never leave the central TSM in clear: before a body goes on the trace bus or into the answers kept for
+ * repeats, gp's redactor replaces every key with its check value, written `kcv:XXXXXX` as the SP API documents.
  */
-import { fromHex, keyCheckValue, toHex } from '../gp/index.ts';
+import { redactKeys } from '../gp/index.ts';
 
-function kcv(hex: unknown, scp: unknown): string {
-  if (typeof hex !== 'string') return 'redacted';
-  try {
-    return `kcv:${toHex(keyCheckValue(fromHex(hex), scp === '02' ? 'des' : 'aes'))}`;
-  } catch {
-    return 'redacted';
-  }
-}
+const asCheckValue = (kcv: string) => `kcv:${kcv}`;
 
-export function redactKeys<T>(body: T): T {
-  if (Array.isArray(body)) return body.map(redactKeys) as T;
-  if (!body || typeof body !== 'object') return body;
-  const o = body as Record<string, unknown>;
-  const isKeySet = ['enc', 'mac', 'dek'].every((k) => typeof o[k] === 'string');
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) {
-    out[k] = isKeySet && (k === 'enc' || k === 'mac' || k === 'dek') ? kcv(v, o.scp) : redactKeys(v);
-  }
-  return out as T;
+export function redactForSp<T>(body: T): T {
+  return redactKeys(body, { label: asCheckValue });
 }

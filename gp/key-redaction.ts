@@ -1,14 +1,16 @@
 /**
- * Keeps key values out of traces and reports: key-named fields become `[key kcv=XXXXXX]` (with the key
- * reference when one is given), and any known key value found inside a string is replaced the same way.
+ * The one redactor: keeps key values out of traces, reports and stored answers. Key-named fields become their key
+ * check value (`[key kcv=XXXXXX]` by default, with the key reference when one is given), and any known key value
+ * found inside a string is replaced the same way.
  */
-import { keyCheckValue as gpKeyCheckValue, toHex } from '../gp/index.ts';
+import { toHex } from './bytes.ts';
+import { keyCheckValue } from './keys.ts';
 
 export type KeyAlgorithm = 'aes' | 'des';
 
 /** gp's key check value (3 bytes), as upper-case hex for a report. */
-export function keyCheckValue(key: Uint8Array, algorithm: KeyAlgorithm = 'aes'): string {
-  return toHex(gpKeyCheckValue(key, algorithm)).toUpperCase();
+export function kcvHex(key: Uint8Array, algorithm: KeyAlgorithm = 'aes'): string {
+  return toHex(keyCheckValue(key, algorithm)).toUpperCase();
 }
 
 export interface KnownKey {
@@ -24,9 +26,13 @@ export interface RedactOptions {
   reveal?: boolean;
   /** Key values to scrub wherever they appear inside strings. */
   knownKeys?: KnownKey[];
-  /** Algorithm assumed for key-named fields (default aes; 'des' for SCP02 rigs). */
+  /** Algorithm assumed for key-named fields (default aes; 'des' for SCP02 rigs); a key set with scp '02' is DES. */
   algorithm?: KeyAlgorithm;
+  /** How a redacted key reads (default `[key <ref> kcv=XXXXXX]`). */
+  label?: (kcv: string, ref?: string) => string;
 }
+
+const defaultLabel = (kcv: string, ref?: string) => (ref ? `[key ${ref} kcv=${kcv}]` : `[key kcv=${kcv}]`);
 
 /** Field names that hold key material (static keys, session keys, DEK, PSK). */
 const KEY_FIELD = /^(keys?|enc|mac|dek|rmac|k_?(enc|mac|dek)|s_?(enc|mac|rmac|dek)|psk|secret|masterKey|master_key|.*Key|.*_key|.*Keys)$/i;
@@ -45,14 +51,14 @@ function asKeyBytes(v: unknown): Uint8Array | undefined {
   return undefined;
 }
 
-function label(bytes: Uint8Array, algorithm: KeyAlgorithm, ref?: string): string {
+function label(bytes: Uint8Array, algorithm: KeyAlgorithm, ref: string | undefined, as: (kcv: string, ref?: string) => string): string {
   let kcv: string;
   try {
-    kcv = keyCheckValue(bytes, bytes.length === 8 ? 'des' : algorithm);
+    kcv = kcvHex(bytes, bytes.length === 8 ? 'des' : algorithm);
   } catch {
     kcv = '??????';
   }
-  return ref ? `[key ${ref} kcv=${kcv}]` : `[key kcv=${kcv}]`;
+  return as(kcv, ref);
 }
 
 /** Hex forms a key may take inside text: upper, lower, with spaces or colons between bytes. */
@@ -62,14 +68,14 @@ export function hexForms(bytes: Uint8Array): string[] {
   return [...forms, ...forms.map((f) => f.toUpperCase())];
 }
 
-function scrubber(known: KnownKey[], algorithm: KeyAlgorithm): ((s: string) => string) | undefined {
+function scrubber(known: KnownKey[], algorithm: KeyAlgorithm, as: (kcv: string, ref?: string) => string): ((s: string) => string) | undefined {
   if (known.length === 0) return undefined;
   const entries = known.map((k) => {
     const bytes = typeof k.value === 'string' ? Uint8Array.from(Buffer.from(k.value.replace(/\s+/g, ''), 'hex')) : k.value;
     const pattern = hexForms(bytes)
       .filter((f, i, all) => all.indexOf(f) === i)
       .map((f) => f.replace(/[: ]/g, (c) => `\\${c}`));
-    return { re: new RegExp(pattern.join('|'), 'gi'), text: label(bytes, k.algorithm ?? algorithm, k.ref), b64: Buffer.from(bytes).toString('base64') };
+    return { re: new RegExp(pattern.join('|'), 'gi'), text: label(bytes, k.algorithm ?? algorithm, k.ref, as), b64: Buffer.from(bytes).toString('base64') };
   });
   return (s: string) => {
     let out = s;
@@ -87,13 +93,13 @@ function scrubber(known: KnownKey[], algorithm: KeyAlgorithm): ((s: string) => s
  */
 export function redactKeys<T>(obj: T, opts: RedactOptions = {}): T {
   if (opts.reveal) return obj;
-  const algorithm = opts.algorithm ?? 'aes';
-  const scrub = scrubber(opts.knownKeys ?? [], algorithm);
+  const as = opts.label ?? defaultLabel;
+  const scrub = scrubber(opts.knownKeys ?? [], opts.algorithm ?? 'aes', as);
   const seen = new WeakMap<object, unknown>();
-  const walk = (v: unknown, keyName?: string): unknown => {
+  const walk = (v: unknown, keyName?: string, algorithm: KeyAlgorithm = opts.algorithm ?? 'aes'): unknown => {
     if (keyName !== undefined && KEY_FIELD.test(keyName) && !NOT_KEY.test(keyName)) {
       const bytes = asKeyBytes(v);
-      if (bytes) return label(bytes, algorithm);
+      if (bytes) return label(bytes, algorithm, undefined, as);
     }
     if (typeof v === 'string') return scrub ? scrub(v) : v;
     if (v instanceof Uint8Array) {
@@ -107,12 +113,14 @@ export function redactKeys<T>(obj: T, opts: RedactOptions = {}): T {
     if (Array.isArray(v)) {
       const out: unknown[] = [];
       seen.set(v, out);
-      for (const x of v) out.push(walk(x));
+      for (const x of v) out.push(walk(x, undefined, algorithm));
       return out;
     }
     const out: Record<string, unknown> = {};
     seen.set(v, out);
-    for (const [k, x] of Object.entries(v)) out[k] = walk(x, k);
+    // An SCP02 key set (scp '02' beside its keys) holds 3DES keys.
+    const inner: KeyAlgorithm = (v as Record<string, unknown>).scp === '02' ? 'des' : (opts.algorithm ?? 'aes');
+    for (const [k, x] of Object.entries(v)) out[k] = walk(x, k, inner);
     return out;
   };
   return walk(obj) as T;
