@@ -7,15 +7,8 @@ import { loadFleet } from '../profiles/index.ts';
 import { FileStore } from '../tsm/index.ts';
 import { CliError } from './cli-error.ts';
 import { cliFailure } from './cli-failure.ts';
+import { thrown } from '../test/thrown.ts';
 
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('cliFailure: the one mapping of a failed command to a line and an exit code', () => {
   let dir: string | undefined;

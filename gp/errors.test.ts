@@ -24,15 +24,8 @@ import {
   desEcbEncrypt,
   decodeApplicationList,
 } from './index.ts';
+import { thrown } from '../test/thrown.ts';
 
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('GpError: the one error family of gp/', () => {
   it('is what gp functions throw, with a kind and the class name kept', () => {
