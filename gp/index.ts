@@ -33,3 +33,4 @@ export * from './key-proof.ts';
 export * from './card-view.ts';
 export type { CardEndpoint } from './card-endpoint.ts';
 export * from './key-redaction.ts';
+export * from './apdu-script.ts';

@@ -7,17 +7,14 @@
  * The types here are the simulator's own, shaped to fit the central TSM's MnoGateway contract without importing
  * it: failures come back as values, and the link is anything that transmits (the TSM hands its card channel).
  */
+import { scriptSize, type ApduScript, type ScriptDelivery, type ScriptLimits } from '../gp/index.ts';
 import type { Bearer as BearerKind } from '../profiles/index.ts';
 import { emit } from '../trace/index.ts';
 
 export type { BearerKind };
+export { scriptSize };
 
-export interface BearerLimits {
-  /** Most command APDUs one script may carry. */
-  maxApduCount: number;
-  /** Most bytes one script may carry: the sum of the command APDUs' lengths. */
-  maxScriptSize: number;
-}
+export type BearerLimits = ScriptLimits;
 
 export interface BearerOptions {
   /** The MNO operating the bearer (for trace events). */
@@ -42,30 +39,8 @@ export interface BearerLink<N = unknown> {
   transmit(command: Uint8Array, opts?: { signal?: AbortSignal; timeoutMs?: number; annotate?: N }): Promise<Uint8Array>;
 }
 
-export interface BearerScript<N = unknown> {
-  commands: Uint8Array[];
-  /** One note per command, handed to the link with it. */
-  annotations?: (N | undefined)[];
-  /** Asked after each response; true stops the script there (later commands never reach the card). */
-  shouldStop?: (response: Uint8Array, index: number) => boolean;
-  signal?: AbortSignal;
-  /** Deadline per exchange with the card, ms. */
-  timeoutMs?: number;
-}
-
-export interface Delivery {
-  ok: true;
-  /** One response per command that reached the card, in order. */
-  responses: Uint8Array[];
-  /** Index of the command after which the script stopped, if the caller's predicate stopped it. */
-  stoppedAt?: number;
-  /** Segments sent towards the SE and back, counting retransmissions. */
-  segmentsUp: number;
-  segmentsDown: number;
-  retransmissions: number;
-  /** Simulated network time of the exchange, ms. */
-  networkMs: number;
-}
+export type BearerScript<N = unknown> = ApduScript<N>;
+export type Delivery = ScriptDelivery;
 
 export type MnoFailureKind = 'down' | 'limit' | 'lost' | 'unreachable' | 'no-response';
 
@@ -214,9 +189,6 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export function scriptSize(commands: Uint8Array[]): number {
-  return commands.reduce((n, c) => n + c.length, 0);
-}
 
 /** A link's rejection as the network's failure: its own kind when it names one, else unreachable. */
 function linkFailed(e: unknown, mno: string, partial: Uint8Array[]): MnoFailure {

@@ -11,14 +11,10 @@
  */
 import { DriverError, type CardChannel } from '../drivers/index.ts';
 import type { AnnotatedTransmitOptions, TraceAnnotation } from '../drivers/index.ts';
+import { scriptSize, type ApduScript, type ScriptDelivery, type ScriptLimits } from '../gp/index.ts';
 import type { Bearer } from '../profiles/index.ts';
 
-export interface BearerLimits {
-  /** Most command APDUs one script may carry. */
-  maxApduCount: number;
-  /** Most bytes one script may carry: the sum of the command APDUs' lengths. */
-  maxScriptSize: number;
-}
+export type BearerLimits = ScriptLimits;
 
 /** What a network sends a script's commands over, one exchange at a time: the SE's channel as the TSM hands it. */
 export interface GatewayLink {
@@ -41,30 +37,10 @@ export class LinkFailure extends Error {
   }
 }
 
-export interface Script {
-  commands: Uint8Array[];
-  /** What the sender knows of each command (the plain command under secure messaging), handed to the link as `annotate`. */
-  annotations?: (TraceAnnotation | undefined)[];
-  /** Asked after each response; true stops the script there (later commands never reach the card). */
-  shouldStop?: (response: Uint8Array, index: number) => boolean;
-  signal?: AbortSignal;
-  /** Deadline per exchange with the card, ms. */
-  timeoutMs?: number;
-}
-
-export interface Delivery {
-  ok: true;
-  /** One response per command that reached the card, in order. */
-  responses: Uint8Array[];
-  /** Index of the command after which the script stopped, if `shouldStop` stopped it. */
-  stoppedAt?: number;
-  /** Segments sent towards the SE and back, counting retransmissions. */
-  segmentsUp: number;
-  segmentsDown: number;
-  retransmissions: number;
-  /** Network time of the exchange, ms (simulated networks report it without sleeping). */
-  networkMs: number;
-}
+/** A script as the TSM hands it to a network: each command may carry its trace annotation. */
+export type Script = ApduScript<TraceAnnotation>;
+export type Delivery = ScriptDelivery;
+export { scriptSize };
 
 /**
  * down: the network refuses everything; limit: the script exceeds the bearer's limits (nothing sent); lost: the
@@ -130,8 +106,4 @@ export function linkTo(channel: CardChannel): GatewayLink {
       }
     },
   };
-}
-
-export function scriptSize(commands: Uint8Array[]): number {
-  return commands.reduce((n, c) => n + c.length, 0);
 }

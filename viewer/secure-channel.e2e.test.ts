@@ -10,17 +10,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessChannel, secureTransmit, traced } from '../drivers/index.ts';
-import {
-  encodeCommand,
-  fromHex,
-  getStatus,
-  installForInstall,
-  installForPersonalization,
-  openSecureChannel,
-  parseResponse,
-  scp03PutKey,
-  selectByAid,
-} from '../gp/index.ts';
+import { encodeCommand, fromHex, getStatus, installForInstall, installForPersonalization, openSecureChannel, parseResponse, scp03PutKey, selectByAid } from '../gp/index.ts';
 import { defaultSeSpec, DEFAULT_CENTRAL_SD_AID, DEFAULT_ISD_AID, DEFAULT_KEY, DEFAULT_KVN, SimulatedSe } from '../simulator/index.ts';
 import { subscribe, type TraceEvent } from '../trace/index.ts';
 import { startViewer, type Viewer } from './index.ts';
